@@ -1,0 +1,70 @@
+"""Wires settings, content, store and engine together; every command and channel starts from here."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.core.engine import Engine
+from bot.i18n import Catalogues
+from bot.knowledge.loader import ContentHolder
+from bot.store import Store, open_store
+
+__all__ = ["Runtime", "configure_logging", "runtime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    content: ContentHolder
+    store: Store
+    engine: Engine
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "aiosqlite", "telegram.ext.Updater"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def load_content_or_fail(settings: Settings) -> ContentHolder:
+    holder = ContentHolder(settings.content_dir)
+    result = holder.reload()
+    if result.content is None:
+        raise SystemExit(
+            "content has errors; fix them and start again:\n" + "\n".join(str(i) for i in result.errors)
+        )
+    return holder
+
+
+@asynccontextmanager
+async def runtime(settings: Settings, watch_content: bool = True) -> AsyncIterator[Runtime]:
+    """Opens everything a channel needs and closes it in reverse order, whatever happens in between."""
+    import asyncio
+
+    content = load_content_or_fail(settings)
+    store = await open_store(settings.effective_database_url)
+    engine = Engine(content, store, settings, Catalogues())
+    watcher = asyncio.create_task(content.watch(settings.content_reload_seconds)) if watch_content else None
+    loop = asyncio.get_running_loop()
+    with suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, content.reload)
+    try:
+        yield Runtime(settings, content, store, engine)
+    finally:
+        if watcher:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
+        with suppress(NotImplementedError, RuntimeError, AttributeError):
+            loop.remove_signal_handler(signal.SIGHUP)
+        await store.close()

@@ -1,0 +1,1 @@
+"""Thin adapters from platforms to the conversation core."""

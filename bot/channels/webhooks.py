@@ -1,0 +1,97 @@
+"""One ASGI app (Starlette) for every webhook channel, served by uvicorn with one or more workers.
+
+Each channel contributes a `WebhookChannel`: a path, a request handler, and start/stop hooks run inside the
+app's lifespan, after the runtime (content, store, engine) is open and before it closes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.app import Runtime, configure_logging, runtime
+from bot.config import Settings, load_settings
+
+__all__ = ["WebhookChannel", "build_app", "create_app", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+class WebhookChannel(Protocol):
+    path: str
+
+    async def startup(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+    async def handle(self, request: Request) -> Response: ...
+
+
+def webhook_channels(rt: Runtime) -> list[WebhookChannel]:
+    """The channels configured with a token; a channel without one is simply not served."""
+    from bot.channels.telegram import telegram_webhook
+    from bot.channels.viber import viber_webhook
+
+    found: list[WebhookChannel | None] = [telegram_webhook(rt), viber_webhook(rt)]
+    return [c for c in found if c is not None]
+
+
+def build_app(settings: Settings) -> Starlette:
+    state: dict[str, list[WebhookChannel]] = {"channels": []}
+
+    async def dispatch(request: Request) -> Response:
+        for channel in state["channels"]:
+            if request.url.path == channel.path:
+                return await channel.handle(request)
+        return Response(status_code=404)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"ok": True, "channels": [c.path for c in state["channels"]]})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            rt = await stack.enter_async_context(runtime(settings))
+            channels = webhook_channels(rt)
+            for channel in channels:
+                await channel.startup()
+                stack.push_async_callback(channel.shutdown)
+            state["channels"] = channels
+            app.state.runtime = rt
+            log.info("serving webhooks at %s", ", ".join(c.path for c in channels) or "(no channel configured)")
+            yield
+
+    paths = {settings.telegram.webhook_path, settings.viber.webhook_path}
+    routes = [Route(path, dispatch, methods=["POST", "GET"]) for path in sorted(paths)]
+    routes.append(Route("/healthz", health, methods=["GET"]))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_app() -> Starlette:
+    """uvicorn factory: each worker process reads the same settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings)
+    return build_app(settings)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
+    import uvicorn
+
+    if workers > 1 and not settings.effective_database_url.startswith(("postgresql://", "postgres://")):
+        log.warning("several workers on SQLite share one file; use PostgreSQL (HOTLINE_DATABASE_URL) for that")
+    if workers > 1:
+        uvicorn.run("bot.channels.webhooks:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level.lower(), proxy_headers=True)
+    else:
+        uvicorn.run(build_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                    proxy_headers=True)
+    return 0
+
+

@@ -1,0 +1,210 @@
+"""The `hotline` command: run the bot, chat in the terminal, check content, work the queue, manage the database.
+
+Every subcommand reads the same settings (--config / HOTLINE_CONFIG / environment), so staff tools see the
+bot's data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.app import configure_logging, runtime
+from bot.config import ConfigError, Settings, load_settings
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _parse_since(value: str) -> datetime:
+    return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.terminal import TerminalChat
+
+    async def chat() -> None:
+        async with runtime(settings) as rt:
+            await TerminalChat(rt.engine, user=args.user, language=args.lang).run()
+
+    asyncio.run(chat())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.webhook:
+        from bot.channels.webhooks import serve
+
+        return serve(settings, host=args.host, port=args.port, workers=args.workers)
+    if settings.telegram.token:
+        from bot.channels.telegram import run_polling
+
+        return run_polling(settings)
+    print("No TELEGRAM_BOT_TOKEN is set: starting the terminal chat instead. "
+          "See README.md to connect Telegram or Viber.", file=sys.stderr)
+    args.user, args.lang = "local", None
+    return cmd_chat(args, settings)
+
+
+def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge.loader import load_content
+
+    directory = Path(args.dir) if args.dir else settings.content_dir
+    result = load_content(directory)
+    for issue in result.issues:
+        print(issue)
+    errors, warnings = len(result.errors), len(result.warnings)
+    if result.content is not None:
+        print(f"OK: {len(result.content.faqs)} FAQ entries, {len(result.content.nodes)} menus, "
+              f"{len(result.content.centres)} centres; {warnings} warning(s)")
+        return 0
+    print(f"FAILED: {errors} error(s), {warnings} warning(s)")
+    return 1
+
+
+def cmd_content_gaps(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store import open_store
+
+    async def report() -> None:
+        store = await open_store(settings.effective_database_url)
+        try:
+            since = _parse_since(args.since) if args.since else None
+            rows = await store.gaps(since=since, lang=args.lang, limit=args.limit)
+        finally:
+            await store.close()
+        unanswered = [r for r in rows if r.kind == "unanswered"]
+        unhelpful = [r for r in rows if r.kind == "unhelpful"]
+        print("Most frequent unanswered questions:")
+        for row in unanswered:
+            print(f"{row.count:5d}  [{row.lang}] {row.text}")
+        if not unanswered:
+            print("  (none)")
+        print("\nAnswers marked not helpful:")
+        for row in unhelpful:
+            print(f"{row.count:5d}  [{row.lang}] {row.faq_id}: {row.text}")
+        if not unhelpful:
+            print("  (none)")
+
+    asyncio.run(report())
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _read_export(path: str) -> dict[str, list[dict[str, Any]]]:
+    tables: dict[str, list[dict[str, Any]]] = {}
+    with open(path, encoding="utf-8") as src:
+        for line in src:
+            if line.strip():
+                record = json.loads(line)
+                tables.setdefault(record["table"], []).append(record["row"])
+    return tables
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store import open_store
+
+    tables = _read_export(args.file) if args.db_command == "import" else {}
+    lines: list[str] = []
+
+    async def work() -> None:
+        store = await open_store(settings.effective_database_url)
+        try:
+            if args.db_command == "export":
+                async for table, row in store.dump():
+                    record = {"table": table, "row": {k: _jsonable(v) for k, v in row.items()}}
+                    lines.append(json.dumps(record, ensure_ascii=False))
+            elif args.db_command == "import":
+                for table, rows in tables.items():
+                    await store.load_rows(table, rows)
+        finally:
+            await store.close()
+
+    asyncio.run(work())
+    if args.db_command == "migrate":
+        print("database is at the latest schema version")
+    elif args.db_command == "export":
+        Path(args.file).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        print(f"exported {len(lines)} rows to {args.file}")
+    else:
+        print(f"imported {sum(map(len, tables.values()))} rows from {args.file}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    parser.add_argument("--config", help="settings file (YAML); defaults to $HOTLINE_CONFIG or built-in defaults")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (Telegram polling, webhooks, or the terminal chat without a token)")
+    run.add_argument("--webhook", action="store_true", help="serve Telegram/Viber webhooks over HTTP")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8080)
+    run.add_argument("--workers", type=int, default=1, help="webhook worker processes (PostgreSQL for more than 1)")
+    run.set_defaults(handler=cmd_run)
+
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--user", default="local", help="a name for this chat's session")
+    chat.add_argument("--lang", choices=["ka", "en", "ru"], help="preselect the language")
+    chat.set_defaults(handler=cmd_chat)
+
+    content = sub.add_parser("content", help="check content, see unanswered questions")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate content/ and report every problem with file:line")
+    check.add_argument("dir", nargs="?", help="content directory (default: the configured one)")
+    check.set_defaults(handler=cmd_content_check)
+    gaps = content_sub.add_parser("gaps", help="questions the content did not answer, answers not helpful")
+    gaps.add_argument("--since", help="YYYY-MM-DD")
+    gaps.add_argument("--lang", choices=["ka", "en", "ru"])
+    gaps.add_argument("--limit", type=int, default=30)
+    gaps.set_defaults(handler=cmd_content_gaps)
+
+    db = sub.add_parser("db", help="database schema and data moves")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="apply schema migrations").set_defaults(handler=cmd_db)
+    export = db_sub.add_parser("export", help="write all data to a JSON-lines file")
+    export.add_argument("file")
+    export.set_defaults(handler=cmd_db)
+    imp = db_sub.add_parser("import", help="load a file written by `db export`")
+    imp.add_argument("file")
+    imp.set_defaults(handler=cmd_db)
+
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[Any], None]]:
+    """Subcommands that live beside the parts they serve (staff queue, Viber)."""
+    from bot.channels.viber_cli import register as viber
+    from bot.staff.queue_cli import register as queue
+
+    return [queue, viber]
+
+
+def main(argv: list[str] | None = None) -> int:
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.config:
+        os.environ["HOTLINE_CONFIG"] = str(Path(args.config).resolve())
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    handler: Handler = args.handler
+    return handler(args, settings)
+

@@ -1,0 +1,122 @@
+"""Settings: defaults, then a YAML file (--config or HOTLINE_CONFIG), then environment variables.
+
+Every command reads settings through `load_settings`, so staff commands see the same data as the bot.
+Secrets (tokens) are meant to come from the environment, not from the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["REPO_ROOT", "ConfigError", "Settings", "load_settings"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file and the field."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramSettings(_Section):
+    token: str | None = None
+    base_url: str | None = None
+    base_file_url: str | None = None
+    proxy: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 10.0
+    write_timeout: float = 10.0
+    pool_size: int = 64
+    concurrent_updates: int = 64
+    webhook_path: str = "/telegram"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    staff_chat_id: int | None = None
+    staff_user_ids: list[int] = Field(default_factory=list)
+    rate_limit: bool = True
+
+
+class ViberSettings(_Section):
+    auth_token: str | None = None
+    api_url: str = "https://chatapi.viber.com/pa"
+    webhook_path: str = "/viber"
+    sender_name: str = "Migrant hotline"
+    sender_avatar: str | None = None
+
+
+class CallbackSettings(_Section):
+    retention_days: int = 90
+    sla_working_days: int = 1
+    name_max: int = 80
+    note_max: int = 500
+
+
+class Settings(_Section):
+    data_dir: Path = REPO_ROOT / "data"
+    database_url: str | None = None
+    content_dir: Path = REPO_ROOT / "content"
+    default_language: str = "ka"
+    log_level: str = "INFO"
+    content_reload_seconds: float = 2.0
+    migrate_on_start: bool = True
+    gaps_retention_days: int = 90
+    flood_messages_per_10s: int = 20
+    callback: CallbackSettings = Field(default_factory=CallbackSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    viber: ViberSettings = Field(default_factory=ViberSettings)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'hotline.sqlite3'}"
+
+
+_ENV: dict[str, tuple[str, ...]] = {
+    "HOTLINE_DATA_DIR": ("data_dir",),
+    "HOTLINE_DATABASE_URL": ("database_url",),
+    "HOTLINE_CONTENT_DIR": ("content_dir",),
+    "HOTLINE_LOG_LEVEL": ("log_level",),
+    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "TELEGRAM_BASE_URL": ("telegram", "base_url"),
+    "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+    "VIBER_AUTH_TOKEN": ("viber", "auth_token"),
+    "VIBER_API_URL": ("viber", "api_url"),
+}
+
+
+def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    file = path or env.get("HOTLINE_CONFIG")
+    if file:
+        file_path = Path(file)
+        try:
+            loaded = yaml.safe_load(file_path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{file_path}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file_path}: the top level must be a mapping of settings")
+        raw = loaded
+        for name in ("data_dir", "content_dir"):
+            if isinstance(raw.get(name), str) and not Path(raw[name]).is_absolute():
+                raw[name] = str((file_path.parent / raw[name]).resolve())
+    for var, dotted in _ENV.items():
+        value = env.get(var)
+        if value:
+            target = raw
+            for part in dotted[:-1]:
+                target = target.setdefault(part, {})
+            target[dotted[-1]] = value
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{file or 'environment'}: {problems}") from exc
+    return settings

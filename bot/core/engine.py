@@ -1,0 +1,220 @@
+"""The conversation engine: Event in, Replies out, with the user's session loaded and saved around each step.
+
+Order of routing (first match wins): duplicate update -> flood guard -> language choice -> commands -> buttons by
+prefix -> the active flow's input -> global fallbacks (location: nearest centre; text: question search; anything
+else: a hint and the menu). A failing step never escapes: the user gets an apology with the hotline.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from bot.config import Settings
+from bot.core.context import Ctx, Session
+from bot.core.events import Event, Kind, Reply
+from bot.core.flows.base import Flow, Replies
+from bot.core.flows.menu import MenuFlow, help_text
+from bot.i18n import Catalogues, pick_language
+from bot.knowledge.loader import ContentHolder
+from bot.store.base import Store
+
+__all__ = ["COMMANDS", "Engine"]
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "menu", "language", "centres", "callback", "help", "cancel", "mydata", "forget")
+FLOOD_WINDOW = 10.0
+
+
+class Engine:
+    def __init__(self, content: ContentHolder, store: Store, settings: Settings,
+                 catalogues: Catalogues | None = None) -> None:
+        self.content = content
+        self.store = store
+        self.settings = settings
+        self.catalogues = catalogues or Catalogues()
+        self.menu = MenuFlow()
+        self.flows: dict[str, Flow] = {}
+        self._recent: dict[str, deque[float]] = {}
+        self._register()
+
+    def _register(self) -> None:
+        """Every flow, in one place; the prefix is both its button namespace and its state namespace."""
+        from bot.core.flows.callback import CallbackFlow
+        from bot.core.flows.centres import CentresFlow
+        from bot.core.flows.eligibility import EligibilityFlow
+        from bot.core.flows.privacy import PrivacyFlow
+        from bot.core.flows.questions import QuestionsFlow
+
+        centres = CentresFlow(self.menu)
+        for flow in (self.menu, centres, EligibilityFlow(self.menu), CallbackFlow(self.menu),
+                     PrivacyFlow(self.menu), QuestionsFlow(self.menu, centres)):
+            self.flows[flow.prefix] = flow
+
+    async def handle(self, event: Event) -> list[Reply]:
+        """Processes one event exactly once per (channel, update id); always returns at least one reply.
+
+        The user's lock is taken before anything is awaited, so one user's events run in the order they came.
+        """
+        try:
+            async with self.store.lock(event.key):
+                if event.update_id and await self.store.seen_update(event.key.channel, event.update_id):
+                    return []
+                session = Session.from_dict(await self.store.load_session(event.key))
+                ctx = Ctx(event, session, self.content.current, self.catalogues, self.store, self.settings)
+                replies = await self._step(ctx)
+                await self.store.save_session(event.key, session.to_dict(), event.update_id)
+                return replies
+        except Exception:
+            log.exception("failed to handle %s event (update %s) on %s", event.kind.value, event.update_id,
+                          event.key.channel)
+            return self.apology(event)
+
+    def apology(self, event: Event) -> list[Reply]:
+        """What a user sees when something broke: never silence."""
+        lang = pick_language(event.platform_language) or self.settings.default_language
+        t = self.catalogues.translator(lang)
+        try:
+            hotline = self.content.current.hotline.display
+        except RuntimeError:
+            hotline = ""
+        text = t.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
+        if hotline:
+            text += "\n" + t.gettext("Hotline: {phone}").format(phone=hotline)
+        from bot.core.events import Button
+
+        return [Reply(text=text, buttons=((Button(t.gettext("🏠 Menu"), "n:home"),),))]
+
+    def _flooding(self, ctx: Ctx) -> bool:
+        now = time.monotonic()
+        window = self._recent.setdefault(str(ctx.event.key), deque())
+        while window and now - window[0] > FLOOD_WINDOW:
+            window.popleft()
+        window.append(now)
+        if len(self._recent) > 10_000:
+            for key in [k for k, v in self._recent.items() if not v or now - v[-1] > FLOOD_WINDOW]:
+                del self._recent[key]
+        return len(window) > self.settings.flood_messages_per_10s
+
+    async def _step(self, ctx: Ctx) -> Replies:
+        event, session = ctx.event, ctx.session
+        if self._flooding(ctx):
+            if len(self._recent[str(event.key)]) == self.settings.flood_messages_per_10s + 1:
+                return [Reply(text=ctx._("You are sending messages very fast. Please wait a few seconds, "
+                                         "then continue."))]
+            return []
+        if session.lang is None:
+            preselected = pick_language(event.platform_language)
+            if event.kind is Kind.BUTTON and event.data.startswith("l:"):
+                replies = self.menu.set_language(ctx, event.data[2:])
+                if replies:
+                    return replies
+            if preselected is None:
+                return self.menu.language_menu(ctx, first_contact=True)
+            session.lang = preselected
+            if event.kind is Kind.COMMAND and event.data == "start":
+                return self.menu.home(ctx, prefix=ctx._("Hello! I am the migrant hotline assistant."))
+        if event.kind is Kind.COMMAND:
+            return await self._command(ctx)
+        if event.kind is Kind.BUTTON:
+            return await self._button(ctx)
+        if session.state:
+            flow = self.flows.get(session.state.split(":", 1)[0])
+            if flow is not None:
+                replies = await flow.input(ctx)
+                if replies is not None:
+                    return replies
+        return await self._fallback(ctx)
+
+    async def _command(self, ctx: Ctx) -> Replies:
+        name = ctx.event.data.lower()
+        handlers: dict[str, Callable[[], Awaitable[Replies | None]]] = {
+            "centres": lambda: self.flows["c"].button(ctx, "ask"),
+            "callback": lambda: self.flows["cb"].button(ctx, "start"),
+            "mydata": lambda: self.flows["p"].button(ctx, "show"),
+            "forget": lambda: self.flows["p"].button(ctx, "forget"),
+        }
+        if name == "start":
+            return self.menu.home(ctx, prefix=ctx._("Hello! I am the migrant hotline assistant."))
+        if name in ("menu", "cancel"):
+            prefix = ctx._("Cancelled.") if name == "cancel" and ctx.session.state else ""
+            return self.menu.home(ctx, prefix=prefix)
+        if name == "language":
+            return self.menu.language_menu(ctx)
+        if name == "help":
+            return [ctx.with_nav(help_text(ctx), back=False)]
+        handler = handlers.get(name)
+        if handler is not None:
+            replies = await handler()
+            if replies is not None:
+                return replies
+        return self.menu.home(ctx, prefix=ctx._("I do not know that command."))
+
+    async def _button(self, ctx: Ctx) -> Replies:
+        data = ctx.event.data
+        prefix, _, arg = data.partition(":")
+        replies: Replies | None = None
+        if prefix == "n":
+            replies = await self._nav(ctx, arg)
+        elif prefix == "f":
+            ctx.session.leave()
+            replies = self.menu.faq(ctx, arg)
+        elif prefix == "l":
+            replies = self.menu.set_language(ctx, arg)
+        elif prefix == "a":
+            replies = await self._action(ctx, arg)
+        elif prefix in self.flows:
+            replies = await self.flows[prefix].button(ctx, arg)
+        if replies is None:
+            return self.menu.home(ctx, prefix=ctx._("That button is out of date. Here is the current menu."))
+        return replies
+
+    async def _action(self, ctx: Ctx, action: str) -> Replies | None:
+        if action == "language":
+            return self.menu.language_menu(ctx)
+        if action == "hotline":
+            return self.menu.human(ctx)
+        targets = {"centres": ("c", "ask"), "callback": ("cb", "start"), "eligibility": ("e", "start")}
+        if action not in targets:
+            return None
+        prefix, arg = targets[action]
+        return await self.flows[prefix].button(ctx, arg)
+
+    async def _nav(self, ctx: Ctx, arg: str) -> Replies | None:
+        if arg == "home":
+            return self.menu.home(ctx, edit=True)
+        if arg == "human":
+            ctx.session.leave()
+            return self.menu.human(ctx)
+        if arg == "back":
+            ctx.session.leave()
+            history = ctx.session.history
+            if history:
+                history.pop()
+            while history:
+                screen = history.pop()
+                prefix, _, target = screen.partition(":")
+                if prefix == "m" and target in ctx.content.nodes:
+                    reply = self.menu.node(ctx, target, edit=True)
+                    return [reply] if reply else None
+                if prefix == "f" and target in ctx.content.faqs:
+                    return self.menu.faq(ctx, target)
+            return self.menu.home(ctx, edit=True)
+        return None
+
+    async def _fallback(self, ctx: Ctx) -> Replies:
+        kind = ctx.event.kind
+        if kind is Kind.LOCATION:
+            replies = await self.flows["c"].input(ctx)
+            if replies is not None:
+                return replies
+        if kind is Kind.TEXT and ctx.event.text.strip():
+            replies = await self.flows["q"].input(ctx)
+            if replies is not None:
+                return replies
+        if kind is Kind.CONTACT:
+            return self.menu.home(ctx, prefix=ctx._("Thank you. To ask for a callback, choose “Request a callback”."))
+        return self.menu.home(ctx, prefix=ctx._("I understand text, buttons and locations."))

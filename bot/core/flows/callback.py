@@ -1,0 +1,751 @@
+"""Callback requests: consent, then a short form one step at a time, a summary, and a durable reference.
+
+States: cb:consent, cb:open (an open request exists), cb:withdraw, then the form steps cb:name, cb:phone, cb:town,
+cb:topic, cb:country, cb:returned, cb:month, cb:language, cb:time, cb:note, and cb:summary.
+Buttons: cb:start[:<topic>], cb:agree, cb:decline, cb:back, cb:cancel, cb:t:<topic>, cb:y:<year>, cb:m:<month>,
+cb:l:<lang>, cb:w:<window>, cb:skip, cb:own (use a shared contact that is not the user's own), cb:ok, cb:e:<step>,
+cb:update, cb:withdraw, cb:yes, cb:keep.
+
+Everything typed while a form state is active is an answer to the form, never a question for the FAQ search.
+Form answers live in the session until the request is confirmed; `store.create_request` commits before the
+reference is shown. Nothing here logs a form value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+import phonenumbers
+from babel.dates import format_date, get_month_names
+
+from bot.core.context import Ctx
+from bot.core.events import Button, ButtonAction, Reply, SessionKey
+from bot.core.flows.base import Replies
+from bot.core.flows.menu import MenuFlow
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Translator
+from bot.knowledge.loader import Content
+from bot.store.base import OPEN_STATUSES, CallbackRequest
+
+__all__ = [
+    "COUNTRY_MAX",
+    "FORM_TTL",
+    "TOPICS",
+    "TOWN_MAX",
+    "WINDOWS",
+    "CallbackFlow",
+    "check_name",
+    "check_note",
+    "check_place",
+    "describe_request",
+    "form_request",
+    "format_phone",
+    "month_label",
+    "parse_month_year",
+    "parse_phone",
+    "status_label",
+    "topic_label",
+    "window_label",
+]
+
+log = logging.getLogger(__name__)
+
+TOPICS = ("reint_housing", "reint_living", "reint_medical", "reint_employment", "reint_training", "reint_business",
+          "legal", "risks", "other")
+_TOPIC_FALLBACK = {
+    "reint_housing": N_("Temporary accommodation"),
+    "reint_living": N_("Improving living conditions"),
+    "reint_medical": N_("Medical assistance"),
+    "reint_employment": N_("Employment support"),
+    "reint_training": N_("Vocational training"),
+    "reint_business": N_("Starting a small business"),
+    "legal": N_("Working abroad legally"),
+    "risks": N_("Risks of irregular migration"),
+    "other": N_("Something else"),
+}
+WINDOWS = {
+    "morning": N_("Morning"),
+    "afternoon": N_("Afternoon"),
+    "evening": N_("Evening"),
+    "any": N_("Any time"),
+}
+_STATUS = {
+    "new": N_("waiting for a caseworker"),
+    "assigned": N_("a caseworker is handling it"),
+    "done": N_("done"),
+    "unreachable": N_("we could not reach you"),
+    "cancelled": N_("cancelled"),
+}
+FORM_TTL = timedelta(hours=24)  # an abandoned form's personal data does not linger in the session
+TOWN_MAX = 80
+COUNTRY_MAX = 60
+PHONE_MAX = 32
+FIRST_YEAR = 1950
+YEAR_BUTTONS = 6
+_PHONE_CHARS = re.compile(r"^[\d\s+().\-/]+$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[./\-\s]\s*(\d{4})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})\s*[./\-\s]\s*(\d{1,2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_REQUEST_STEPS = ("phone", "town")  # steps that show a contact/location request keyboard
+_FIELDS = ("name", "phone", "town", "topic", "return_country", "return_month", "language", "time_window", "note")
+
+
+# --- labels shared with /mydata and the staff side -------------------------------------------------------------
+
+def topic_label(content: Content, t: Translator, topic: str) -> str:
+    """The content's own title for a menu topic where there is one, so the form and the menu agree."""
+    node = content.nodes.get(topic)
+    if node is not None:
+        return content.text(node.title, t.lang)
+    return t.gettext(_TOPIC_FALLBACK[topic]) if topic in _TOPIC_FALLBACK else topic
+
+
+def window_label(t: Translator, window: str) -> str:
+    return t.gettext(WINDOWS[window]) if window in WINDOWS else window
+
+
+def status_label(t: Translator, status: str) -> str:
+    return t.gettext(_STATUS[status]) if status in _STATUS else status
+
+
+def month_label(t: Translator, value: str) -> str:
+    """"2024-03" -> "March 2024" in the reader's language; a bare year stays as it is."""
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        return format_date(date(int(value[:4]), int(value[5:]), 1), "LLLL y", locale=t.lang)
+    return value
+
+
+def format_phone(e164: str) -> str:
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def describe_request(content: Content, t: Translator, request: CallbackRequest, with_status: bool = True) -> str:
+    """A callback request as its owner sees it: every stored field, labelled."""
+    returned = " ".join(x for x in (request.return_country, month_label(t, request.return_month)) if x)
+    fields = [
+        (t.gettext("Reference"), request.ref if with_status else ""),
+        (t.gettext("Status"), status_label(t, request.status) if with_status else ""),
+        (t.gettext("Name"), request.name),
+        (t.gettext("Phone"), format_phone(request.phone) if request.phone else ""),
+        (t.gettext("Town"), request.town),
+        (t.gettext("Topic"), topic_label(content, t, request.topic) if request.topic else ""),
+        (t.gettext("Returned from"), returned),
+        (t.gettext("Language"), LANGUAGE_NAMES.get(request.language, request.language)),
+        (t.gettext("Time to call"), window_label(t, request.time_window) if request.time_window else ""),
+        (t.gettext("Note"), request.note),
+    ]
+    return "\n".join(f"{label}: {value}" for label, value in fields if value)
+
+
+# --- input checks: each returns the cleaned value and a problem code (None when the value is good) ----------------
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
+
+
+def _one_line(text: str) -> tuple[str, bool]:
+    """Collapses whitespace (line breaks included); reports other invisible or control characters."""
+    collapsed = " ".join(text.split())
+    return collapsed, any(_is_control(ch) for ch in collapsed)
+
+
+def check_name(text: str, limit: int) -> tuple[str, str | None]:
+    name, control = _one_line(text)
+    if control:
+        return name, "control"
+    if not name:
+        return name, "empty"
+    if len(name) > limit:
+        return name, "long"
+    if any(ch.isdigit() for ch in name):
+        return name, "digits"
+    if sum(ch.isalpha() for ch in name) < 2:  # emoji, punctuation or a single initial alone
+        return name, "letters"
+    return name, None
+
+
+def check_place(text: str, limit: int) -> tuple[str, str | None]:
+    place, control = _one_line(text)
+    if control:
+        return place, "control"
+    if len(place) > limit:
+        return place, "long"
+    if not any(ch.isalpha() for ch in place):
+        return place, "letters"
+    return place, None
+
+
+def check_note(text: str, limit: int) -> tuple[str, str | None]:
+    """Keeps line breaks, drops other control characters; too long is refused rather than cut."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cleaned = "\n".join(" ".join("".join(ch for ch in line if not _is_control(ch)).split()) for line in lines)
+    note = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+    if not note:
+        return note, "empty"
+    if len(note) > limit:
+        return note, "long"
+    return note, None
+
+
+def parse_phone(text: str, region: str = "GE") -> str | None:
+    """A typed or shared number as E.164, or None; Georgian numbers may be written without the country code."""
+    raw = text.strip()
+    if not raw or len(raw) > PHONE_MAX or not _PHONE_CHARS.match(raw):
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _shared_phone(raw: str) -> str | None:
+    """Shared contacts often carry the full international number without its "+"."""
+    digits = re.sub(r"\D", "", raw)
+    if not raw.strip().startswith("+") and len(digits) > 10:
+        found = parse_phone("+" + digits)
+        if found:
+            return found
+    return parse_phone(raw)
+
+
+def parse_month_year(text: str, today: date) -> str | None:
+    """"03/2024", "2024-03" or "2024" -> "2024-03" / "2024"; nothing in the future or before 1950."""
+    raw = text.strip()
+    month: int | None = None
+    if m := _MONTH_YEAR.match(raw):
+        month, year = int(m.group(1)), int(m.group(2))
+    elif m := _YEAR_MONTH.match(raw):
+        year, month = int(m.group(1)), int(m.group(2))
+    elif m := _YEAR.match(raw):
+        year = int(m.group(1))
+    else:
+        return None
+    if not FIRST_YEAR <= year <= today.year:
+        return None
+    if month is None:
+        return f"{year:04d}"
+    if not 1 <= month <= 12 or (year, month) > (today.year, today.month):
+        return None
+    return f"{year:04d}-{month:02d}"
+
+
+def form_request(key: SessionKey, form: dict[str, Any], lang: str) -> CallbackRequest:
+    """The request a (possibly unfinished) form describes."""
+    topic = str(form.get("topic", ""))
+    return CallbackRequest(
+        channel=key.channel, user_id=key.user_id,
+        name=str(form.get("name", "")), phone=str(form.get("phone", "")), town=str(form.get("town", "")),
+        topic=topic, returnee=topic.startswith("reint_"),
+        return_country=str(form.get("return_country", "")), return_month=str(form.get("return_month", "")),
+        language=str(form.get("language", lang)), time_window=str(form.get("time_window", "any")),
+        note=str(form.get("note", "")),
+    )
+
+
+def _example_phone() -> str:
+    number = phonenumbers.example_number_for_type("GE", phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if number else "555 12 34 56"
+
+
+EXAMPLE_PHONE = _example_phone()
+
+
+# --- the flow --------------------------------------------------------------------------------------------------
+
+class CallbackFlow:
+    prefix = "cb"
+
+    def __init__(self, menu: MenuFlow) -> None:
+        self.menu = menu
+
+    # routing
+
+    async def button(self, ctx: Ctx, arg: str) -> Replies | None:
+        kind, _, value = arg.partition(":")
+        keyboard = self._keyboard_shown(ctx)
+        if kind == "start":
+            return self._tidy(ctx, keyboard, await self.start(ctx, value if value in TOPICS else ""))
+        if kind == "cancel":
+            return self._tidy(ctx, keyboard, self._cancel(ctx))
+        if not ctx.session.state.startswith("cb:"):
+            return None
+        if self._expired(ctx):
+            return self._tidy(ctx, keyboard, self._expire(ctx))
+        handler = self._buttons.get(kind)
+        replies = await handler(self, ctx, ctx.session.state[3:], value) if handler else None
+        return self._tidy(ctx, keyboard, replies) if replies is not None else None
+
+    async def input(self, ctx: Ctx) -> Replies | None:
+        if not ctx.session.state.startswith("cb:"):
+            return None
+        keyboard = self._keyboard_shown(ctx)
+        return self._tidy(ctx, keyboard, await self._input(ctx))
+
+    async def _input(self, ctx: Ctx) -> Replies:
+        if self._expired(ctx):
+            return self._expire(ctx)
+        step = ctx.session.state[3:]
+        event = ctx.event
+        hint = ctx._("Please answer with the buttons or by typing.")
+        if step == "consent":
+            return self._consent(ctx, hint=ctx._("Please choose: do you agree?"))
+        if step in ("open", "withdraw"):
+            request = await ctx.store.get_request(ctx.session.data.get("ref", ""))
+            if request is None or request.status not in OPEN_STATUSES:
+                return await self.start(ctx)
+            return self._open(ctx, request, hint=ctx._("Please use the buttons."))
+        if event.contact is not None and step == "phone":
+            return self._contact(ctx)
+        if event.location is not None and step == "town":
+            return self._location(ctx)
+        reader = self._readers.get(step)
+        if reader is None or not event.text.strip() or event.contact is not None or event.location is not None:
+            return self._prompt(ctx, step, hint=hint)
+        return reader(self, ctx, event.text)
+
+    def _keyboard_shown(self, ctx: Ctx) -> bool:
+        return ctx.session.state.startswith("cb:") and ctx.session.state[3:] in _REQUEST_STEPS
+
+    def _tidy(self, ctx: Ctx, keyboard_was_shown: bool, replies: Replies) -> Replies:
+        """Hides the contact/location keyboard once the step that showed it is over."""
+        if not keyboard_was_shown or self._keyboard_shown(ctx) or not replies:
+            return replies
+        first = next((i for i, r in enumerate(replies) if not r.requests), None)
+        if first is None:
+            return replies
+        return [replace(r, remove_keyboard=True) if i == first else r for i, r in enumerate(replies)]
+
+    # entry, consent and the open request
+
+    async def start(self, ctx: Ctx, topic: str = "") -> Replies:
+        state = ctx.session.state
+        if state.startswith("cb:") and state not in ("cb:consent", "cb:open", "cb:withdraw") and not topic \
+                and not self._expired(ctx):
+            return self._prompt(ctx, state[3:])
+        existing = await ctx.store.open_request_for(ctx.event.key)
+        if existing is not None:
+            self._enter(ctx, "open", ref=existing.ref, topic=topic)
+            return self._open(ctx, existing)
+        self._enter(ctx, "consent", topic=topic)
+        return self._consent(ctx)
+
+    def _consent(self, ctx: Ctx, hint: str = "") -> Replies:
+        text = "\n\n".join(x for x in [
+            hint,
+            ctx._("A caseworker can call you back. Before we start, please read how we handle your data."),
+            ctx._("What we store: your name, phone number, town, the topic, for people who have returned the country "
+                  "and month of return, the language and time you prefer, and your note."),
+            ctx._("Who sees it: only the hotline's caseworkers, to call you back."),
+            ctx.t.ngettext("How long: until your request is closed, then {days} more day; then it is deleted.",
+                           "How long: until your request is closed, then {days} more days; then it is deleted.",
+                           ctx.settings.callback.retention_days).format(days=ctx.settings.callback.retention_days),
+            ctx._("How to delete it: send /forget at any time. /mydata shows what we store."),
+            ctx._("Do you agree?"),
+        ] if x)
+        rows = ((Button(ctx._("✅ I agree"), "cb:agree"), Button(ctx._("No, thanks"), "cb:decline")),)
+        return [Reply(text=text, buttons=rows)]
+
+    def _open(self, ctx: Ctx, request: CallbackRequest, hint: str = "") -> Replies:
+        text = "\n\n".join(x for x in [
+            hint,
+            ctx._("You already have an open callback request:"),
+            describe_request(ctx.content, ctx.t, request),
+            ctx._("You can update it or cancel it."),
+        ] if x)
+        rows = (
+            (Button(ctx._("✏️ Update my request"), "cb:update"),),
+            (Button(ctx._("🗑 Cancel my request"), "cb:withdraw"),),
+            (Button(ctx._("Keep it as it is"), "cb:keep"),),
+        )
+        return [Reply(text=text, buttons=rows)]
+
+    async def _on_agree(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "consent":
+            return None
+        data = ctx.session.data
+        topic = data.get("topic", "")
+        data["form"] = {"topic": topic, "language": ctx.lang} if topic else {"language": ctx.lang}
+        data["fixed_topic"] = bool(topic)
+        return self._go(ctx, "name")
+
+    async def _on_decline(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "consent":
+            return None
+        prefix = "\n".join([ctx._("All right, nothing was saved. You can always call us instead."), ctx.hotline_line()])
+        return self.menu.home(ctx, prefix=prefix)
+
+    async def _on_update(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "open":
+            return None
+        request = await ctx.store.get_request(ctx.session.data.get("ref", ""))
+        if request is None or request.status not in OPEN_STATUSES:
+            return await self.start(ctx)
+        topic = ctx.session.data.get("topic", "")
+        form = {f: getattr(request, f) for f in _FIELDS}
+        self._enter(ctx, "summary", ref=request.ref, form=form, fixed_topic=False, edit=True)
+        if topic and topic != form["topic"]:
+            return self._accept(ctx, "topic", topic)
+        return self._summary(ctx)
+
+    async def _on_withdraw(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "open":
+            return None
+        ctx.session.state = "cb:withdraw"
+        rows = ((Button(ctx._("Yes, cancel it"), "cb:yes"), Button(ctx._("No, keep it"), "cb:keep")),)
+        return [Reply(text=ctx._("Cancel your callback request {ref}? A caseworker will not call you.")
+                      .format(ref=ctx.session.data.get("ref", "")), buttons=rows)]
+
+    async def _on_yes(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "withdraw":
+            return None
+        ref = ctx.session.data.get("ref", "")
+        result = await ctx.store.transition(ref, OPEN_STATUSES, "cancelled", f"user:{ctx.event.key.channel}")
+        if result.ok:
+            log.info("callback request %s cancelled by its owner", ref)
+            return self.menu.home(ctx, prefix=ctx._("Your request {ref} is cancelled.").format(ref=ref))
+        return self.menu.home(ctx, prefix=ctx._("Your request {ref} is already closed.").format(ref=ref))
+
+    async def _on_keep(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step not in ("open", "withdraw"):
+            return None
+        return self.menu.home(ctx, prefix=ctx._("Your request stays as it is."))
+
+    def _cancel(self, ctx: Ctx) -> Replies:
+        updating = bool(ctx.session.data.get("ref")) and ctx.session.state.startswith("cb:")
+        prefix = (ctx._("Cancelled. Your request was not changed.") if updating
+                  else ctx._("Cancelled. Nothing was saved."))
+        return self.menu.home(ctx, prefix=prefix)
+
+    # the form's steps
+
+    def _sequence(self, ctx: Ctx) -> list[str]:
+        data = ctx.session.data
+        steps = ["name", "phone", "town"]
+        if not data.get("fixed_topic"):
+            steps.append("topic")
+        if str(data.get("form", {}).get("topic", "")).startswith("reint_"):
+            steps += ["country", "returned"]
+        return [*steps, "language", "time", "note"]
+
+    def _enter(self, ctx: Ctx, step: str, **data: Any) -> None:
+        ctx.session.enter(f"cb:{step}", **data)
+        ctx.session.data["at"] = datetime.now(UTC).isoformat()
+
+    def _expired(self, ctx: Ctx) -> bool:
+        stamp = ctx.session.data.get("at")
+        try:
+            return stamp is None or datetime.now(UTC) - datetime.fromisoformat(stamp) > FORM_TTL
+        except (TypeError, ValueError):
+            return True
+
+    def _expire(self, ctx: Ctx) -> Replies:
+        return self.menu.home(ctx, prefix=ctx._("Your unfinished request was too old and has been deleted. You can "
+                                                "start again."))
+
+    def _go(self, ctx: Ctx, step: str, hint: str = "") -> Replies:
+        ctx.session.state = f"cb:{step}"
+        ctx.session.data["at"] = datetime.now(UTC).isoformat()
+        return self._prompt(ctx, step, hint)
+
+    def _form(self, ctx: Ctx) -> dict[str, Any]:
+        form: dict[str, Any] = ctx.session.data.setdefault("form", {})
+        return form
+
+    def _prompt(self, ctx: Ctx, step: str, hint: str = "") -> Replies:
+        """Shows a step's question; re-shown with a hint when the answer could not be used."""
+        if step == "summary":
+            return self._summary(ctx, hint)
+        question, rows = self._question(ctx, step)
+        data = ctx.session.data
+        counter = ""
+        sequence = self._sequence(ctx)
+        position = "returned" if step == "month" else step
+        if not data.get("edit") and position in sequence:
+            counter = ctx._("Step {n} of {total}").format(n=sequence.index(position) + 1, total=len(sequence))
+        text = "\n\n".join(x for x in (hint, counter, question) if x)
+        nav = (Button(ctx._("⬅️ Back"), "cb:back"), Button(ctx._("✖️ Cancel"), "cb:cancel"))
+        if step in _REQUEST_STEPS:
+            request = (Button(ctx._("📱 Share my phone number"), action=ButtonAction.CONTACT) if step == "phone"
+                       else Button(ctx._("📍 Share my location"), action=ButtonAction.LOCATION))
+            return [Reply(text=text, buttons=((request,),)),
+                    Reply(text=ctx._("Or use these buttons:"), buttons=(*rows, nav))]
+        return [Reply(text=text, buttons=(*rows, nav))]
+
+    def _question(self, ctx: Ctx, step: str) -> tuple[str, list[tuple[Button, ...]]]:
+        form = self._form(ctx)
+        if step == "name":
+            return ctx._("What is your name?"), []
+        if step == "phone":
+            if ctx.session.data.get("pending_phone"):
+                rows = [(Button(ctx._("✅ Use this number"), "cb:own"),)]
+                return ctx._("This contact is not your own number: {phone}. Should we call this number? Press "
+                             "“Use this number”, or type the number to call.").format(
+                    phone=format_phone(ctx.session.data["pending_phone"])), rows
+            return ctx._("Which phone number should we call? Type it, for example {example}, or share it with the "
+                         "button below. A number abroad is fine too: start it with + and the country code.").format(
+                example=EXAMPLE_PHONE), []
+        if step == "town":
+            return ctx._("Where do you live? Type your town or village, or share your location."), []
+        if step == "topic":
+            labels = [Button(topic_label(ctx.content, ctx.t, t), f"cb:t:{t}") for t in TOPICS]
+            return ctx._("What do you need help with?"), [(b,) for b in labels]
+        if step == "country":
+            return ctx._("Which country did you return from?"), []
+        if step == "returned":
+            this_year = date.today().year
+            years = [Button(str(y), f"cb:y:{y}") for y in range(this_year, this_year - YEAR_BUTTONS, -1)]
+            return ctx._("When did you return? Choose the year, or type the month and year, for example {example}.") \
+                .format(example=f"03/{this_year - 1}"), [tuple(years[:3]), tuple(years[3:])]
+        if step == "month":
+            year = int(ctx.session.data.get("year", date.today().year))
+            today = date.today()
+            last = today.month if year == today.year else 12
+            names = get_month_names("wide", context="stand-alone", locale=ctx.lang)
+            months = [Button(str(names[m]).capitalize(), f"cb:m:{m}") for m in range(1, last + 1)]
+            rows = [tuple(months[i:i + 3]) for i in range(0, len(months), 3)]
+            rows.append((Button(ctx._("I do not remember the month"), "cb:m:0"),))
+            return ctx._("In which month of {year}?").format(year=year), rows
+        if step == "language":
+            rows = [(Button(LANGUAGE_NAMES[lang], f"cb:l:{lang}"),) for lang in LANGUAGES]
+            return ctx._("In which language should the caseworker speak with you?"), rows
+        if step == "time":
+            rows = [(Button(window_label(ctx.t, w), f"cb:w:{w}"),) for w in WINDOWS]
+            return ctx._("When is a good time to call you (Georgian time)?"), rows
+        if step == "note":
+            rows = [(Button(ctx._("Skip"), "cb:skip"),)]
+            current = form.get("note", "")
+            text = ctx._("Anything the caseworker should know before calling? Write a short note (up to {limit} "
+                         "characters), or press Skip.").format(limit=ctx.settings.callback.note_max)
+            if current:
+                rows = [(Button(ctx._("Remove the note"), "cb:skip"),)]
+            return text, rows
+        raise ValueError(f"unknown callback step {step!r}")
+
+    def _summary(self, ctx: Ctx, hint: str = "") -> Replies:
+        ctx.session.state = "cb:summary"
+        ctx.session.data["edit"] = True
+        form = self._form(ctx)
+        request = self._request(ctx, form)
+        text = "\n\n".join(x for x in [
+            hint,
+            ctx._("Please check your request:"),
+            describe_request(ctx.content, ctx.t, request, with_status=False),
+            ctx._("Is everything right? Confirm, or change a field."),
+        ] if x)
+        edits = [("name", ctx._("Name")), ("phone", ctx._("Phone")), ("town", ctx._("Town")),
+                 ("topic", ctx._("Topic"))]
+        if request.returnee:
+            edits += [("country", ctx._("Country")), ("returned", ctx._("Return date"))]
+        edits += [("language", ctx._("Language")), ("time", ctx._("Time to call")), ("note", ctx._("Note"))]
+        buttons = [Button(f"✏️ {label}", f"cb:e:{step}") for step, label in edits]
+        rows = [(Button(ctx._("✅ Confirm"), "cb:ok"),),
+                *(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2)),
+                (Button(ctx._("✖️ Cancel"), "cb:cancel"),)]
+        return [Reply(text=text, buttons=tuple(rows))]
+
+    def _request(self, ctx: Ctx, form: dict[str, Any]) -> CallbackRequest:
+        return form_request(ctx.event.key, form, ctx.lang)
+
+    def _accept(self, ctx: Ctx, step: str, value: str) -> Replies:
+        """Stores one answer and moves on: to the next step, or back to the summary when editing."""
+        form = self._form(ctx)
+        field = {"country": "return_country", "returned": "return_month", "time": "time_window"}.get(step, step)
+        form[field] = value
+        ctx.session.data.pop("pending_phone", None)
+        ctx.session.data.pop("year", None)
+        if step == "topic" and not value.startswith("reint_"):
+            form.pop("return_country", None)
+            form.pop("return_month", None)
+        if ctx.session.data.get("edit"):
+            returnee = str(form.get("topic", "")).startswith("reint_")
+            if returnee and step in ("topic",) and not form.get("return_country"):
+                return self._go(ctx, "country")
+            if returnee and step in ("topic", "country") and not form.get("return_month"):
+                return self._go(ctx, "returned")
+            return self._summary(ctx)
+        sequence = self._sequence(ctx)
+        index = sequence.index(step)
+        return self._go(ctx, sequence[index + 1]) if index + 1 < len(sequence) else self._summary(ctx)
+
+    async def _on_back(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        data = ctx.session.data
+        data.pop("pending_phone", None)
+        if step == "month":
+            return self._go(ctx, "returned")
+        if step in ("consent", "open", "withdraw"):
+            return self.menu.home(ctx)
+        if data.get("edit") and step != "summary":
+            return self._summary(ctx)
+        sequence = self._sequence(ctx)
+        if step == "summary":
+            data["edit"] = False
+            return self._go(ctx, sequence[-1])
+        index = sequence.index(step) if step in sequence else 0
+        if index == 0:
+            if data.get("ref"):
+                return self._summary(ctx)
+            ctx.session.state = "cb:consent"
+            return self._consent(ctx)
+        return self._go(ctx, sequence[index - 1])
+
+    # typed answers
+
+    def _read_name(self, ctx: Ctx, text: str) -> Replies:
+        limit = ctx.settings.callback.name_max
+        name, problem = check_name(text, limit)
+        if problem is None:
+            return self._accept(ctx, "name", name)
+        hints = {
+            "long": ctx._("That is too long. Please write your name in up to {limit} characters.").format(limit=limit),
+            "digits": ctx._("Please write only your name, without digits."),
+        }
+        return self._prompt(ctx, "name", hints.get(problem, ctx._("Please write your name in letters.")))
+
+    def _read_phone(self, ctx: Ctx, text: str) -> Replies:
+        phone = parse_phone(text)
+        if phone is None:
+            return self._prompt(ctx, "phone", ctx._("I could not read that as a phone number."))
+        return self._accept(ctx, "phone", phone)
+
+    def _contact(self, ctx: Ctx) -> Replies:
+        contact = ctx.event.contact
+        assert contact is not None
+        phone = _shared_phone(contact.phone)
+        if phone is None:
+            return self._prompt(ctx, "phone", ctx._("I could not read that as a phone number."))
+        if contact.is_own is False:
+            ctx.session.data["pending_phone"] = phone
+            return self._prompt(ctx, "phone")
+        return self._accept(ctx, "phone", phone)
+
+    async def _on_own(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        phone = ctx.session.data.get("pending_phone")
+        if step != "phone" or not phone:
+            return None
+        return self._accept(ctx, "phone", phone)
+
+    def _read_place(self, ctx: Ctx, step: str, text: str) -> Replies:
+        limit = TOWN_MAX if step == "town" else COUNTRY_MAX
+        place, problem = check_place(text, limit)
+        if problem is None:
+            return self._accept(ctx, step, place)
+        hint = (ctx._("That is too long. Please keep it under {limit} characters.").format(limit=limit)
+                if problem == "long" else ctx._("Please write a place name in letters."))
+        return self._prompt(ctx, step, hint)
+
+    def _location(self, ctx: Ctx) -> Replies:
+        location = ctx.event.location
+        assert location is not None
+        return self._accept(ctx, "town", f"📍 {location.latitude:.2f}, {location.longitude:.2f}")
+
+    def _read_returned(self, ctx: Ctx, text: str) -> Replies:
+        value = parse_month_year(text, date.today())
+        if value is None:
+            return self._prompt(ctx, ctx.session.state[3:], ctx._("I could not read that date."))
+        return self._accept(ctx, "returned", value)
+
+    def _read_note(self, ctx: Ctx, text: str) -> Replies:
+        limit = ctx.settings.callback.note_max
+        note, problem = check_note(text, limit)
+        if problem == "long":
+            return self._prompt(ctx, "note", ctx._("Your note has {length} characters; please shorten it to {limit}.")
+                                .format(length=len(note), limit=limit))
+        if problem:
+            return self._prompt(ctx, "note")
+        return self._accept(ctx, "note", note)
+
+    def _read_choice(self, ctx: Ctx, text: str) -> Replies:
+        return self._prompt(ctx, ctx.session.state[3:], ctx._("Please choose one of the buttons."))
+
+    # pressed answers
+
+    async def _on_topic(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        return self._accept(ctx, "topic", value) if step == "topic" and value in TOPICS else None
+
+    async def _on_year(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "returned" or not value.isdigit() or parse_month_year(value, date.today()) is None:
+            return None
+        ctx.session.data["year"] = int(value)
+        return self._go(ctx, "month")
+
+    async def _on_month(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        year = ctx.session.data.get("year")
+        if step != "month" or not isinstance(year, int) or not value.isdigit():
+            return None
+        found = parse_month_year(f"{year}-{int(value):02d}" if int(value) else str(year), date.today())
+        return self._accept(ctx, "returned", found) if found else None
+
+    async def _on_language(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        return self._accept(ctx, "language", value) if step == "language" and value in LANGUAGES else None
+
+    async def _on_window(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        return self._accept(ctx, "time", value) if step == "time" and value in WINDOWS else None
+
+    async def _on_skip(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        return self._accept(ctx, "note", "") if step == "note" else None
+
+    async def _on_edit(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "summary" or value not in ("name", "phone", "town", "topic", "country", "returned", "language",
+                                              "time", "note"):
+            return None
+        ctx.session.data["edit"] = True
+        return self._go(ctx, value)
+
+    async def _on_confirm(self, ctx: Ctx, step: str, value: str) -> Replies | None:
+        if step != "summary":
+            return None
+        form = self._form(ctx)
+        request = self._request(ctx, form)
+        missing = [f for f in ("name", "phone") if not getattr(request, f)]
+        if missing:
+            return self._go(ctx, "name" if "name" in missing else "phone")
+        ref = ctx.session.data.get("ref") or ""
+        if not ref:
+            existing = await ctx.store.open_request_for(ctx.event.key)
+            ref = existing.ref if existing else ""
+        saved = await self._save(ctx, request, ref)
+        ctx.session.leave()
+        text = "\n\n".join([
+            (ctx._("✅ Your request {ref} is updated.") if saved.ref == ref else
+             ctx._("✅ Your request is saved. Your reference: {ref}")).format(ref=saved.ref),
+            ctx._("A hotline caseworker will call you on {phone}, at the time you chose where possible. If you call "
+                  "the hotline yourself, give this reference.").format(phone=format_phone(saved.phone)),
+            ctx._("/mydata shows what we store about you; /forget deletes it."),
+            ctx.hotline_line(),
+        ])
+        return [Reply(text=text, buttons=(ctx.nav_row(back=False),))]
+
+    async def _save(self, ctx: Ctx, request: CallbackRequest, ref: str) -> CallbackRequest:
+        """Commits the request before anything is shown; a request still open is updated, never duplicated."""
+        if ref:
+            fields = {f: getattr(request, f) for f in (*_FIELDS, "returnee")}
+            updated = await ctx.store.update_request(ref, fields)
+            if updated is not None and updated.status in OPEN_STATUSES:
+                log.info("callback request %s updated by its owner", updated.ref)
+                return updated
+        created = await ctx.store.create_request(request)
+        log.info("callback request %s created on %s", created.ref, created.channel)
+        return created
+
+    _buttons: ClassVar[dict[str, Any]] = {
+        "agree": _on_agree, "decline": _on_decline, "update": _on_update, "withdraw": _on_withdraw, "yes": _on_yes,
+        "keep": _on_keep, "back": _on_back, "own": _on_own, "t": _on_topic, "y": _on_year, "m": _on_month,
+        "l": _on_language, "w": _on_window, "skip": _on_skip, "e": _on_edit, "ok": _on_confirm,
+    }
+    _readers: ClassVar[dict[str, Any]] = {
+        "name": _read_name, "phone": _read_phone,
+        "town": lambda self, ctx, text: self._read_place(ctx, "town", text),
+        "country": lambda self, ctx, text: self._read_place(ctx, "country", text),
+        "returned": _read_returned, "month": _read_returned, "note": _read_note,
+        "topic": _read_choice, "language": _read_choice, "time": _read_choice,
+    }

@@ -1,0 +1,131 @@
+"""Menus, FAQ answers, language choice, help and the hand-over to a person.
+
+States: none of its own. Buttons: m:<node>, f:<faq>, l:<lang>, n:home|back|human, a:<action> (dispatched by the
+engine to the owning flow).
+"""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.events import Button, Reply
+from bot.core.flows.base import Replies
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.knowledge.schema import Action, MenuItem
+
+__all__ = ["MenuFlow", "action_label", "help_text"]
+
+
+def action_label(ctx: Ctx, action: Action) -> str:
+    labels = {
+        Action.CENTRES: ctx._("📍 Find the nearest centre"),
+        Action.CALLBACK: ctx._("📞 Request a callback"),
+        Action.ELIGIBILITY: ctx._("✅ Check what help may apply to me"),
+        Action.LANGUAGE: ctx._("🌐 Language / ენა / Язык"),
+        Action.HOTLINE: ctx._("☎️ Hotline number"),
+    }
+    return labels[action]
+
+
+def help_text(ctx: Ctx) -> str:
+    return "\n\n".join(
+        [
+            ctx._("I answer questions about working abroad legally, the risks of irregular migration and help "
+                  "for people who have returned to Georgia."),
+            ctx._("Choose a topic with the buttons, or simply write your question. You can also send your "
+                  "location or the name of your town to find the nearest migrant resource centre."),
+            ctx._("Commands: /menu main menu, /language change language, /centres nearest centre, "
+                  "/callback ask for a callback, /mydata what we store about you, /forget delete it, "
+                  "/cancel stop what you are doing."),
+            ctx.hotline_line(),
+        ]
+    )
+
+
+class MenuFlow:
+    prefix = "m"
+
+    def _item_button(self, ctx: Ctx, item: MenuItem) -> Button | None:
+        if item.menu and item.menu in ctx.content.nodes:
+            return Button(ctx.text(ctx.content.nodes[item.menu].title), f"m:{item.menu}")
+        if item.faq and item.faq in ctx.content.faqs:
+            return Button(ctx.text(ctx.content.faqs[item.faq].question), f"f:{item.faq}")
+        if item.action:
+            return Button(action_label(ctx, item.action), f"a:{item.action.value}")
+        return None
+
+    def node(self, ctx: Ctx, node_id: str, edit: bool = False) -> Reply | None:
+        node = ctx.content.nodes.get(node_id)
+        if node is None:
+            return None
+        ctx.session.visit(f"m:{node_id}")
+        buttons = [b for b in (self._item_button(ctx, i) for i in ctx.content.items(node_id)) if b]
+        text = ctx.text(node.text) or ctx.text(node.title)
+        is_root = node_id == ctx.content.root
+        rows: list[tuple[Button, ...]] = [(b,) for b in buttons]
+        if is_root:
+            rows.append((Button(ctx._("👤 Talk to a person"), "n:human"),))
+            return Reply(text=text, buttons=tuple(rows), edit=edit)
+        return ctx.with_nav(text, rows, edit=edit)
+
+    def home(self, ctx: Ctx, prefix: str = "", edit: bool = False) -> Replies:
+        ctx.session.leave()
+        ctx.session.history.clear()
+        reply = self.node(ctx, ctx.content.root, edit=edit)
+        assert reply is not None
+        if prefix:
+            reply = Reply(text=f"{prefix}\n\n{reply.text}", buttons=reply.buttons, edit=edit)
+        return [reply]
+
+    async def button(self, ctx: Ctx, arg: str) -> Replies | None:
+        ctx.session.leave()
+        reply = self.node(ctx, arg, edit=True)
+        return [reply] if reply else None
+
+    async def input(self, ctx: Ctx) -> Replies | None:
+        return None
+
+    def faq(self, ctx: Ctx, faq_id: str, feedback: bool = False) -> Replies | None:
+        entry = ctx.content.faqs.get(faq_id)
+        if entry is None:
+            return None
+        ctx.session.visit(f"f:{faq_id}")
+        text = f"{ctx.text(entry.question)}\n\n{ctx.text(entry.answer)}"
+        rows: list[tuple[Button, ...]] = []
+        if feedback:
+            rows.append((Button(ctx._("👍 Helpful"), f"q:y:{faq_id}"),
+                         Button(ctx._("👎 Not helpful"), f"q:n:{faq_id}")))
+        return [ctx.with_nav(text, rows)]
+
+    def language_menu(self, ctx: Ctx, first_contact: bool = False) -> Replies:
+        catalogues = ctx.catalogues
+        if first_contact:
+            text = "\n".join(
+                catalogues.translator(lang).gettext("Hello! I am the migrant hotline assistant. Choose your language:")
+                for lang in LANGUAGES
+            )
+        else:
+            text = ctx._("Choose your language:")
+        rows = tuple((Button(LANGUAGE_NAMES[lang], f"l:{lang}"),) for lang in LANGUAGES)
+        return [Reply(text=text, buttons=rows)]
+
+    def set_language(self, ctx: Ctx, lang: str) -> Replies | None:
+        if lang not in LANGUAGES:
+            return None
+        ctx.session.lang = lang
+        return self.home(ctx, prefix=ctx._("Language set: English. You can change it any time with /language."))
+
+    def human(self, ctx: Ctx) -> Replies:
+        hotline = ctx.content.hotline
+        text = "\n\n".join(
+            [
+                ctx._("You can talk to a hotline consultant. The call and the consultation are free."),
+                f"☎️ {hotline.display}\n{ctx.text(hotline.hours)}",
+                ctx._("From abroad, call {number}.").format(number=hotline.international),
+                ctx._("Or leave your number and a caseworker will call you back."),
+            ]
+        )
+        rows = [
+            (Button(action_label(ctx, Action.CALLBACK), "a:callback"),),
+            (Button(action_label(ctx, Action.CENTRES), "a:centres"),),
+        ]
+        return [ctx.with_nav(text, rows)]

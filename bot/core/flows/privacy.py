@@ -1,0 +1,66 @@
+"""What we store about a user (/mydata) and deleting it (/forget), after a confirmation.
+
+States: p:forget (waiting for the confirmation; an unfinished callback form is kept aside and comes back on "no").
+Buttons: p:show, p:forget, p:yes, p:no.
+"""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.events import Button, Reply
+from bot.core.flows.base import Replies
+from bot.core.flows.callback import describe_request, form_request
+from bot.core.flows.menu import MenuFlow
+from bot.i18n import LANGUAGE_NAMES
+
+__all__ = ["PrivacyFlow"]
+
+
+class PrivacyFlow:
+    prefix = "p"
+
+    def __init__(self, menu: MenuFlow) -> None:
+        self.menu = menu
+
+    async def button(self, ctx: Ctx, arg: str) -> Replies | None:
+        if arg == "show":
+            return await self.show(ctx)
+        if arg == "forget":
+            draft = ctx.session.state.startswith("cb:")
+            ctx.session.enter("p:forget", draft={"state": ctx.session.state, "data": ctx.session.data} if draft else {})
+            rows = [(Button(ctx._("Yes, delete my data"), "p:yes"), Button(ctx._("No, keep it"), "p:no"))]
+            return [ctx.with_nav(ctx._("Delete everything we store about you, including any callback request? "
+                                       "This cannot be undone."), rows)]
+        if arg == "yes" and ctx.session.state == "p:forget":
+            await ctx.store.forget_user(ctx.event.key)
+            ctx.session.data.clear()
+            ctx.session.leave()
+            ctx.session.history.clear()
+            return self.menu.home(ctx, prefix=ctx._("Your data has been deleted. Any open callback request is "
+                                                    "cancelled."))
+        if arg == "no" and ctx.session.state == "p:forget" and ctx.session.data.get("draft"):
+            draft = ctx.session.data["draft"]
+            ctx.session.state, ctx.session.data = draft["state"], draft["data"]
+            rows = ((Button(ctx._("Continue my request"), "cb:start"),), ctx.nav_row(back=False))
+            return [Reply(text=ctx._("Nothing was deleted."), buttons=rows)]
+        if arg in ("yes", "no"):
+            return self.menu.home(ctx, prefix=ctx._("Nothing was deleted."))
+        return None
+
+    async def show(self, ctx: Ctx) -> Replies:
+        requests = await ctx.store.requests_for(ctx.event.key)
+        parts = [ctx._("What we store about you:"),
+                 ctx._("Language: {language}").format(language=LANGUAGE_NAMES.get(ctx.lang, ctx.lang))]
+        parts.extend(describe_request(ctx.content, ctx.t, r) for r in requests)
+        draft = ctx.session.data.get("form") if ctx.session.state.startswith("cb:") else None
+        if draft:
+            parts.append(ctx._("An unfinished callback request (deleted if you cancel it or leave it for a day):"))
+            parts.append(describe_request(ctx.content, ctx.t, form_request(ctx.event.key, draft, ctx.lang),
+                                          with_status=False))
+        if not requests and not draft:
+            parts.append(ctx._("You have no callback requests. We keep no name or phone number of yours."))
+        parts.append(ctx._("To delete it all, send /forget."))
+        return [ctx.with_nav("\n\n".join(parts), [(Button(ctx._("🗑 Delete my data"), "p:forget"),)])]
+
+    async def input(self, ctx: Ctx) -> Replies | None:
+        return None

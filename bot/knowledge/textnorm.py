@@ -1,0 +1,179 @@
+"""Light per-language normalisation so that a question and an FAQ entry meet on the same terms.
+
+People type informally: Georgian in Latin or Cyrillic letters, Russian with any inflection, English with
+plurals. Each language gets one analyser turning text into search terms; the index and the query use the same
+analyser, so a term only has to be normalised consistently, not linguistically perfectly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+
+import snowballstemmer
+
+from bot.knowledge.translit import fold, to_georgian
+
+__all__ = [
+    "LANGS",
+    "STOPWORDS",
+    "analyse",
+    "analyse_pairs",
+    "analyser",
+    "stem",
+    "stem_ka",
+    "tokenize",
+]
+
+LANGS = ("ka", "en", "ru")
+
+_WORD = re.compile(r"[^\W_]+")
+_PLACEHOLDER = re.compile(r"\{\w+\}")
+_GEORGIAN = re.compile(r"[\u10d0-\u10ff]")
+
+STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        """
+        a about above after again all also am an and any are as at be been before being below between both
+        but by can could did do does doing done down during each few for from further had has have having he
+        her here hers him his how i if in into is it its itself just me more most my myself no nor not now of
+        off on once only or other our ours out over own same she should so some such than that the their
+        them then there these they this those through to too under until up very was we were what when where
+        which while who whom why will with would you your yours yourself s t don doesn didn isn aren wasn
+        can't cannot im ive id hi hello hey please thanks thank pls plz want wanted wants need needs needed
+        would like know tell say said anyone someone something anything get got getting way ok okay dear
+        regards yes question questions ask asking let us one many much
+        """.split()
+    ),
+    "ru": frozenset(
+        """
+        и в во не что он на я с со как а то все всё она так его но да ты к у же вы за бы по только ее её мне
+        было вот от меня еще ещё нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до
+        вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их
+        чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой
+        совсем ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем всех никогда можно при
+        наконец два об другой хоть после над больше тот через эти нас про всего них какая много разве три эту
+        моя впрочем хорошо свою этой перед иногда лучше чуть том такой им более всегда конечно всю между это
+        здравствуйте привет добрый день пожалуйста подскажите скажите подскажи скажи хочу хотел хотела хотим
+        нужно нужен нужна нужны спасибо ли какие какое каких сколько как-то вопрос можете могу могут узнать
+        знать есть ваш ваши вашей мои моё мое мою моим
+        """.split()
+    ),
+    "ka": frozenset(
+        """
+        და რა როგორ რომ თუ არ ეს ის მე შენ ჩვენ თქვენ მინდა მინდოდა გვინდა შემიძლია შეიძლება შეგიძლიათ არის
+        აქვს მაქვს როდის სად ვინ რატომ რამდენი რამდენ უნდა კი ხომ ან მაგრამ ვარ ხარ იყო ამ იმ რომელი ჩემი
+        ჩემს ჩემთვის თქვენი გამარჯობა გთხოვთ მადლობა ძალიან ასევე უკვე კიდევ მაინც ნუ ვერ ხო არა დიახ
+        როგორც მერე თუკი ან თან ჰო აი ეგ ეგი რაღაც რამე ვინმე სადმე რით რისი რის რას ვის ჩემო მითხარით
+        მითხარი მაინტერესებს მაინტერესებდა გამიგია ვიცი ვიცოდე გავიგო გაიგოთ იცით კითხვა კითხვები მქონდა
+        ბატონო ქალბატონო სალამი მოგესალმებით გეთაყვა ხართ არიან ყველა ყველაფერი რაიმე
+        """.split()
+    ),
+}
+
+_KA_STOP_FOLDED = frozenset(fold(word) for word in STOPWORDS["ka"])
+_SNOWBALL = {"en": snowballstemmer.stemmer("english"), "ru": snowballstemmer.stemmer("russian")}
+
+# Georgian nouns take case endings and postpositions as suffixes: ვიზა, ვიზის, ვიზით, ვიზაზე, ვიზებისთვის.
+# A postposition replaces the case it governs, so after one is removed only plural and stem vowels go.
+_KA_POSTPOSITIONS = tuple(
+    sorted(
+        "ისთვის თვის ისკენ კენ ისგან გან იდან დან ამდე მდე ივით ვით ში ზე თან ებში ებზე".split(),
+        key=len,
+        reverse=True,
+    )
+)
+_KA_CASES = tuple(
+    sorted("ებისა ების ებით ებმა ებად ებს ები ებო ისა ის ით თა მა ად ს მ დ ი ა ე ო უ".split(), key=len, reverse=True)
+)
+_KA_VOWELS = "აეიოუ"
+_KA_MIN_STEM = 3
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words and numbers; placeholders like {hotline} are markup, not words."""
+    text = unicodedata.normalize("NFKC", _PLACEHOLDER.sub(" ", text)).lower().replace("ё", "е")
+    return _WORD.findall(text)
+
+
+def _strip_one(token: str, suffixes: tuple[str, ...]) -> tuple[str, bool]:
+    for suffix in suffixes:
+        if token.endswith(suffix) and len(token) - len(suffix) >= _KA_MIN_STEM:
+            return token[: -len(suffix)], True
+    return token, False
+
+
+def stem_ka(token: str) -> str:
+    """Remove a Georgian postposition or case ending, the plural -ებ and trailing stem vowels."""
+    if len(token) <= _KA_MIN_STEM or not _GEORGIAN.search(token):
+        return token
+    token, had_postposition = _strip_one(token, _KA_POSTPOSITIONS)
+    if not had_postposition:
+        token, _ = _strip_one(token, _KA_CASES)
+    token, _ = _strip_one(token, ("ებ",))
+    while len(token) > _KA_MIN_STEM and token[-1] in _KA_VOWELS:
+        token = token[:-1]
+    return token
+
+
+@lru_cache(maxsize=200_000)
+def stem(token: str, lang: str) -> str:
+    """The search term for one lower-cased token in `lang`."""
+    if lang == "ka":
+        return stem_ka(token)
+    stemmer = _SNOWBALL.get(lang)
+    if stemmer is None or token.isdigit():
+        return token
+    return str(stemmer.stemWord(token))
+
+
+_FOREIGN_LETTER = re.compile(r"[a-zA-Z\u0400-\u04ff]")
+
+
+@lru_cache(maxsize=200_000)
+def _georgian_pair(token: str) -> tuple[str, str]:
+    return fold(token), fold(stem_ka(token))
+
+
+def _georgian_pairs(text: str) -> list[tuple[str, str]]:
+    # Latin and Cyrillic typing is transliterated, stemmed in Georgian script, then folded to a skeleton so
+    # that the letters such typing confuses (თ/ტ, ქ/კ/ყ, ც/წ/ჩ/ჭ, ფ/პ ...) still meet.
+    if _FOREIGN_LETTER.search(text):
+        text = to_georgian(text)
+    pairs: list[tuple[str, str]] = []
+    for token in tokenize(text):
+        surface, term = _georgian_pair(token)
+        if surface and term and surface not in _KA_STOP_FOLDED and term not in _KA_STOP_FOLDED:
+            pairs.append((surface, term))
+    return pairs
+
+
+def analyse_pairs(text: str, lang: str) -> list[tuple[str, str]]:
+    """(word as typed, search term) pairs; the typed word is kept for typo matching before stemming."""
+    if lang == "ka":
+        return _georgian_pairs(text)
+    stop = STOPWORDS.get(lang, frozenset())
+    pairs: list[tuple[str, str]] = []
+    for token in tokenize(text):
+        if token in stop:
+            continue
+        term = stem(token, lang)
+        if term and term not in stop:
+            pairs.append((token, term))
+    return pairs
+
+
+def analyse(text: str, lang: str) -> list[str]:
+    """Search terms for `text` as seen by the `lang` analyser (Georgian transliterates Latin/Cyrillic first)."""
+    return [term for _, term in analyse_pairs(text, lang)]
+
+
+def analyser(lang: str) -> Callable[[str], list[tuple[str, str]]]:
+    """A one-argument `analyse_pairs` for `lang`, for building an index per language."""
+
+    def run(text: str) -> list[tuple[str, str]]:
+        return analyse_pairs(text, lang)
+
+    return run

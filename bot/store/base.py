@@ -1,0 +1,214 @@
+"""The store contract every engine implements, and the records it keeps.
+
+Sessions and update de-duplication are what every conversation needs; callback requests, their audit trail and
+content gaps are the only places that hold personal or user-derived data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.events import SessionKey
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "OPEN_STATUSES",
+    "REF_ALPHABET",
+    "AuditEntry",
+    "CallbackRequest",
+    "GapRow",
+    "OpenRequestExists",
+    "Store",
+    "TransitionResult",
+    "new_reference",
+]
+
+OPEN_STATUSES = ("new", "assigned")
+CLOSED_STATUSES = ("done", "unreachable", "cancelled")
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone without mistakes
+
+
+class OpenRequestExists(Exception):
+    """The user already has an open request; the database allows one per user, whatever the engine."""
+
+
+def new_reference() -> str:
+    return "CB-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(4))
+
+
+@dataclass
+class CallbackRequest:
+    """A pre-registration callback request; every field but the ids and status is personal data."""
+
+    channel: str
+    user_id: str
+    name: str
+    phone: str
+    town: str = ""
+    topic: str = ""
+    returnee: bool = False
+    return_country: str = ""
+    return_month: str = ""
+    language: str = "ka"
+    time_window: str = "any"
+    note: str = ""
+    ref: str = ""
+    status: str = "new"
+    assigned_to: str = ""
+    staff_message: str = ""  # where the staff group announcement is, to update it on status changes
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    ref: str
+    at: datetime
+    actor: str
+    from_status: str
+    to_status: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    ok: bool
+    request: CallbackRequest | None
+
+
+@dataclass(frozen=True)
+class GapRow:
+    text: str
+    lang: str
+    kind: str
+    count: int
+    faq_id: str = ""
+    last_at: datetime | None = field(default=None, compare=False)
+
+
+class Store(ABC):
+    """One async interface over SQLite and PostgreSQL; the contract tests run against both."""
+
+    @abstractmethod
+    async def open(self, migrate: bool = True) -> None:
+        """Connects; applies pending migrations, or with `migrate=False` refuses an out-of-date schema."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def lock(self, key: SessionKey) -> AbstractAsyncContextManager[None]:
+        """Serialises one user's load -> step -> save; other users proceed."""
+
+    @abstractmethod
+    async def load_session(self, key: SessionKey) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def seen_update(self, channel: str, update_id: str) -> bool: ...
+
+    @abstractmethod
+    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None) -> None:
+        """Saves the session and marks the update processed in one transaction.
+
+        If the update was already marked processed (a second worker got the same update), the session is left as
+        the first processing saved it.
+        """
+
+    @abstractmethod
+    async def delete_session(self, key: SessionKey) -> None: ...
+
+    @abstractmethod
+    async def set_subscribed(self, key: SessionKey, subscribed: bool) -> None: ...
+
+    @abstractmethod
+    async def is_subscribed(self, key: SessionKey) -> bool | None: ...
+
+    @abstractmethod
+    async def create_request(self, request: CallbackRequest) -> CallbackRequest:
+        """Commits the request (with a fresh reference) before returning it.
+
+        Raises OpenRequestExists when the user already has an open request.
+        """
+
+    @abstractmethod
+    async def update_request(self, ref: str, fields: dict[str, Any]) -> CallbackRequest | None:
+        """Edits the personal fields of an open request."""
+
+    @abstractmethod
+    async def get_request(self, ref: str) -> CallbackRequest | None: ...
+
+    @abstractmethod
+    async def open_request_for(self, key: SessionKey) -> CallbackRequest | None: ...
+
+    @abstractmethod
+    async def requests_for(self, key: SessionKey) -> list[CallbackRequest]: ...
+
+    @abstractmethod
+    async def list_requests(
+        self, statuses: tuple[str, ...] | None = None, created_before: datetime | None = None,
+        since: datetime | None = None,
+    ) -> list[CallbackRequest]: ...
+
+    @abstractmethod
+    async def transition(
+        self, ref: str, allowed_from: tuple[str, ...], to_status: str, actor: str, note: str = ""
+    ) -> TransitionResult:
+        """Moves a request between statuses atomically: of two concurrent callers exactly one wins."""
+
+    @abstractmethod
+    async def pending_announcements(self, limit: int = 20) -> list[CallbackRequest]:
+        """New requests not yet posted to staff: a durable outbox that survives restarts."""
+
+    @abstractmethod
+    async def mark_announced(self, ref: str, staff_message: str) -> None: ...
+
+    @abstractmethod
+    async def add_note(self, ref: str, actor: str, note: str) -> bool: ...
+
+    @abstractmethod
+    async def audit(self, ref: str) -> list[AuditEntry]: ...
+
+    @abstractmethod
+    async def forget_user(self, key: SessionKey) -> int:
+        """Deletes the user's requests (their audit keeps only non-personal fields) and session."""
+
+    @abstractmethod
+    async def purge_closed(self, closed_before: datetime) -> int: ...
+
+    @abstractmethod
+    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "") -> None: ...
+
+    @abstractmethod
+    async def gaps(self, since: datetime | None = None, lang: str | None = None, limit: int = 30) -> list[GapRow]: ...
+
+    @abstractmethod
+    async def purge_gaps(self, before: datetime) -> int: ...
+
+    @abstractmethod
+    async def purge_processed_updates(self, before: datetime) -> int:
+        """Forgets update ids processed before `before`; platforms stop redelivering after a day or so."""
+
+    @abstractmethod
+    def exclusive(self, name: str, every: timedelta | None = None) -> AbstractAsyncContextManager[bool]:
+        """Lets one worker at a time run the periodic job `name`: yields True there, False everywhere else.
+
+        With `every`, also yields False while the job's last completed run is more recent than `every`, so
+        workers that all poll the job run it once per period between them. A run that raises does not count.
+        """
+
+    @abstractmethod
+    def dump(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Every row of every table, for export between engines; timestamps as aware UTC datetimes."""
+
+    @abstractmethod
+    async def load_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Inserts or replaces rows from `dump`; timestamps may be datetimes or ISO-8601 text."""

@@ -1,0 +1,457 @@
+"""The store for several workers: PostgreSQL through asyncpg pools.
+
+Whatever must hold across processes lives in the database: an update is processed once because its
+(channel, update_id) is a primary key, one user's load -> step -> save is serialised by a session-level advisory
+lock, a status change by a row lock, a periodic job by an advisory try-lock.
+
+Connections. Short statements use the data pool. A user's advisory lock is held on a connection from a separate
+lock pool for the length of the step; keeping the pools apart means that even with every lock connection taken,
+the steps holding them still get data connections, so a busy worker slows down but cannot deadlock. The lock pool
+size caps how many users one worker serves at the same instant (the rest queue for a lock connection, up to the
+lock timeout, then get an apology). Periodic jobs open a short-lived connection of their own. One worker needs up
+to pool_size + lock_pool_size + 1 connections: keep workers x that below the server's max_connections.
+Both sizes can be set in the URL: postgresql://host/db?pool_size=10&lock_pool_size=10.
+
+A connection the server drops (restart, pg_terminate_backend) fails the call in flight, which raises; the pools
+replace dead connections, so the next call works again. If the connection holding a user's lock dies, the lock
+goes with it: that step still finishes and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from bot.core.events import SessionKey
+from bot.store.base import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    AuditEntry,
+    CallbackRequest,
+    GapRow,
+    OpenRequestExists,
+    Store,
+    TransitionResult,
+    new_reference,
+)
+from bot.store.keylocks import KeyLocks
+from bot.store.schema import (
+    EDITABLE_REQUEST_COLUMNS,
+    MIGRATIONS,
+    PRIMARY_KEYS,
+    REQUEST_COLUMNS,
+    SCHEMA_VERSION,
+    TABLES,
+    export_row,
+    import_value,
+    to_utc,
+)
+
+__all__ = ["PostgresStore", "advisory_key"]
+
+log = logging.getLogger(__name__)
+
+_POOL_OPTIONS = ("pool_size", "lock_pool_size")
+_AUDIT_INSERT = ("INSERT INTO callback_audit (ref, at, actor, from_status, to_status, note) "
+                 "VALUES ($1, $2, $3, $4, $5, $6)")
+_CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
+def advisory_key(namespace: str, name: str) -> int:
+    """A stable 64-bit advisory lock id (Python's hash() differs between processes)."""
+    digest = hashlib.blake2b(f"{namespace}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _split_url(url: str) -> tuple[str, dict[str, int]]:
+    """Takes this store's pool options out of the URL; everything else goes to asyncpg."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    options = {k: int(v) for k, v in query if k in _POOL_OPTIONS}
+    rest = urllib.parse.urlencode([(k, v) for k, v in query if k not in _POOL_OPTIONS])
+    return urllib.parse.urlunsplit(parts._replace(query=rest)), options
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _request(row: asyncpg.Record) -> CallbackRequest:
+    data = dict(row)
+    data["returnee"] = bool(data["returnee"])
+    data.pop("closed_at", None)
+    data.pop("announced_at", None)
+    return CallbackRequest(**data)
+
+
+async def _reset_data_connection(conn: asyncpg.Connection) -> None:
+    """Data connections keep no session state; only an abandoned transaction needs undoing."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str, *, pool_size: int = 10, lock_pool_size: int = 10, command_timeout: float = 30.0,
+                 lock_timeout: float = 30.0) -> None:
+        self.dsn, options = _split_url(url)
+        self.pool_size = options.get("pool_size", pool_size)
+        self.lock_pool_size = options.get("lock_pool_size", lock_pool_size)
+        self.command_timeout = command_timeout
+        self.lock_timeout = lock_timeout
+        self._server_settings = {} if "application_name" in self.dsn else {"application_name": "hotline"}
+        self._pool: asyncpg.Pool | None = None
+        self._lock_pool: asyncpg.Pool | None = None
+        self._locks = KeyLocks()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("store is not open")
+        return self._pool
+
+    async def open(self, migrate: bool = True) -> None:
+        common: dict[str, Any] = {"command_timeout": self.command_timeout, "server_settings": self._server_settings}
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.pool_size,
+                                               reset=_reset_data_connection, **common)
+        self._lock_pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.lock_pool_size, **common)
+        try:
+            version = await self.migrate() if migrate else await self.schema_version()
+        except BaseException:
+            await self.close()
+            raise
+        if version < SCHEMA_VERSION:
+            await self.close()
+            raise RuntimeError(f"database schema is at version {version}, this code needs {SCHEMA_VERSION}: "
+                               "run `hotline db migrate`")
+
+    async def close(self) -> None:
+        for pool in (self._lock_pool, self._pool):
+            if pool is not None:
+                await pool.close()
+        self._pool = self._lock_pool = None
+
+    async def schema_version(self) -> int:
+        async with self.pool.acquire() as conn:
+            if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
+                return 0
+            return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+
+    async def migrate(self) -> int:
+        """Applies pending migrations in one transaction; workers starting together take turns."""
+        async with self._transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("migrate", "schema"))
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+            for version, statements in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                for statement in statements("postgresql"):
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
+                current = version
+        return current
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    def lock(self, key: SessionKey) -> Any:
+        return self._user_lock(str(key))
+
+    @asynccontextmanager
+    async def _user_lock(self, key: str) -> AsyncIterator[None]:
+        if self._lock_pool is None:
+            raise RuntimeError("store is not open")
+        async with self._locks.hold(key):  # one lock connection per user per worker, however many updates wait
+            conn = await self._lock_pool.acquire(timeout=self.lock_timeout)
+            try:
+                lock_id = advisory_key("session", key)
+                await conn.execute("SELECT pg_advisory_lock($1)", lock_id, timeout=self.lock_timeout)
+                try:
+                    yield
+                finally:
+                    try:
+                        await conn.execute("SELECT pg_advisory_unlock($1)", lock_id)
+                    except _CONNECTION_ERRORS:
+                        log.warning("the connection holding a session lock was lost during the step")
+            finally:
+                await self._lock_pool.release(conn)
+
+    async def load_session(self, key: SessionKey) -> dict[str, Any] | None:
+        data = await self.pool.fetchval("SELECT data FROM sessions WHERE channel=$1 AND user_id=$2",
+                                        key.channel, key.user_id)
+        return json.loads(data) if data is not None else None
+
+    async def seen_update(self, channel: str, update_id: str) -> bool:
+        found = await self.pool.fetchval("SELECT 1 FROM processed_updates WHERE channel=$1 AND update_id=$2",
+                                         channel, update_id)
+        return found is not None
+
+    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None) -> None:
+        now = _now()
+        async with self._transaction() as conn:
+            if update_id is not None:
+                fresh = await conn.fetchval(
+                    "INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3) "
+                    "ON CONFLICT DO NOTHING RETURNING 1",
+                    key.channel, update_id, now,
+                )
+                if fresh is None:
+                    return
+            await conn.execute(
+                "INSERT INTO sessions (channel, user_id, data, updated_at) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (channel, user_id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at",
+                key.channel, key.user_id, json.dumps(data, ensure_ascii=False), now,
+            )
+
+    async def delete_session(self, key: SessionKey) -> None:
+        await self.pool.execute("DELETE FROM sessions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
+
+    async def set_subscribed(self, key: SessionKey, subscribed: bool) -> None:
+        await self.pool.execute(
+            "INSERT INTO subscriptions (channel, user_id, subscribed, updated_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (channel, user_id) DO UPDATE SET subscribed=excluded.subscribed, "
+            "updated_at=excluded.updated_at",
+            key.channel, key.user_id, int(subscribed), _now(),
+        )
+
+    async def is_subscribed(self, key: SessionKey) -> bool | None:
+        value = await self.pool.fetchval("SELECT subscribed FROM subscriptions WHERE channel=$1 AND user_id=$2",
+                                         key.channel, key.user_id)
+        return bool(value) if value is not None else None
+
+    async def create_request(self, request: CallbackRequest) -> CallbackRequest:
+        now = _now()
+        columns = ", ".join(REQUEST_COLUMNS)
+        marks = ", ".join(f"${i}" for i in range(1, len(REQUEST_COLUMNS) + 1))
+        for _ in range(20):
+            values = {**request.as_dict(), "ref": new_reference(), "status": "new", "assigned_to": "",
+                      "staff_message": "", "created_at": now, "updated_at": now}
+            values["returnee"] = int(bool(values["returnee"]))
+            try:
+                async with self._transaction() as conn:
+                    row = await conn.fetchrow(
+                        f"INSERT INTO callback_requests ({columns}) VALUES ({marks}) RETURNING *",
+                        *(values[c] for c in REQUEST_COLUMNS),
+                    )
+                    await conn.execute(_AUDIT_INSERT, values["ref"], now, f"user:{request.channel}", "", "new", "")
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name == "callback_one_open":
+                    raise OpenRequestExists(str(request.channel)) from exc
+                continue  # the reference was taken: draw another
+            return _request(row)
+        raise RuntimeError("could not allocate a unique reference")
+
+    async def update_request(self, ref: str, fields: dict[str, Any]) -> CallbackRequest | None:
+        allowed = {k: v for k, v in fields.items() if k in EDITABLE_REQUEST_COLUMNS}
+        if "returnee" in allowed:
+            allowed["returnee"] = int(bool(allowed["returnee"]))
+        allowed["updated_at"] = _now()
+        sets = ", ".join(f"{k}=${i}" for i, k in enumerate(allowed, start=3))
+        async with self._transaction() as conn:
+            await conn.execute(
+                f"UPDATE callback_requests SET {sets} WHERE ref=$1 AND status = ANY($2::text[])",
+                ref.upper(), list(OPEN_STATUSES), *allowed.values(),
+            )
+            row = await conn.fetchrow("SELECT * FROM callback_requests WHERE ref=$1", ref.upper())
+        return _request(row) if row else None
+
+    async def get_request(self, ref: str) -> CallbackRequest | None:
+        row = await self.pool.fetchrow("SELECT * FROM callback_requests WHERE ref=$1", ref.upper())
+        return _request(row) if row else None
+
+    async def open_request_for(self, key: SessionKey) -> CallbackRequest | None:
+        row = await self.pool.fetchrow(
+            "SELECT * FROM callback_requests WHERE channel=$1 AND user_id=$2 AND status = ANY($3::text[])",
+            key.channel, key.user_id, list(OPEN_STATUSES),
+        )
+        return _request(row) if row else None
+
+    async def requests_for(self, key: SessionKey) -> list[CallbackRequest]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM callback_requests WHERE channel=$1 AND user_id=$2 ORDER BY created_at, ref",
+            key.channel, key.user_id,
+        )
+        return [_request(r) for r in rows]
+
+    async def list_requests(
+        self, statuses: tuple[str, ...] | None = None, created_before: datetime | None = None,
+        since: datetime | None = None,
+    ) -> list[CallbackRequest]:
+        clauses, params = ["status != 'cancelled'"], []
+        if statuses:
+            params.append(list(statuses))
+            clauses.append(f"status = ANY(${len(params)}::text[])")
+        if created_before:
+            params.append(to_utc(created_before))
+            clauses.append(f"created_at < ${len(params)}")
+        if since:
+            params.append(to_utc(since))
+            clauses.append(f"created_at >= ${len(params)}")
+        rows = await self.pool.fetch(
+            f"SELECT * FROM callback_requests WHERE {' AND '.join(clauses)} ORDER BY created_at, ref", *params
+        )
+        return [_request(r) for r in rows]
+
+    async def transition(
+        self, ref: str, allowed_from: tuple[str, ...], to_status: str, actor: str, note: str = ""
+    ) -> TransitionResult:
+        ref, now = ref.upper(), _now()
+        async with self._transaction() as conn:
+            status = await conn.fetchval("SELECT status FROM callback_requests WHERE ref=$1 FOR UPDATE", ref)
+            ok = status is not None and status in allowed_from
+            if ok:
+                await conn.execute(
+                    "UPDATE callback_requests SET status=$1, updated_at=$2, closed_at=COALESCE($3, closed_at), "
+                    "assigned_to=COALESCE($4, assigned_to) WHERE ref=$5",
+                    to_status, now, now if to_status in CLOSED_STATUSES else None,
+                    actor if to_status == "assigned" else None, ref,
+                )
+                await conn.execute(_AUDIT_INSERT, ref, now, actor, status, to_status, note)
+            row = await conn.fetchrow("SELECT * FROM callback_requests WHERE ref=$1", ref)
+        return TransitionResult(ok, _request(row) if row else None)
+
+    async def pending_announcements(self, limit: int = 20) -> list[CallbackRequest]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM callback_requests WHERE announced_at IS NULL AND status != 'cancelled' "
+            "ORDER BY created_at, ref LIMIT $1",
+            limit,
+        )
+        return [_request(r) for r in rows]
+
+    async def mark_announced(self, ref: str, staff_message: str) -> None:
+        await self.pool.execute("UPDATE callback_requests SET announced_at=$1, staff_message=$2 WHERE ref=$3",
+                                _now(), staff_message, ref.upper())
+
+    async def add_note(self, ref: str, actor: str, note: str) -> bool:
+        async with self._transaction() as conn:
+            status = await conn.fetchval("SELECT status FROM callback_requests WHERE ref=$1 FOR SHARE", ref.upper())
+            if status is None:
+                return False
+            await conn.execute(_AUDIT_INSERT, ref.upper(), _now(), actor, status, status, note)
+        return True
+
+    async def audit(self, ref: str) -> list[AuditEntry]:
+        rows = await self.pool.fetch(
+            "SELECT ref, at, actor, from_status, to_status, note FROM callback_audit WHERE ref=$1 ORDER BY id",
+            ref.upper(),
+        )
+        return [AuditEntry(r["ref"], r["at"], r["actor"], r["from_status"], r["to_status"], r["note"] or "")
+                for r in rows]
+
+    async def forget_user(self, key: SessionKey) -> int:
+        now = _now()
+        async with self._transaction() as conn:
+            refs = [r["ref"] for r in await conn.fetch(
+                "DELETE FROM callback_requests WHERE channel=$1 AND user_id=$2 RETURNING ref", key.channel, key.user_id
+            )]
+            if refs:
+                await conn.execute("UPDATE callback_audit SET note='' WHERE ref = ANY($1::text[])", refs)
+                await conn.executemany(_AUDIT_INSERT, [(ref, now, "user", "", "deleted", "") for ref in refs])
+            await conn.execute("DELETE FROM sessions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
+        return len(refs)
+
+    async def purge_closed(self, closed_before: datetime) -> int:
+        async with self._transaction() as conn:
+            refs = [r["ref"] for r in await conn.fetch(
+                "DELETE FROM callback_requests WHERE status = ANY($1::text[]) AND closed_at < $2 RETURNING ref",
+                list(CLOSED_STATUSES), to_utc(closed_before),
+            )]
+            if refs:
+                await conn.execute("UPDATE callback_audit SET note='' WHERE ref = ANY($1::text[])", refs)
+        return len(refs)
+
+    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "") -> None:
+        await self.pool.execute(
+            "INSERT INTO gaps (at, lang, kind, text, normalised, faq_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            _now(), lang, kind, text, normalised, faq_id,
+        )
+
+    async def gaps(self, since: datetime | None = None, lang: str | None = None, limit: int = 30) -> list[GapRow]:
+        clauses, params = ["TRUE"], []
+        if since:
+            params.append(to_utc(since))
+            clauses.append(f"at >= ${len(params)}")
+        if lang:
+            params.append(lang)
+            clauses.append(f"lang = ${len(params)}")
+        params.append(limit)
+        rows = await self.pool.fetch(
+            'SELECT MIN(text COLLATE "C") AS text, lang, kind, COUNT(*) AS n, faq_id, MAX(at) AS last_at FROM gaps '
+            f"WHERE {' AND '.join(clauses)} GROUP BY normalised, lang, kind, faq_id "
+            f"ORDER BY n DESC, last_at DESC LIMIT ${len(params)}",
+            *params,
+        )
+        return [GapRow(r["text"], r["lang"], r["kind"], r["n"], r["faq_id"], r["last_at"]) for r in rows]
+
+    async def purge_gaps(self, before: datetime) -> int:
+        status = await self.pool.execute("DELETE FROM gaps WHERE at < $1", to_utc(before))
+        return int(status.split()[-1])
+
+    async def purge_processed_updates(self, before: datetime) -> int:
+        status = await self.pool.execute("DELETE FROM processed_updates WHERE processed_at < $1", to_utc(before))
+        return int(status.split()[-1])
+
+    @asynccontextmanager
+    async def exclusive(self, name: str, every: timedelta | None = None) -> AsyncIterator[bool]:
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, command_timeout=self.command_timeout,
+                                                         server_settings=self._server_settings)
+        try:
+            lock_id = advisory_key("job", name)
+            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id))
+            if held and every is not None:
+                last = await conn.fetchval("SELECT last_run_at FROM job_runs WHERE name=$1", name)
+                held = last is None or last <= _now() - every
+            yield held
+            if held:
+                await conn.execute(
+                    "INSERT INTO job_runs (name, last_run_at) VALUES ($1, $2) "
+                    "ON CONFLICT (name) DO UPDATE SET last_run_at=excluded.last_run_at",
+                    name, _now(),
+                )
+        finally:
+            await conn.close()  # ends the session, which also releases its advisory locks
+
+    async def dump(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            for table in TABLES:
+                order = ", ".join(PRIMARY_KEYS[table])
+                async for row in conn.cursor(f"SELECT * FROM {table} ORDER BY {order}", prefetch=500):
+                    yield table, export_row(table, dict(row))
+
+    async def load_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if table not in TABLES or not rows:
+            return
+        async with self._transaction() as conn:
+            known = {r["column_name"] for r in await conn.fetch(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = $1", table,
+            )}
+            columns = list(rows[0])
+            unknown = set(columns) - known
+            if unknown:
+                raise ValueError(f"{table}: unknown columns {sorted(unknown)}")
+            keys = PRIMARY_KEYS[table]
+            updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c not in keys)
+            conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+            await conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))}) "
+                f"ON CONFLICT ({', '.join(keys)}) {conflict}",
+                [tuple(import_value(table, c, r[c]) for c in columns) for r in rows],
+            )
+            if keys == ("id",):  # keep the serial ahead of imported ids
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                )
+

@@ -1,0 +1,131 @@
+"""Versioned schema migrations, written once for both engines.
+
+Each migration is a function of the dialect ("sqlite" or "postgresql") returning its statements, so the two
+engines stay identical in meaning. Append new migrations; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "EDITABLE_REQUEST_COLUMNS",
+    "JSON_COLUMNS",
+    "MIGRATIONS",
+    "PRIMARY_KEYS",
+    "REQUEST_COLUMNS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "TIMESTAMP_COLUMNS",
+    "export_row",
+    "import_value",
+    "to_utc",
+]
+
+REQUEST_COLUMNS = (
+    "ref", "channel", "user_id", "status", "name", "phone", "town", "topic", "returnee", "return_country",
+    "return_month", "language", "time_window", "note", "assigned_to", "created_at", "updated_at", "staff_message",
+)
+EDITABLE_REQUEST_COLUMNS = frozenset(REQUEST_COLUMNS) - {"ref", "status", "channel", "user_id", "created_at"}
+TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps")
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "sessions": ("channel", "user_id"),
+    "processed_updates": ("channel", "update_id"),
+    "subscriptions": ("channel", "user_id"),
+    "callback_requests": ("ref",),
+    "callback_audit": ("id",),
+    "gaps": ("id",),
+}
+# SQLite keeps these as ISO-8601 UTC text, PostgreSQL as timestamptz; exports carry them as ISO text.
+TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
+    "sessions": frozenset({"updated_at"}),
+    "processed_updates": frozenset({"processed_at"}),
+    "subscriptions": frozenset({"updated_at"}),
+    "callback_requests": frozenset({"created_at", "updated_at", "closed_at", "announced_at"}),
+    "callback_audit": frozenset({"at"}),
+    "gaps": frozenset({"at"}),
+}
+JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"})}
+
+
+def _v1(dialect: str) -> list[str]:
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    serial = "BIGSERIAL PRIMARY KEY" if dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    json_type = "JSONB" if dialect == "postgresql" else "TEXT"
+    return [
+        f"""CREATE TABLE sessions (
+            channel TEXT NOT NULL, user_id TEXT NOT NULL, data {json_type} NOT NULL, updated_at {ts} NOT NULL,
+            PRIMARY KEY (channel, user_id))""",
+        f"""CREATE TABLE processed_updates (
+            channel TEXT NOT NULL, update_id TEXT NOT NULL, processed_at {ts} NOT NULL,
+            PRIMARY KEY (channel, update_id))""",
+        "CREATE INDEX processed_updates_at ON processed_updates (processed_at)",
+        f"""CREATE TABLE subscriptions (
+            channel TEXT NOT NULL, user_id TEXT NOT NULL, subscribed INTEGER NOT NULL, updated_at {ts} NOT NULL,
+            PRIMARY KEY (channel, user_id))""",
+        f"""CREATE TABLE callback_requests (
+            ref TEXT PRIMARY KEY, channel TEXT NOT NULL, user_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('new', 'assigned', 'done', 'unreachable', 'cancelled')),
+            name TEXT NOT NULL, phone TEXT NOT NULL, town TEXT NOT NULL DEFAULT '', topic TEXT NOT NULL DEFAULT '',
+            returnee INTEGER NOT NULL DEFAULT 0, return_country TEXT NOT NULL DEFAULT '',
+            return_month TEXT NOT NULL DEFAULT '', language TEXT NOT NULL DEFAULT 'ka',
+            time_window TEXT NOT NULL DEFAULT 'any', note TEXT NOT NULL DEFAULT '',
+            assigned_to TEXT NOT NULL DEFAULT '', created_at {ts} NOT NULL, updated_at {ts} NOT NULL,
+            closed_at {ts}, announced_at {ts}, staff_message TEXT NOT NULL DEFAULT '')""",
+        "CREATE UNIQUE INDEX callback_one_open ON callback_requests (channel, user_id) "
+        "WHERE status IN ('new', 'assigned')",
+        "CREATE INDEX callback_status ON callback_requests (status, created_at)",
+        f"""CREATE TABLE callback_audit (
+            id {serial}, ref TEXT NOT NULL, at {ts} NOT NULL, actor TEXT NOT NULL,
+            from_status TEXT NOT NULL, to_status TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX callback_audit_ref ON callback_audit (ref)",
+        f"""CREATE TABLE gaps (
+            id {serial}, at {ts} NOT NULL, lang TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
+            normalised TEXT NOT NULL, faq_id TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX gaps_at ON gaps (at)",
+    ]
+
+
+def _v2(dialect: str) -> list[str]:
+    """Leases for periodic jobs, so one worker runs each job, at most once per period."""
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    return [
+        f"""CREATE TABLE job_runs (
+            name TEXT PRIMARY KEY, holder TEXT NOT NULL DEFAULT '', lease_until {ts}, last_run_at {ts})""",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def to_utc(value: datetime | str | None) -> datetime | None:
+    """Reads a timestamp from either engine or an export file; naive values are taken as UTC."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def export_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The engine-neutral form of a row: aware UTC datetimes, JSON columns as objects."""
+    for column in TIMESTAMP_COLUMNS[table] & row.keys():
+        row[column] = to_utc(row[column])
+    for column in JSON_COLUMNS.get(table, frozenset()) & row.keys():
+        if isinstance(row[column], str):
+            row[column] = json.loads(row[column])
+    return row
+
+
+def import_value(table: str, column: str, value: Any) -> Any:
+    """The inverse of `export_row` for one value, also accepting what a JSON export file holds."""
+    if column in TIMESTAMP_COLUMNS[table]:
+        return to_utc(value)
+    if column in JSON_COLUMNS.get(table, frozenset()) and not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value

@@ -1,0 +1,30 @@
+"""Shared fixtures: settings on a fresh data directory, the real content, an open runtime, a user driving it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Runtime, runtime
+from bot.config import REPO_ROOT, Settings
+from tests.helpers import ChatUser
+
+CONTENT_DIR = REPO_ROOT / "content"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", content_dir=CONTENT_DIR, flood_messages_per_10s=1000)
+
+
+@pytest.fixture
+async def rt(settings: Settings) -> AsyncIterator[Runtime]:
+    async with runtime(settings, watch_content=False) as opened:
+        yield opened
+
+
+@pytest.fixture
+def user(rt: Runtime) -> ChatUser:
+    return ChatUser(rt.engine, "alice")

@@ -1,0 +1,127 @@
+"""`hotline content check` and reload: every problem reported with file:line; a bad edit never replaces good content."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.knowledge.loader import ContentHolder, load_content
+from tests.conftest import CONTENT_DIR
+
+FIXTURE = Path(__file__).parent / "fixtures" / "content_min"
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def messages(directory: Path) -> list[str]:
+    return [str(i) for i in load_content(directory).issues]
+
+
+def test_shipped_content_has_no_errors() -> None:
+    result = load_content(CONTENT_DIR)
+    assert result.errors == []
+    assert result.content is not None
+    assert len(result.content.faqs) >= 30
+    assert {c.id for c in result.content.centres} == {"tbilisi", "batumi", "kutaisi", "telavi"}
+
+
+def test_shipped_centres_match_published_facts() -> None:
+    content = load_content(CONTENT_DIR).content
+    assert content is not None
+    phones = {c.id: c.phone for c in content.centres}
+    assert phones == {
+        "tbilisi": "(+995 32) 225 22 16",
+        "batumi": "(+995 422) 22 88 83",
+        "kutaisi": "(+995 431) 24 44 43",
+        "telavi": "(+995 350) 27 08 72",
+    }
+    assert content.hotline.display == "(+995 32) 2 91 34 61"
+    assert content.hotline.e164 == "+995322913461"
+    assert content.centre("tbilisi").email == "iomtbilisi@iom.int"  # type: ignore[union-attr]
+
+
+def test_fixture_is_clean(content: Path) -> None:
+    result = load_content(content)
+    assert result.errors == [] and result.content is not None
+
+
+def test_yaml_syntax_error_names_file_and_line(content: Path) -> None:
+    _edit(content / "faq" / "legal.yaml", "    menu: legal", "    menu: [legal")
+    found = messages(content)
+    assert any(m.startswith(f"{content / 'faq' / 'legal.yaml'}:") and "YAML syntax" in m for m in found), found
+
+
+def test_reference_to_missing_entries(content: Path) -> None:
+    _edit(content / "menu.yaml", "      - menu: legal", "      - menu: legall\n      - faq: nothing_here")
+    found = messages(content)
+    menu = content / "menu.yaml"
+    assert f"{menu}:7: error: menu 'legall' does not exist" in found, found
+    assert f"{menu}:8: error: FAQ 'nothing_here' does not exist" in found, found
+
+
+def test_duplicate_ids_across_files(content: Path) -> None:
+    shutil.copy(content / "faq" / "legal.yaml", content / "faq" / "copy.yaml")
+    found = messages(content)
+    assert any("legal.yaml:2: error: duplicate FAQ id 'legal_contract' (first in " in m for m in found), found
+
+
+def test_missing_translation_is_a_warning_with_fallback(content: Path) -> None:
+    _edit(content / "menu.yaml", ", ru: Легальная работа за границей}", "}")
+    result = load_content(content)
+    assert result.content is not None
+    assert f"{content / 'menu.yaml'}:11: warning: no ru translation; the ka text will be shown" in map(
+        str, result.issues)
+    assert result.content.text(result.content.nodes["legal"].title, "ru") == "ლეგალური დასაქმება"
+
+
+def test_unknown_field_placeholder_phone_and_limits(content: Path) -> None:
+    faq = content / "faq" / "legal.yaml"
+    _edit(faq, "call {hotline}.", "call {hotlne}. " + "x" * 7100)
+    _edit(content / "centres.yaml", '"(+995 431) 24 44 43"', '"12"')
+    _edit(content / "menu.yaml", "    items: []", "    items: []\n    colour: red")
+    found = messages(content)
+    joined = "\n".join(found)
+    assert "legal.yaml:7: error: unknown placeholder {hotlne}" in joined
+    assert "legal.yaml:7: error: 7" in joined and "over Viber's 7000 limit" in joined
+    assert "centres.yaml:9: error: centres.0.phone: Value error, not a possible phone number" in joined
+    assert "menu.yaml:13: error: nodes.1.colour: Extra inputs are not permitted" in joined
+
+
+def test_cli_exit_codes(content: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "check", str(content)]) == 0
+    assert "OK: 1 FAQ entries" in capsys.readouterr().out
+    _edit(content / "faq" / "legal.yaml", "menu: legal", "menu: nowhere")
+    assert main(["content", "check", str(content)]) == 1
+    out = capsys.readouterr().out
+    assert "legal.yaml:3: error: FAQ 'legal_contract': menu 'nowhere' does not exist" in out
+    assert "FAILED: 1 error(s)" in out
+
+
+def test_reload_with_broken_file_keeps_last_good_content(content: Path) -> None:
+    holder = ContentHolder(content)
+    assert holder.reload().content is not None
+    good = holder.current
+    _edit(content / "faq" / "legal.yaml", "id: legal_contract", "id: [broken")
+    assert holder.changed()
+    result = holder.reload()
+    assert result.content is None and result.errors
+    assert holder.current is good
+    _edit(content / "faq" / "legal.yaml", "id: [broken", "id: legal_contract")
+    _edit(content / "faq" / "legal.yaml", "A contract states", "A written contract states")
+    holder.reload()
+    assert holder.current is not good
+    assert "written contract" in holder.current.faqs["legal_contract"].answer["en"]
