@@ -47,11 +47,12 @@ def load_content_or_fail(settings: Settings) -> ContentHolder:
 
 
 @asynccontextmanager
-async def runtime(settings: Settings, watch_content: bool = True) -> AsyncIterator[Runtime]:
+async def runtime(settings: Settings, watch_content: bool = True,
+                  content: ContentHolder | None = None) -> AsyncIterator[Runtime]:
     """Opens everything a channel needs and closes it in reverse order, whatever happens in between."""
     import asyncio
 
-    content = load_content_or_fail(settings)
+    content = content or load_content_or_fail(settings)
     store = await open_store(settings.effective_database_url)
     engine = Engine(content, store, settings, Catalogues())
     watcher = asyncio.create_task(content.watch(settings.content_reload_seconds)) if watch_content else None

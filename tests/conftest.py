@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import Runtime, runtime
 from bot.config import REPO_ROOT, Settings
+from bot.knowledge.loader import ContentHolder
 from tests.helpers import ChatUser
 
 CONTENT_DIR = REPO_ROOT / "content"
@@ -19,9 +20,17 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", content_dir=CONTENT_DIR, flood_messages_per_10s=1000)
 
 
+@pytest.fixture(scope="session")
+def shared_content() -> ContentHolder:
+    """The shipped content, loaded once: tests that do not edit content share it."""
+    holder = ContentHolder(CONTENT_DIR)
+    assert holder.reload().content is not None
+    return holder
+
+
 @pytest.fixture
-async def rt(settings: Settings) -> AsyncIterator[Runtime]:
-    async with runtime(settings, watch_content=False) as opened:
+async def rt(settings: Settings, shared_content: ContentHolder) -> AsyncIterator[Runtime]:
+    async with runtime(settings, watch_content=False, content=shared_content) as opened:
         yield opened
 
 

@@ -11,6 +11,7 @@ import yaml
 __all__ = ["Issue", "YamlDoc", "read_yaml"]
 
 Path_ = tuple[str | int, ...]
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 
 
 @dataclass(frozen=True, order=True)
@@ -56,7 +57,7 @@ def read_yaml(path: Path) -> YamlDoc:
     except (OSError, UnicodeDecodeError) as exc:
         doc.issues.append(Issue(str(path), 1, "error", f"cannot read the file: {exc}"))
         return doc
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
