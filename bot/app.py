@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.core.engine import Engine
 from bot.i18n import Catalogues
+from bot.jobs import run_maintenance
 from bot.knowledge.loader import ContentHolder
 from bot.store import Store, open_store
 
@@ -32,8 +33,11 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "aiosqlite", "telegram.ext.Updater"):
+    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncpg", "telegram.ext.Updater", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # python-telegram-bot logs request parameters (message texts, so names and phones) at DEBUG: never below INFO
+    telegram_logger = logging.getLogger("telegram")
+    telegram_logger.setLevel(max(logging.INFO, telegram_logger.getEffectiveLevel()))
 
 
 def load_content_or_fail(settings: Settings) -> ContentHolder:
@@ -49,23 +53,29 @@ def load_content_or_fail(settings: Settings) -> ContentHolder:
 @asynccontextmanager
 async def runtime(settings: Settings, watch_content: bool = True,
                   content: ContentHolder | None = None) -> AsyncIterator[Runtime]:
-    """Opens everything a channel needs and closes it in reverse order, whatever happens in between."""
+    """Opens everything a channel needs and closes it in reverse order, whatever happens in between.
+
+    `watch_content=False` (tests) also leaves out the background upkeep: content reloads and retention purges.
+    """
     import asyncio
 
     content = content or load_content_or_fail(settings)
-    store = await open_store(settings.effective_database_url)
+    store = await open_store(settings.effective_database_url, migrate=settings.migrate_on_start)
     engine = Engine(content, store, settings, Catalogues())
-    watcher = asyncio.create_task(content.watch(settings.content_reload_seconds)) if watch_content else None
+    tasks = [
+        asyncio.create_task(content.watch(settings.content_reload_seconds), name="content-watch"),
+        asyncio.create_task(run_maintenance(store, settings), name="maintenance"),
+    ] if watch_content else []
     loop = asyncio.get_running_loop()
     with suppress(NotImplementedError, RuntimeError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, content.reload)
     try:
         yield Runtime(settings, content, store, engine)
     finally:
-        if watcher:
-            watcher.cancel()
+        for task in tasks:
+            task.cancel()
             with suppress(asyncio.CancelledError):
-                await watcher
+                await task
         with suppress(NotImplementedError, RuntimeError, AttributeError):
             loop.remove_signal_handler(signal.SIGHUP)
         await store.close()

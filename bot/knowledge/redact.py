@@ -13,9 +13,10 @@ __all__ = ["normalise_question", "redact"]
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
-# Digits with the separators people type in phone numbers and IDs:
-# +995 599 12 34 56, (+995) 599-123-456, 8 (916) 123-45-67, 0322 12 34 56, 4111 1111 1111 1111.
-_DIGIT_RUN = re.compile(r"(?<![\w+])(?:\+|\(\+?)?\d(?:[\s\-()]{0,3}\d)*\)?(?!\w)")
+# Digits with the separators people type in phone numbers and IDs: +995 599 12 34 56, (+995) 599-123-456,
+# 8 (916) 123-45-67, 599.12.34.56, 4111 1111 1111 1111. Letters may touch them: Georgian endings are often
+# written on (599123456ზე), and IDs carry letter prefixes (A1234567).
+_DIGIT_RUN = re.compile(r"(?<![\d+])(?:\+|\(\+?)?\d(?:[\s\-().]{0,3}\d)*\)?(?!\d)")
 _LONG_DIGITS = 5
 _PHONE_DIGITS = range(7, 16)
 
@@ -25,17 +26,13 @@ def _is_phone(run: str, digits: str) -> bool:
         return False
     if "+" in run or digits.startswith(("00", "995")):
         return True
-    if any(sep in run for sep in " -("):
+    if any(sep in run for sep in " -(."):
         return True
     # Unbroken runs: Georgian mobile/landline (9 digits, 5xx / 3xx / 4xx), national trunk 0 or Russian 8.
     return (
-        (len(digits) == 9
-        and digits[0] in "345")
-        or (len(digits) == 10
-        and digits[0] == "0")
-        or (len(digits) == 11
-        and digits[0] in "78"
-        and digits[1] == "9")
+        (len(digits) == 9 and digits[0] in "345")
+        or (len(digits) == 10 and digits[0] == "0")
+        or (len(digits) == 11 and digits[0] in "78" and digits[1] == "9")
     )
 
 
@@ -115,9 +112,13 @@ def _replace_name_before(match: re.Match[str]) -> str:
     return f"<name>{match.group('sep')}{match.group('verb')}"
 
 
+_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z]\w{3,}")  # Telegram/Viber-style @username
+
+
 def redact(text: str) -> str:
     """`text` with e-mails, phone numbers, long numbers and introduced names replaced by placeholders."""
     text = _EMAIL.sub("<email>", text)
+    text = _HANDLE.sub("<name>", text)
     text = _DIGIT_RUN.sub(_replace_digits, text)
     text = _NAME_AFTER.sub(_replace_name_after, text)
     return _NAME_BEFORE.sub(_replace_name_before, text)

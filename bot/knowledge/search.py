@@ -15,15 +15,16 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from operator import itemgetter
 from typing import Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge.textnorm import LANGS, analyser
+from bot.knowledge.textnorm import analyser, place_terms
 
-__all__ = ["FaqDoc", "FaqIndex", "Hit", "SearchResult", "Tuning"]
+__all__ = ["MAX_QUERY_CHARS", "FaqDoc", "FaqIndex", "Hit", "SearchResult", "Tuning"]
 
 
 @dataclass(frozen=True)
@@ -51,38 +52,52 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Tuning:
-    """Scoring constants; scores are shares (0..1) of the query's inverse-document-frequency weight."""
+    """Scoring constants. Scores are shares (0..1) of the query's inverse-document-frequency weight.
+
+    The thresholds were set on tests/data/faq_eval.yaml; change them only with that test's figures in view.
+    """
 
     k1: float = 1.2
     question_weight: float = 3.0
     keywords_weight: float = 3.0
-    answer_weight: float = 1.0
+    answer_weight: float = 0.4  # answers are long and mention neighbouring topics
     question_b: float = 0.5
     keywords_b: float = 0.3
     answer_b: float = 0.75
-    other_language: float = 0.95
-    none_below: float = 0.3
-    confident_at: float = 0.5
-    confident_margin: float = 0.8
-    several_share: float = 0.5
-    fuzzy_penalty: float = 0.15
+    phrase_weight: float = 1.0  # extra pseudo-frequency of a word pair from a title or keyword phrase
+    place_weight: float = 0.3  # foreign countries and cities are details, not topics
+    unknown_weight: float = 1.0  # a word no entry has counts as a rare word the entries do not explain
     unknown_short_weight: float = 0.5
+    fuzzy_min_length: int = 6  # shorter words are too often another real word one edit away
+    fuzzy_two_edits_length: int = 8
+    fuzzy_penalty: float = 0.3  # per edit
+    other_language: float = 0.95
+    none_below: float = 0.15
+    confident_at: float = 0.4
+    confident_margin: float = 0.65  # the runner-up must score at most this share of the best
+    several_share: float = 0.5  # "several" lists entries scoring at least this share of the best
 
 
-_Postings = tuple[array, array]  # type: ignore[type-arg]
+_Postings = tuple["array[int]", "array[float]"]
+MAX_QUERY_CHARS = 1000  # a pasted letter is still searched, by its beginning, in bounded time
 
 
-def _max_edits(word: str) -> int:
-    if len(word) < 4:
-        return 0
-    return 1 if len(word) < 8 else 2
+def _pairs(terms: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in pairwise(terms) if a != b]
 
 
 class _LangIndex:
     """BM25F postings for one language, with per-posting weights computed once at build time."""
 
-    def __init__(self, docs: list[FaqDoc], analyse: Callable[[str], list[tuple[str, str]]], tuning: Tuning) -> None:
+    def __init__(
+        self,
+        docs: list[FaqDoc],
+        analyse: Callable[[str], list[tuple[str, str]]],
+        places: frozenset[str],
+        tuning: Tuning,
+    ) -> None:
         self.faq_ids = [doc.faq_id for doc in docs]
+        self.places = places
         self.analyse = analyse
         self.tuning = tuning
         surfaces: dict[str, str] = {}
@@ -92,9 +107,11 @@ class _LangIndex:
             surfaces.update(pairs)
             return [term for _, term in pairs]
 
+        questions = [terms_of(d.question) for d in docs]
+        keywords = [[terms_of(k) for k in d.keywords] for d in docs]
         fields = (
-            (tuning.question_weight, tuning.question_b, [terms_of(d.question) for d in docs]),
-            (tuning.keywords_weight, tuning.keywords_b, [terms_of(" \n ".join(d.keywords)) for d in docs]),
+            (tuning.question_weight, tuning.question_b, questions),
+            (tuning.keywords_weight, tuning.keywords_b, [[t for k in ks for t in k] for ks in keywords]),
             (tuning.answer_weight, tuning.answer_b, [terms_of(d.answer) for d in docs]),
         )
         pseudo_tf: list[dict[str, float]] = [defaultdict(float) for _ in docs]
@@ -104,6 +121,12 @@ class _LangIndex:
                 norm = 1.0 - b + b * len(terms) / average
                 for term, count in Counter(terms).items():
                     pseudo_tf[doc_no][term] += weight * count / norm
+        # Word pairs from titles and keyword phrases ("work visa", "entry ban") tell close entries apart.
+        if tuning.phrase_weight:
+            for doc_no, (question, phrases) in enumerate(zip(questions, keywords, strict=True)):
+                for terms in (question, *phrases):
+                    for pair in _pairs(terms):
+                        pseudo_tf[doc_no][pair] += tuning.phrase_weight
         df: Counter[str] = Counter()
         for tfs in pseudo_tf:
             df.update(tfs.keys())
@@ -127,9 +150,10 @@ class _LangIndex:
 
     def _near(self, surface: str) -> list[tuple[str, int]]:
         """Indexed terms whose typed form is within a few edits of `surface` (the closest ones only)."""
-        edits = _max_edits(surface)
-        if not edits:
+        tuning = self.tuning
+        if len(surface) < tuning.fuzzy_min_length:
             return []
+        edits = 1 if len(surface) < tuning.fuzzy_two_edits_length else 2
         choices: list[str] = []
         for length in range(len(surface) - edits, len(surface) + edits + 1):
             choices.extend(self.by_length.get(length, ()))
@@ -142,28 +166,37 @@ class _LangIndex:
 
     def score(self, query: str, limit: int) -> list[tuple[str, float]]:
         """The `limit` best (FAQ id, share) pairs: matched query weight over total query weight."""
+        analysed = self.analyse(query)
         pairs: dict[str, str] = {}
-        for surface, term in self.analyse(query):
+        for surface, term in analysed:
             pairs.setdefault(term, surface)
         tuning = self.tuning
         totals: dict[int, float] = defaultdict(float)
         total_weight = 0.0
         for term, surface in pairs.items():
+            weight = tuning.place_weight if term in self.places else 1.0
             postings = self.postings.get(term)
             if postings is not None:
-                total_weight += self.idf[term]
-                self._add(totals, postings, 1.0)
+                total_weight += self.idf[term] * weight
+                self._add(totals, postings, weight)
                 continue
             if term.isdigit():
                 continue
             near = self._near(surface)
             if not near:
                 short = len(surface) < 4
-                total_weight += self.unknown_idf * (tuning.unknown_short_weight if short else 1.0)
+                unknown = tuning.unknown_short_weight if short else tuning.unknown_weight
+                total_weight += self.unknown_idf * unknown * weight
                 continue
-            total_weight += max(self.idf[cand] for cand, _ in near)
+            total_weight += max(self.idf[cand] for cand, _ in near) * weight
             for cand, dist in near:
-                self._add(totals, self.postings[cand], 1.0 - tuning.fuzzy_penalty * dist)
+                self._add(totals, self.postings[cand], (1.0 - tuning.fuzzy_penalty * dist) * weight)
+        if tuning.phrase_weight:
+            for pair in dict.fromkeys(_pairs([term for _, term in analysed])):
+                postings = self.postings.get(pair)
+                if postings is not None:
+                    total_weight += self.idf[pair]
+                    self._add(totals, postings, 1.0)
         if total_weight <= 0.0:
             return []
         best = heapq.nlargest(limit, totals.items(), key=itemgetter(1))
@@ -189,18 +222,17 @@ class FaqIndex:
         per_lang: dict[str, list[FaqDoc]] = defaultdict(list)
         for doc in docs:
             per_lang[doc.lang].append(doc)
-        indexes = {lang: _LangIndex(items, analyser(lang), tuning) for lang, items in per_lang.items()}
+        indexes = {
+            lang: _LangIndex(items, analyser(lang), place_terms(lang), tuning) for lang, items in per_lang.items()
+        }
         return cls(indexes, tuning)
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(sorted(self._indexes, key=lambda lang: LANGS.index(lang) if lang in LANGS else 99))
 
     def scores(self, query: str, lang: str, limit: int = 10) -> list[Hit]:
         """The `limit` best entries, best first; the user's language is searched first and preferred.
 
         An entry's score is its best language's; each language's top `limit` suffices for the overall top.
         """
+        query = query[:MAX_QUERY_CHARS]
         best: dict[str, float] = {}
         order = sorted(self._indexes, key=lambda code: code != lang)
         for code in order:
@@ -213,19 +245,19 @@ class FaqIndex:
         return [Hit(faq_id, round(value, 4)) for faq_id, value in ranked]
 
     def search(self, query: str, lang: str) -> SearchResult:
-        """One confident entry, two or three close ones, or none when nothing explains the question well."""
+        """One confident entry, two or three close ones, or none when nothing explains the question well.
+
+        A lone weak match is "none": with nothing to compare it to, offering it would be a guess.
+        """
         tuning = self._tuning
-        ranked = self.scores(query, lang)
+        ranked = self.scores(query, lang, limit=3)
         if not ranked or ranked[0].score < tuning.none_below:
             return SearchResult("none", ())
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         if top.score >= tuning.confident_at and second <= top.score * tuning.confident_margin:
             return SearchResult("confident", (top,))
-        floor = max(tuning.none_below * tuning.several_share, top.score * tuning.several_share)
-        close = [hit for hit in ranked[:3] if hit.score >= floor]
-        if len(close) < 2:
-            close = ranked[:2]
-        if len(close) < 2:
-            return SearchResult("confident", (top,))
-        return SearchResult("several", tuple(close))
+        if len(ranked) < 2:
+            return SearchResult("none", ())
+        close = [hit for hit in ranked if hit.score >= top.score * tuning.several_share]
+        return SearchResult("several", tuple(close if len(close) >= 2 else ranked[:2]))

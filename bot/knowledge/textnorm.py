@@ -22,6 +22,7 @@ __all__ = [
     "analyse",
     "analyse_pairs",
     "analyser",
+    "place_terms",
     "stem",
     "stem_ka",
     "tokenize",
@@ -44,7 +45,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         which while who whom why will with would you your yours yourself s t don doesn didn isn aren wasn
         can't cannot im ive id hi hello hey please thanks thank pls plz want wanted wants need needs needed
         would like know tell say said anyone someone something anything get got getting way ok okay dear
-        regards yes question questions ask asking let us one many much
+        regards yes question questions ask asking let us one many much won wont dont doesnt didnt cant im ive
         """.split()
     ),
     "ru": frozenset(
@@ -68,7 +69,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
         ჩემს ჩემთვის თქვენი გამარჯობა გთხოვთ მადლობა ძალიან ასევე უკვე კიდევ მაინც ნუ ვერ ხო არა დიახ
         როგორც მერე თუკი ან თან ჰო აი ეგ ეგი რაღაც რამე ვინმე სადმე რით რისი რის რას ვის ჩემო მითხარით
         მითხარი მაინტერესებს მაინტერესებდა გამიგია ვიცი ვიცოდე გავიგო გაიგოთ იცით კითხვა კითხვები მქონდა
-        ბატონო ქალბატონო სალამი მოგესალმებით გეთაყვა ხართ არიან ყველა ყველაფერი რაიმე
+        ბატონო ქალბატონო სალამი მოგესალმებით გეთაყვა ხართ არიან ყველა ყველაფერი რაიმე ჩემზე ჩემგან ჩემთან
+        ჩემ მისი მის მას მათ მათი ამის იმის ამას იმას თქვენს თქვენთვის თქვენთან ჩვენი ჩვენს ახლა ვქნა
         """.split()
     ),
 }
@@ -130,6 +132,9 @@ def stem(token: str, lang: str) -> str:
 
 
 _FOREIGN_LETTER = re.compile(r"[a-zA-Z\u0400-\u04ff]")
+_TYPED_WORD = re.compile(r"[^\W_]+(?:['’ʼ`][^\W_]+)*")
+_APOSTROPHES = re.compile(r"['’ʼ`]")
+_FOREIGN_STOPWORDS = STOPWORDS["en"] | STOPWORDS["ru"]
 
 
 @lru_cache(maxsize=200_000)
@@ -137,15 +142,31 @@ def _georgian_pair(token: str) -> tuple[str, str]:
     return fold(token), fold(stem_ka(token))
 
 
+def _georgian_tokens(text: str) -> list[str]:
+    # Words typed in Latin or Cyrillic letters are transliterated together (one guess per text at the
+    # keyboard habit), except English and Russian function words, which would only become Georgian-looking
+    # noise; Georgian words that look the same are function words too (me, da, an).
+    words = _TYPED_WORD.findall(unicodedata.normalize("NFKC", _PLACEHOLDER.sub(" ", text)).lower())
+    foreign = [i for i, word in enumerate(words) if _FOREIGN_LETTER.search(word)]
+    if foreign:
+        dropped = {i for i in foreign if _APOSTROPHES.sub("", words[i]) in _FOREIGN_STOPWORDS}
+        kept = [i for i in foreign if i not in dropped]
+        converted = to_georgian(" ".join(words[i] for i in kept)).split(" ")
+        if len(converted) != len(kept):
+            converted = [to_georgian(words[i]) for i in kept]
+        for i, word in zip(kept, converted, strict=True):
+            words[i] = word
+        words = [word for i, word in enumerate(words) if i not in dropped]
+    return [token for word in words for token in _WORD.findall(word)]
+
+
 def _georgian_pairs(text: str) -> list[tuple[str, str]]:
-    # Latin and Cyrillic typing is transliterated, stemmed in Georgian script, then folded to a skeleton so
-    # that the letters such typing confuses (თ/ტ, ქ/კ/ყ, ც/წ/ჩ/ჭ, ფ/პ ...) still meet.
-    if _FOREIGN_LETTER.search(text):
-        text = to_georgian(text)
+    # Transliterated, stemmed in Georgian script, then folded to a skeleton so that the letters informal
+    # typing confuses (თ/ტ, ქ/კ/ყ, ც/წ/ჩ/ჭ, ფ/პ ...) still meet.
     pairs: list[tuple[str, str]] = []
-    for token in tokenize(text):
+    for token in _georgian_tokens(text):
         surface, term = _georgian_pair(token)
-        if surface and term and surface not in _KA_STOP_FOLDED and term not in _KA_STOP_FOLDED:
+        if surface and term and surface not in _KA_STOP_FOLDED:
             pairs.append((surface, term))
     return pairs
 
@@ -168,6 +189,33 @@ def analyse_pairs(text: str, lang: str) -> list[tuple[str, str]]:
 def analyse(text: str, lang: str) -> list[str]:
     """Search terms for `text` as seen by the `lang` analyser (Georgian transliterates Latin/Cyrillic first)."""
     return [term for _, term in analyse_pairs(text, lang)]
+
+
+# Where someone works or worked is usually a detail of the question, not its topic: "my employer in Italy took
+# my passport" is about the passport. Place names still match, but weigh little (see search.py).
+_PLACE_NAMES = """
+    germany германия გერმანია italy италия იტალია greece греция საბერძნეთი spain испания ესპანეთი
+    france франция საფრანგეთი poland польша პოლონეთი turkey турция თურქეთი israel израиль ისრაელი
+    america usa сша америка ამერიკა აშშ britain england великобритания англия ინგლისი ბრიტანეთი
+    belgium бельгия ბელგია netherlands holland нидерланды голландия ნიდერლანდები ჰოლანდია austria австрия
+    ავსტრია czechia чехия ჩეხეთი russia россия რუსეთი ukraine украина უკრაინა cyprus кипр კვიპროსი
+    portugal португалия პორტუგალია ireland ирландия ირლანდია sweden швеция შვედეთი switzerland швейцария
+    შვეიცარია bulgaria болгария ბულგარეთი lithuania литва ლიტვა latvia латвия ლატვია estonia эстония
+    ესტონეთი norway норвегия ნორვეგია denmark дания დანია finland финляндия ფინეთი romania румыния
+    რუმინეთი hungary венгрия უნგრეთი slovakia словакия სლოვაკეთი croatia хорватия ხორვატია canada
+    канада კანადა azerbaijan азербайджан აზერბაიჯანი armenia армения სომხეთი kazakhstan казахстан
+    ყაზახეთი emirates эмираты ემირატები dubai дубай დუბაი japan япония იაპონია korea корея კორეა
+    athens афины ათენი paris париж პარიზი berlin берлин ბერლინი milan милан მილანი madrid мадрид
+    მადრიდი barcelona барселона ბარსელონა istanbul стамбул სტამბოლი moscow москва მოსკოვი london
+    лондон ლონდონი warsaw варшава ვარშავა munich мюнхен მიუნხენი vienna вена ვენა brussels брюссель
+    ბრიუსელი amsterdam амстердам ამსტერდამი prague прага პრაღა thessaloniki салоники სალონიკი
+    """.split()
+
+
+@lru_cache(maxsize=8)
+def place_terms(lang: str) -> frozenset[str]:
+    """Search terms, as the `lang` analyser makes them, of foreign countries and cities migrants go to."""
+    return frozenset(t for name in _PLACE_NAMES for t in analyse(name, lang) if len(t) >= 4)
 
 
 def analyser(lang: str) -> Callable[[str], list[tuple[str, str]]]:

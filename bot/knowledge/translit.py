@@ -137,6 +137,8 @@ def georgian_to_latin(text: str) -> str:
 
 
 def _strip_marks(text: str) -> str:
+    if text.isascii():
+        return text
     text = "".join(_LATIN_EXTRA.get(ch, ch) for ch in text)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -171,7 +173,7 @@ _WORD_RE = re.compile(r"[^\W_]+")
 
 
 def _fold_word(word: str) -> str:
-    if has_georgian(word) or has_cyrillic(word):
+    if not word.isascii() and (has_georgian(word) or has_cyrillic(word)):
         for cluster, letter in _CYRILLIC_CLUSTERS.items():
             word = word.replace(cluster, letter)
         word = word.translate(_SCRIPT_SKELETON)
@@ -182,7 +184,7 @@ def _fold_word(word: str) -> str:
     return _DOUBLE.sub(r"\1", word)
 
 
-@lru_cache(maxsize=131_072)
+@lru_cache(maxsize=16_384)
 def fold(text: str) -> str:
     """Script-insensitive matching key: lower-case ASCII skeleton words separated by single spaces.
 

@@ -29,7 +29,12 @@ from bot.store.base import CLOSED_STATUSES, OPEN_STATUSES, CallbackRequest
 
 __all__ = ["register"]
 
-STATUSES = (*OPEN_STATUSES, *CLOSED_STATUSES)
+STATUSES = tuple(s for s in (*OPEN_STATUSES, *CLOSED_STATUSES) if s != "cancelled")  # cancelled ones are gone
+ACTION_HELP = {
+    "take": "assign a request to yourself and show whom to call",
+    "done": "close a request: the person was called",
+    "unreachable": "close a request: the person could not be reached",
+}
 
 
 def _local(value: datetime | None) -> str:
@@ -204,7 +209,7 @@ def register(sub: Any) -> None:
     show.set_defaults(handler=cmd_show)
 
     for action in ACTIONS:
-        act = commands.add_parser(action, help=f"mark a request {ACTIONS[action][1]}")
+        act = commands.add_parser(action, help=ACTION_HELP[action])
         act.add_argument("ref")
         act.add_argument("--by", required=True, help="your name, for the audit trail")
         act.add_argument("--note", help="a note for the audit trail")

@@ -19,6 +19,7 @@ goes with it: that step still finishes and a warning is logged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -62,7 +63,6 @@ log = logging.getLogger(__name__)
 _POOL_OPTIONS = ("pool_size", "lock_pool_size")
 _AUDIT_INSERT = ("INSERT INTO callback_audit (ref, at, actor, from_status, to_status, note) "
                  "VALUES ($1, $2, $3, $4, $5, $6)")
-_CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
 def advisory_key(namespace: str, name: str) -> int:
@@ -181,7 +181,9 @@ class PostgresStore(Store):
                 finally:
                     try:
                         await conn.execute("SELECT pg_advisory_unlock($1)", lock_id)
-                    except _CONNECTION_ERRORS:
+                    except Exception:  # asyncpg raises several kinds once the server has dropped the connection
+                        with contextlib.suppress(asyncpg.InterfaceError):  # already detached if it was closed
+                            conn.terminate()  # never hand a connection that may still hold the lock back to the pool
                         log.warning("the connection holding a session lock was lost during the step")
             finally:
                 await self._lock_pool.release(conn)

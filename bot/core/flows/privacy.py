@@ -50,7 +50,7 @@ class PrivacyFlow:
     async def show(self, ctx: Ctx) -> Replies:
         requests = await ctx.store.requests_for(ctx.event.key)
         parts = [ctx._("What we store about you:"),
-                 ctx._("Language: {language}").format(language=LANGUAGE_NAMES.get(ctx.lang, ctx.lang))]
+                 ctx._("Language of our chat: {language}").format(language=LANGUAGE_NAMES.get(ctx.lang, ctx.lang))]
         parts.extend(describe_request(ctx.content, ctx.t, r) for r in requests)
         draft = ctx.session.data.get("form") if ctx.session.state.startswith("cb:") else None
         if draft:

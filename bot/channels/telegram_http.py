@@ -1,0 +1,143 @@
+"""The Bot API request layer: an aiohttp `BaseRequest`, and a bot that can make a call without object building.
+
+python-telegram-bot's default client (httpx) costs about 1.3 ms of CPU per call on this machine, aiohttp about
+0.3 ms (see bench/bench_telegram.py). Requests go out as JSON; file uploads as multipart. A connection that
+could not even be opened is retried with a short back-off (nothing was sent, so nothing can be duplicated);
+any other failure is raised as python-telegram-bot's NetworkError or TimedOut for the caller to handle.
+
+`HotlineBot.call` sends plain dicts and returns the API's JSON: building keyboard objects, serialising them back
+and parsing every sent message into a `Message` nobody reads cost about 0.2 ms a message. It still goes through
+the rate limiter, the error mapping (BadRequest, RetryAfter...) and the request object above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import ExtBot
+from telegram.request import BaseRequest, RequestData
+
+__all__ = ["AiohttpRequest", "HotlineBot"]
+
+log = logging.getLogger(__name__)
+
+CONNECT_RETRIES = 3
+RETRY_BACKOFF = 0.25
+
+
+def _pick(value: ODVInput[float], default: float | None) -> float | None:
+    return default if isinstance(value, DefaultValue) else value
+
+
+class AiohttpRequest(BaseRequest):
+    """A `BaseRequest` over one aiohttp session with a bounded keep-alive connection pool.
+
+    aiohttp has no separate write timeout: a request's writing is bounded by the connect and read timeouts.
+    """
+
+    __slots__ = ("_connect_timeout", "_pool_size", "_pool_timeout", "_proxy", "_read_timeout", "_session",
+                 "_write_timeout")
+
+    def __init__(
+        self,
+        connection_pool_size: int = 64,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        proxy: str | None = None,
+    ) -> None:
+        self._pool_size = max(1, connection_pool_size)
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._proxy = proxy
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def _timeout(self, read: ODVInput[float], write: ODVInput[float], connect: ODVInput[float],
+                 pool: ODVInput[float]) -> aiohttp.ClientTimeout:
+        connect_s = _pick(connect, self._connect_timeout)
+        pool_s = _pick(pool, self._pool_timeout)
+        read_s = _pick(read, self._read_timeout)
+        write_s = _pick(write, self._write_timeout)
+        acquire = None if connect_s is None or pool_s is None else connect_s + pool_s
+        per_read = None if read_s is None else read_s + (write_s or 0.0)
+        return aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect_s, sock_read=per_read)
+
+    @staticmethod
+    def _body(request_data: RequestData | None) -> tuple[Any, dict[str, str]]:
+        if request_data is None:
+            return None, {}
+        if request_data.contains_files:
+            form = aiohttp.FormData()
+            for name, value in request_data.json_parameters.items():
+                form.add_field(name, value)
+            for name, (filename, content, mimetype) in request_data.multipart_data.items():
+                form.add_field(name, content, filename=filename, content_type=mimetype)
+            return form, {}
+        payload = json.dumps(request_data.parameters, ensure_ascii=False, separators=(",", ":")).encode()
+        return payload, {"Content-Type": "application/json"}
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout)
+        for attempt in range(CONNECT_RETRIES + 1):
+            body, headers = self._body(request_data)
+            try:
+                async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
+                                                 proxy=self._proxy) as response:
+                    return response.status, await response.read()
+            except aiohttp.ClientConnectorError as exc:
+                if attempt == CONNECT_RETRIES:
+                    raise NetworkError(f"aiohttp.{type(exc).__name__}: could not connect") from exc
+                log.warning("could not connect to the Bot API (attempt %d); retrying", attempt + 1)
+                await asyncio.sleep(RETRY_BACKOFF * 2**attempt)
+            except aiohttp.ConnectionTimeoutError as exc:
+                raise TimedOut("Timed out while connecting or waiting for a free connection") from exc
+            except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+                raise TimedOut from exc
+            except aiohttp.ClientError as exc:
+                raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        raise AssertionError("unreachable")
+
+
+class HotlineBot(ExtBot[Any]):
+    """The Application's bot, plus `call` for the renderer."""
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Calls a Bot API method with JSON-ready parameters; returns its `result` as parsed JSON."""
+        return await self._post(method, params)

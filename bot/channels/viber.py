@@ -1,0 +1,264 @@
+"""The Viber channel: a signed webhook that turns Viber callbacks into core Events and Replies into messages.
+
+Every callback is checked first: `X-Viber-Content-Signature` must be the hex HMAC-SHA256 of the raw body keyed
+with the auth token (constant-time comparison), else 403 and nothing else happens.
+
+Events:
+- `webhook` (the check Viber makes when the webhook is registered): 200.
+- `conversation_started`: the welcome goes in the HTTP answer, the one message Viber allows before the user
+  subscribes. It is the core's answer to /start without the platform language, so a new user always sees the
+  greeting in all three languages with the language buttons (the Viber app language is often not the one a
+  person reads best); someone who already chose a language gets the main menu.
+- `subscribed` / `unsubscribed`: recorded in the store. A user's first message also subscribes them (Viber sends
+  no callback for that). Nothing is ever sent to a user recorded as unsubscribed.
+- `message`: answered 200 at once and processed in the background (Viber retries callbacks that are slow to be
+  acknowledged), one user at a time in arrival order. text/location/contact become core Events; picture,
+  sticker, file, video, url and anything else become Kind.UNSUPPORTED. message_token is the Event's update_id, so
+  the engine processes a token once; a token seen moments ago by this process is dropped before that.
+- `delivered` / `seen`: accepted. `failed`: accepted and logged with the message token and a redacted reason only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections import OrderedDict
+from contextlib import suppress
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.app import Runtime
+from bot.channels.viber_client import EVENT_TYPES, ViberApiError, ViberClient
+from bot.channels.viber_render import (
+    BUTTON_MARK,
+    PageTexts,
+    Sender,
+    decode_keyboard,
+    needs_paging,
+    page_payload,
+    parse_more,
+    render,
+    render_welcome,
+)
+from bot.core.context import Session
+from bot.core.events import Contact, Event, Kind, Location, Reply, SessionKey
+from bot.i18n import N_
+from bot.knowledge.redact import redact
+from bot.store.keylocks import KeyLocks
+
+__all__ = ["CHANNEL", "EVENT_TYPES", "SIGNATURE_HEADER", "TASK_NAME", "ViberChannel", "sign", "viber_webhook"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "viber"
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
+RECENT_TOKENS = 10_000
+SHUTDOWN_GRACE = 10.0
+TASK_NAME = "viber-answer"
+
+MORE = N_("More ➡️")
+FIRST = N_("↩️ Back to the first options")
+HEADING = N_("Options, page {page} of {pages}:")
+
+
+def sign(token: str, body: bytes) -> str:
+    """The signature Viber puts on a callback body."""
+    return hmac.new(token.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def viber_webhook(rt: Runtime) -> ViberChannel | None:
+    """The Viber webhook, or None when no auth token is configured."""
+    if not rt.settings.viber.auth_token:
+        return None
+    return ViberChannel(rt)
+
+
+class ViberChannel:
+    def __init__(self, rt: Runtime, client: ViberClient | None = None) -> None:
+        settings = rt.settings.viber
+        assert settings.auth_token
+        self.rt = rt
+        self.path = settings.webhook_path
+        self.token = settings.auth_token
+        self.client = client or ViberClient(settings.auth_token, settings.api_url)
+        self.sender = Sender(settings.sender_name, settings.sender_avatar)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks = KeyLocks()
+        self._recent: OrderedDict[str, None] = OrderedDict()
+
+    async def startup(self) -> None:
+        log.info("Viber webhook at %s", self.path)
+
+    async def shutdown(self) -> None:
+        """Lets answers in flight finish (briefly), then closes the HTTP client."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with suppress(asyncio.CancelledError):
+                    await task
+        await self.client.close()
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        if not self._signed(body, request.headers.get(SIGNATURE_HEADER, "")):
+            return Response(status_code=403)
+        try:
+            callback = json.loads(body)
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(callback, dict):
+            return Response(status_code=400)
+        event = callback.get("event")
+        if event == "conversation_started":
+            return await self._conversation_started(callback)
+        if event == "message":
+            self._message(callback)
+        elif event in ("subscribed", "unsubscribed"):
+            await self._subscription(callback, event == "subscribed")
+        elif event == "failed":
+            log.warning("Viber could not deliver message %s: %s", callback.get("message_token"),
+                        redact(str(callback.get("desc", "")))[:200])
+        return Response(status_code=200)
+
+    def _signed(self, body: bytes, signature: str) -> bool:
+        expected = sign(self.token, body).encode("ascii")
+        return bool(signature) and hmac.compare_digest(expected, signature.strip().lower().encode("utf-8"))
+
+    def _first_time(self, token: object) -> bool:
+        """False for a message token this process saw moments ago (a Viber retry)."""
+        if token is None:
+            return True
+        key = str(token)
+        if key in self._recent:
+            return False
+        self._recent[key] = None
+        if len(self._recent) > RECENT_TOKENS:
+            self._recent.popitem(last=False)
+        return True
+
+    async def _conversation_started(self, callback: dict[str, Any]) -> Response:
+        user = callback.get("user") or {}
+        user_id = str(user.get("id") or "")
+        if not user_id:
+            return Response(status_code=200)
+        key = SessionKey(CHANNEL, user_id)
+        replies = await self.rt.engine.handle(Event(key, Kind.COMMAND, data="start"))
+        texts = await self._page_texts(key) if needs_paging(replies) else None
+        welcome = render_welcome(replies, self.sender, texts)
+        if welcome is None:
+            return Response(status_code=200)
+        return JSONResponse(welcome)
+
+    async def _subscription(self, callback: dict[str, Any], subscribed: bool) -> None:
+        user = callback.get("user") or {}
+        user_id = str(user.get("id") or callback.get("user_id") or "")
+        if user_id:
+            await self.rt.store.set_subscribed(SessionKey(CHANNEL, user_id), subscribed)
+
+    def _message(self, callback: dict[str, Any]) -> None:
+        sender = callback.get("sender") or {}
+        user_id = str(sender.get("id") or "")
+        message = callback.get("message")
+        if not user_id or not isinstance(message, dict) or not self._first_time(callback.get("message_token")):
+            return
+        task = asyncio.create_task(self._process(user_id, callback, message), name=TASK_NAME)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, user_id: str, callback: dict[str, Any], message: dict[str, Any]) -> None:
+        key = SessionKey(CHANNEL, user_id)
+        try:
+            async with self._locks.hold(str(key)):
+                if await self.rt.store.is_subscribed(key) is not True:
+                    await self.rt.store.set_subscribed(key, True)
+                page = parse_more(str(message.get("text") or "")) if message.get("type") == "text" else None
+                if page is not None:
+                    await self._send_page(key, page, message.get("tracking_data"))
+                    return
+                token = callback.get("message_token")
+                event = to_event(key, message, None if token is None else str(token), sender_language(callback))
+                await self.deliver(key, await self.rt.engine.handle(event))
+        except Exception:
+            log.exception("Viber message %s could not be answered", callback.get("message_token"))
+
+    async def deliver(self, key: SessionKey, replies: list[Reply]) -> int:
+        """Sends the core's answer; returns how many messages Viber accepted. Never messages an unsubscribed user."""
+        if not replies or await self.rt.store.is_subscribed(key) is False:
+            return 0
+        texts = await self._page_texts(key) if needs_paging(replies) else None
+        return await self._send(key, render(replies, self.sender, texts))
+
+    async def _send_page(self, key: SessionKey, page: int, tracking_data: object) -> None:
+        rows = decode_keyboard(tracking_data if isinstance(tracking_data, str) else None)
+        if rows is None:
+            await self.deliver(key, await self.rt.engine.handle(Event(key, Kind.COMMAND, data="menu")))
+            return
+        if await self.rt.store.is_subscribed(key) is False:
+            return
+        await self._send(key, [page_payload(rows, page, self.sender, await self._page_texts(key))])
+
+    async def _send(self, key: SessionKey, payloads: list[dict[str, Any]]) -> int:
+        sent = 0
+        for payload in payloads:
+            try:
+                await self.client.send_message({"receiver": key.user_id, **payload})
+            except ViberApiError as exc:
+                log.warning("Viber send_message refused (status %s: %s); dropping the rest of this answer",
+                            exc.status, exc.message)
+                break
+            sent += 1
+        return sent
+
+    async def _page_texts(self, key: SessionKey) -> PageTexts:
+        lang = Session.from_dict(await self.rt.store.load_session(key)).lang or self.rt.settings.default_language
+        t = self.rt.engine.catalogues.translator(lang)
+        return PageTexts(more=t.gettext(MORE), first=t.gettext(FIRST), heading=t.gettext(HEADING))
+
+
+def is_button(text: str) -> bool:
+    """A reply-button press: the mark, then core button data ("prefix:arg", no spaces)."""
+    return text.startswith(BUTTON_MARK) and ":" in text and not any(c.isspace() for c in text)
+
+
+def sender_language(callback: dict[str, Any]) -> str | None:
+    sender = callback.get("sender") or {}
+    language = sender.get("language")
+    return language if isinstance(language, str) and language else None
+
+
+def to_event(key: SessionKey, message: dict[str, Any], update_id: str | None,
+             platform_language: str | None = None) -> Event:
+    """One Viber message as a core Event."""
+    common: dict[str, Any] = {"update_id": update_id, "platform_language": platform_language}
+    kind = message.get("type")
+    if kind == "text":
+        text = str(message.get("text") or "")
+        if is_button(text):
+            return Event(key, Kind.BUTTON, data=text[len(BUTTON_MARK) :], **common)
+        if text.startswith("/") and len(text) > 1:
+            name, _, args = text[1:].partition(" ")
+            return Event(key, Kind.COMMAND, data=name.lower(), text=args.strip(), **common)
+        return Event(key, Kind.TEXT, text=text, **common)
+    if kind == "location":
+        location = message.get("location") or {}
+        try:
+            point = Location(float(location["lat"]), float(location["lon"]))
+        except (KeyError, TypeError, ValueError):
+            return Event(key, Kind.UNSUPPORTED, **common)
+        return Event(key, Kind.LOCATION, location=point, **common)
+    if kind == "contact":
+        contact = message.get("contact") or {}
+        phone = str(contact.get("phone_number") or "").strip()
+        if not phone:
+            return Event(key, Kind.UNSUPPORTED, **common)
+        # A share-phone press and a forwarded contact card arrive alike: Viber cannot tell whose number it is.
+        return Event(key, Kind.CONTACT, contact=Contact(phone, is_own=None, name=str(contact.get("name") or "")),
+                     **common)
+    return Event(key, Kind.UNSUPPORTED, **common)

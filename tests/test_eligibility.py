@@ -1,0 +1,372 @@
+"""Reintegration pre-check: the rules file is validated with file:line, and the flow walks a returnee from the first
+question to the directions that may apply, in all three languages, on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Runtime
+from bot.config import Settings
+from bot.core.engine import Engine
+from bot.i18n import LANGUAGES, Catalogues
+from bot.knowledge.eligibility import END, Eligibility, answer_data, load_eligibility
+from bot.knowledge.loader import ContentHolder
+from bot.knowledge.yamlread import read_yaml
+from bot.store import open_store
+from tests.conftest import CONTENT_DIR
+from tests.helpers import ChatUser
+
+DIRECTIONS = {"reint_housing", "reint_living", "reint_medical", "reint_employment", "reint_training",
+              "reint_business"}
+RULES_FILE = CONTENT_DIR / "eligibility.yaml"
+
+MINIMAL = """\
+start: first
+intro: {ka: შესავალი, en: Intro, ru: Вступление}
+questions:
+  - id: first
+    text: {ka: პირველი, en: First, ru: Первый}
+    answers:
+      - id: a1
+        label: {ka: ა, en: A, ru: А}
+        next: second
+      - id: a2
+        label: {ka: ბ, en: B, ru: Б}
+        next: result
+  - id: second
+    text: {ka: მეორე, en: Second, ru: Второй}
+    answers:
+      - id: b1
+        label: {ka: გ, en: C, ru: В}
+        next: result
+rules:
+  - when: {first: a1}
+    directions: [reint_housing]
+  - when: {second: b1}
+    directions: [reint_medical, reint_housing]
+    note: {ka: შენიშვნა, en: Note, ru: Заметка}
+results:
+  found: {ka: ეს, en: These, ru: Эти}
+  none: {ka: არაფერი, en: Nothing, ru: Ничего}
+  notice: {ka: ნიმუში, en: Sample, ru: Пример}
+"""
+
+
+def check(tmp_path: Path, text: str) -> tuple[Eligibility | None, list[str], Path]:
+    path = tmp_path / "eligibility.yaml"
+    path.write_text(text, encoding="utf-8")
+    parsed, issues = load_eligibility(read_yaml(path), DIRECTIONS)
+    return parsed, [str(i) for i in issues], path
+
+
+def line_no(text: str, snippet: str, nth: int = 1) -> int:
+    """The 1-based line of the nth line containing `snippet`."""
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if snippet in line]
+    assert len(hits) >= nth, f"{snippet!r} occurs {len(hits)} times"
+    return hits[nth - 1]
+
+
+# --- the rules file -------------------------------------------------------------------------------------------
+
+
+def test_minimal_rules_load_and_evaluate(tmp_path: Path) -> None:
+    parsed, issues, _ = check(tmp_path, MINIMAL)
+    assert issues == []
+    assert parsed is not None
+    assert parsed.evaluate({"first": "a1", "second": "b1"}) == ["reint_housing", "reint_medical"]
+    assert parsed.evaluate({"first": "a2"}) == []
+    assert parsed.notes({"first": "a1", "second": "b1"}) == [{"ka": "შენიშვნა", "en": "Note", "ru": "Заметка"}]
+    assert sorted(map(sorted, (p.items() for p in parsed.paths()))) == [
+        [("first", "a1"), ("second", "b1")],
+        [("first", "a2")],
+    ]
+
+
+BROKEN = [
+    pytest.param("        next: second", "        next: third", "next: third", 1, "error",
+                 "next question 'third' does not exist (use `next: result` to end the check)", id="missing-next"),
+    pytest.param("        label: {ka: გ, en: C, ru: В}\n        next: result",
+                 "        label: {ka: გ, en: C, ru: В}\n        next: first", "next: first", 1, "error",
+                 "answer 'b1' of 'second' goes back to 'first', so the check never ends: first -> second -> first",
+                 id="loop"),
+    pytest.param("        next: second", "        next: result", "- id: second", 1, "error",
+                 "question 'second' cannot be reached from 'first': no answer leads to it", id="unreachable"),
+    pytest.param("[reint_medical, reint_housing]", "[reint_medical, reint_flying]", "reint_flying", 1, "error",
+                 "direction 'reint_flying' is not a menu id (directions: reint_business, reint_employment, "
+                 "reint_housing, reint_living, reint_medical, reint_training)", id="unknown-direction"),
+    pytest.param("when: {first: a1}", "when: {first: a9}", "{first: a9}", 1, "error",
+                 "question 'first' has no answer 'a9' (answers: a1, a2)", id="unknown-answer-in-rule"),
+    pytest.param("when: {second: b1}", "when: {third: b1}", "{third: b1}", 1, "error",
+                 "question 'third' does not exist", id="unknown-question-in-rule"),
+    pytest.param("{ka: ბ, en: B, ru: Б}", "{ka: ბ, en: " + "B" * 61 + ", ru: Б}", "B" * 61, 1, "error",
+                 "button text is 61 characters; keep it under 60", id="long-label"),
+    pytest.param("id: a2", "id: " + "a" * 21, "a" * 21, 1, "error",
+                 "questions.0.answers.1.id: String should match pattern '^[a-z0-9_]{1,20}$'", id="long-id"),
+    pytest.param("id: a2", "id: yes", "id: yes", 1, "error",
+                 "questions.0.answers.1.id: Input should be a valid string (YAML reads a bare yes/no/on/off as "
+                 'true/false: write the word in quotes, like "yes")', id="bare-yes"),
+    pytest.param("start: first", "start: zero", "start: zero", 1, "error",
+                 "start question 'zero' does not exist", id="missing-start"),
+    pytest.param("  - id: second", "  - id: first", "- id: first", 2, "error",
+                 "duplicate question id 'first'", id="duplicate-question"),
+    pytest.param("  - id: second", "  - id: result", "- id: result", 1, "error",
+                 "'result' is reserved for `next: result`; choose another question id", id="reserved-id"),
+    pytest.param("    answers:\n      - id: b1\n        label: {ka: გ, en: C, ru: В}\n        next: result\n",
+                 "    answers: []\n", "- id: second", 1, "error",
+                 "question 'second' has no answers: the check would stop there", id="no-answers"),
+    pytest.param("    directions: [reint_housing]\n", "", "when: {first: a1}", 1, "error",
+                 "rules.0: Value error, a rule needs `directions`, a `note`, or both", id="useless-rule"),
+    pytest.param("en: Sample,", "en: 'Sample {phone}',", "Sample {phone}", 1, "error",
+                 "unknown placeholder {phone}; known: {hotline}", id="unknown-placeholder"),
+    pytest.param("text: {ka: მეორე, en: Second, ru: Второй}", "text: {ka: მეორე, en: Second}",
+                 "text: {ka: მეორე, en: Second}", 1, "warning",
+                 "no ru translation; the ka text will be shown", id="missing-translation"),
+    pytest.param("results:", "  - when: {first: a2, second: b1}\n    directions: [reint_living]\nresults:",
+                 "{first: a2, second: b1}", 1, "warning",
+                 "this rule never applies: no way through the questions gives all of these answers",
+                 id="rule-never-applies"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "where", "nth", "severity", "message"), BROKEN)
+def test_broken_rules_name_file_and_line(tmp_path: Path, old: str, new: str, where: str, nth: int, severity: str,
+                                         message: str) -> None:
+    assert old in MINIMAL
+    text = MINIMAL.replace(old, new, 1)
+    parsed, issues, path = check(tmp_path, text)
+    expected = f"{path}:{line_no(text, where, nth)}: {severity}: {message}"
+    assert expected in issues, "\n".join(issues)
+    assert (parsed is None) == (severity == "error")
+
+
+def test_yaml_syntax_error_and_empty_file(tmp_path: Path) -> None:
+    parsed, issues, path = check(tmp_path, MINIMAL.replace("results:", "results: [", 1))
+    assert parsed is None
+    assert any(i.startswith(f"{path}:") and "YAML syntax" in i for i in issues), issues
+    parsed, issues, path = check(tmp_path, "")
+    assert parsed is None
+    assert issues == [f"{path}:1: error: the file is empty"]
+
+
+def test_shipped_rules_are_clean_sample_rules(shipped: ContentHolder) -> None:
+    text = RULES_FILE.read_text(encoding="utf-8")
+    assert "SAMPLE RULES" in text.split("\nstart:")[0], "the header says these are sample rules"
+    assert DIRECTIONS <= set(shipped.current.nodes)
+    assert shipped.current.eligibility is not None, "the loader serves the check"
+    parsed, issues = load_eligibility(read_yaml(RULES_FILE), DIRECTIONS)
+    assert [str(i) for i in issues] == []
+    assert parsed is not None
+    assert 4 <= len(parsed.questions) <= 6
+    assert "sample" in parsed.results.notice["en"].lower()
+    for question in parsed.questions:
+        for answer in question.answers:
+            assert len(answer_data(question.id, answer.id).encode()) <= 64
+            assert all(len(label) <= 60 for label in answer.label.values())
+
+
+def test_every_way_through_the_shipped_check_ends_in_real_directions() -> None:
+    parsed, _ = load_eligibility(read_yaml(RULES_FILE), DIRECTIONS)
+    assert parsed is not None
+    paths = list(parsed.paths())
+    assert paths
+    suggested: set[str] = set()
+    for answers in paths:
+        question = parsed.question(parsed.start)
+        steps = 0
+        while question is not None:  # replays the path to prove it ends
+            steps += 1
+            assert steps <= len(parsed.questions)
+            answer = question.answer(answers[question.id])
+            assert answer is not None
+            question = None if answer.next == END else parsed.question(answer.next)
+        directions = parsed.evaluate(answers)
+        assert set(directions) <= DIRECTIONS
+        assert len(directions) == len(set(directions))
+        suggested.update(directions)
+    assert suggested == DIRECTIONS, "every direction is suggested by some answers"
+    assert any(not parsed.evaluate(p) for p in paths), "some answers lead to 'no direction stands out'"
+
+
+# --- the flow -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ContentHolder:
+    """The real content, loaded once for the module: loading builds the search index and the gazetteer."""
+    holder = ContentHolder(CONTENT_DIR)
+    assert holder.reload().content is not None
+    return holder
+
+
+@pytest.fixture
+async def rt(settings: Settings, shipped: ContentHolder) -> AsyncIterator[Runtime]:
+    """The shared runtime's parts on a fresh SQLite file, without loading the content again for every test."""
+    store = await open_store(settings.effective_database_url)
+    try:
+        yield Runtime(settings, shipped, store, Engine(shipped, store, settings, Catalogues()))
+    finally:
+        await store.close()
+
+
+async def started(rt: Runtime, name: str, lang: str) -> ChatUser:
+    user = ChatUser(rt.engine, name)
+    await user.command("start")
+    await user.tap(f"l:{lang}")
+    await user.tap("m:reintegration")
+    await user.tap("a:eligibility")
+    return user
+
+
+def check_of(rt: Runtime) -> Eligibility:
+    parsed = rt.content.current.eligibility
+    assert parsed is not None
+    return parsed
+
+
+async def session_of(rt: Runtime, user: ChatUser) -> dict[str, object]:
+    return await rt.store.load_session(user.key) or {}
+
+
+async def test_full_check_in_english_lists_directions_and_offers_callback(rt: Runtime) -> None:
+    user = await started(rt, "returnee-en", "en")
+    check = check_of(rt)
+    assert check.intro["en"] in user.text
+    assert check.question("returned").text["en"] in user.text  # type: ignore[union-attr]
+    for label in ("Yes, recently", "Only for a short while", "It needs repairs", "Yes, we do", "Finding a job"):
+        await user.press(label)
+    content = rt.content.current
+    expected = ["reint_housing", "reint_living", "reint_medical", "reint_employment"]
+    for direction in expected:
+        assert f"• {content.text(content.nodes[direction].title, 'en')}" in user.text
+    assert content.text(content.nodes["reint_training"].title, "en") not in user.text
+    assert check.results.found["en"] in user.text
+    assert "This is a first orientation, not a decision. A caseworker confirms whether you are eligible." in user.text
+    assert check.results.notice["en"] in user.text
+    assert content.hotline.display in user.text
+    data = [b.data for b in user.buttons]
+    for direction in expected:
+        assert f"m:{direction}" in data
+        assert f"cb:start:{direction}" in data
+    assert "e:start" in data and "n:home" in data
+    saved = await session_of(rt, user)
+    assert saved.get("state") == "" and saved.get("data") == {}, "the answers are not kept after the result"
+    await user.tap("n:back")
+    assert "a:eligibility" in [b.data for b in user.buttons], "back from the result returns to its menu"
+
+
+async def test_direction_button_opens_its_menu(rt: Runtime) -> None:
+    user = await started(rt, "reader", "en")
+    for label in ("Yes, recently", "nowhere to live", "No, not at the moment", "Nothing at the moment"):
+        await user.press(label)
+    await user.tap("m:reint_housing")
+    content = rt.content.current
+    assert content.text(content.nodes["reint_housing"].text, "en").split("\n")[0] in user.text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_check_in_every_language(rt: Runtime, lang: str) -> None:
+    user = await started(rt, f"returnee-{lang}", lang)
+    check = check_of(rt)
+    content = rt.content.current
+    assert check.intro[lang] in user.text
+    path = [("returned", "recent"), ("housing", "settled"), ("home", "fine"), ("health", "no_care"),
+            ("work", "own"), ("business", "idea")]
+    for question_id, answer_id in path:
+        question = check.question(question_id)
+        assert question is not None
+        assert question.text[lang] in user.text
+        answer = question.answer(answer_id)
+        assert answer is not None
+        assert all(len(b.data.encode()) <= 64 for b in user.buttons)
+        await user.press(answer.label[lang])
+    for direction in ("reint_business", "reint_training"):
+        assert content.text(content.nodes[direction].title, lang) in user.text
+    assert check.results.notice[lang] in user.text
+
+
+async def test_not_yet_returned_gets_note_and_general_callback(rt: Runtime) -> None:
+    user = await started(rt, "abroad", "en")
+    await user.press("Not yet")
+    check = check_of(rt)
+    assert check.results.none["en"].split("\n")[0] in user.text
+    assert "Reintegration help usually starts once you are back in Georgia." in user.text
+    assert "A caseworker confirms whether you are eligible." in user.text
+    data = [b.data for b in user.buttons]
+    assert "cb:start" in data
+    assert not any(d.startswith("cb:start:") or d.startswith("m:reint") for d in data)
+
+
+async def test_back_goes_one_question_back_then_to_the_menu(rt: Runtime) -> None:
+    user = await started(rt, "undecided", "en")
+    await user.press("Yes, recently")
+    assert "somewhere to live" in user.text
+    await user.tap("e:b")
+    assert "come back to Georgia" in user.text
+    assert user.last[0].edit
+    await user.tap("e:b")
+    assert "a:eligibility" in [b.data for b in user.buttons], "back on the first question returns to its menu"
+    assert (await session_of(rt, user)).get("state") == ""
+
+
+async def test_cancel_returns_home(rt: Runtime) -> None:
+    user = await started(rt, "quitter", "en")
+    await user.press("Yes, recently")
+    await user.tap("e:x")
+    assert "Cancelled." in user.text
+    assert "m:reintegration" in [b.data for b in user.buttons]
+    await user.tap(answer_data("housing", "nowhere"))
+    assert "out of date" in user.text, "answers from a cancelled check are stale"
+
+
+async def test_changing_an_earlier_answer_drops_the_later_ones(rt: Runtime) -> None:
+    user = await started(rt, "changer", "en")
+    for label in ("Yes, recently", "Yes, I do", "It needs repairs"):
+        await user.press(label)
+    await user.tap(answer_data("housing", "nowhere"))  # pressed on an older message
+    assert "medical care" in user.text, "'nowhere to live' skips the question about the home"
+    for label in ("No, not at the moment", "Nothing at the moment"):
+        await user.press(label)
+    content = rt.content.current
+    assert content.text(content.nodes["reint_housing"].title, "en") in user.text
+    assert content.text(content.nodes["reint_living"].title, "en") not in user.text
+
+
+async def test_typed_answers_count_and_other_text_asks_again(rt: Runtime) -> None:
+    user = await started(rt, "typist", "ru")
+    await user.say("да,  НЕДАВНО")
+    question = check_of(rt).question("housing")
+    assert question is not None and question.text["ru"] in user.text
+    await user.say("что-то непонятное")
+    assert question.text["ru"] in user.text
+    assert [b.data for b in user.buttons][:3] == [answer_data("housing", a.id) for a in question.answers]
+    assert (await session_of(rt, user)).get("state") == "e:ask"
+
+
+async def test_restart_from_an_old_first_question_and_from_the_result(rt: Runtime) -> None:
+    user = await started(rt, "again", "en")
+    await user.press("Not yet")
+    await user.tap(answer_data("returned", "recent"))
+    assert "somewhere to live" in user.text, "the first question's buttons start a new check"
+    await user.tap("e:start")
+    assert "come back to Georgia" in user.text
+    await user.tap(answer_data("work", "job"))
+    assert "out of date" in user.text, "a later question's answer without a running check is stale"
+
+
+async def test_without_a_rules_file_the_check_hands_over_to_the_hotline(settings: Settings) -> None:
+    holder = ContentHolder(Path(__file__).parent / "fixtures" / "content_min")
+    content = holder.reload().content
+    assert content is not None and content.eligibility is None
+    store = await open_store(settings.effective_database_url)
+    try:
+        user = ChatUser(Engine(holder, store, settings, Catalogues()), "no-rules", platform_language="en")
+        await user.tap("e:start")
+        assert content.hotline.display in user.text
+        assert "a:callback" in [b.data for b in user.buttons]
+        await user.tap(answer_data("returned", "recent"))
+        assert "out of date" in user.text
+    finally:
+        await store.close()

@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.knowledge.search import FaqDoc, FaqIndex, SearchResult
+from bot.knowledge.textnorm import analyse, stem_ka, tokenize
+
+ROOT = Path(__file__).resolve().parent.parent
+FAQ_DIR = ROOT / "content" / "faq"
+EVAL_FILE = Path(__file__).resolve().parent / "data" / "faq_eval.yaml"
+
+SAMPLE: dict[str, dict[str, tuple[str, str, tuple[str, ...]]]] = {
+    "work_visa": {
+        "ka": (
+            "როგორ მივიღო სამუშაო ვიზა?",
+            "სამუშაო ვიზისთვის საჭიროა დამსაქმებლის მოწვევა და საელჩოში განაცხადის შეტანა.",
+            ("ვიზა", "სამუშაო ნებართვა"),
+        ),
+        "en": (
+            "How do I get a work visa?",
+            "A work visa needs an employer's invitation and an application at the embassy.",
+            ("visa", "work permit"),
+        ),
+        "ru": (
+            "Как получить рабочую визу?",
+            "Для рабочей визы нужно приглашение работодателя и заявление в посольство.",
+            ("виза", "разрешение на работу"),
+        ),
+    },
+    "passport": {
+        "ka": (
+            "სად ავიღო პასპორტი?",
+            "პასპორტს იუსტიციის სახლში აიღებთ, პირადობის მოწმობით.",
+            ("პასპორტი", "ბიომეტრიული"),
+        ),
+        "en": (
+            "Where do I get a passport?",
+            "Passports are issued at the Public Service Hall with your ID card.",
+            ("passport", "travel document"),
+        ),
+        "ru": (
+            "Где получить загранпаспорт?",
+            "Паспорт выдают в Доме юстиции по удостоверению личности.",
+            ("паспорт", "загранпаспорт"),
+        ),
+    },
+    "return_help": {
+        "ka": (
+            "რა დახმარება აქვთ დაბრუნებულ მიგრანტებს?",
+            "რეინტეგრაციის პროგრამა ეხმარება დაბრუნებულებს: ბიზნესი, სწავლა, სამედიცინო დახმარება.",
+            ("რეინტეგრაცია", "დაბრუნება"),
+        ),
+        "en": (
+            "What help is there for returning migrants?",
+            "The reintegration programme helps returnees with business, training and medical support.",
+            ("reintegration", "return home"),
+        ),
+        "ru": (
+            "Какая помощь есть вернувшимся мигрантам?",
+            "Программа реинтеграции помогает вернувшимся: бизнес, обучение, медицинская помощь.",
+            ("реинтеграция", "возвращение"),
+        ),
+    },
+    "trafficking": {
+        "ka": (
+            "რა არის ტრეფიკინგი და როგორ დავიცვა თავი?",
+            "ტრეფიკინგი არის ადამიანით ვაჭრობა. ნუ გადასცემთ პასპორტს დამსაქმებელს.",
+            ("ტრეფიკინგი", "ადამიანით ვაჭრობა", "იძულებითი შრომა"),
+        ),
+        "en": (
+            "What is human trafficking and how do I protect myself?",
+            "Trafficking is trading in people. Never hand your passport to an employer.",
+            ("trafficking", "forced labour", "exploitation"),
+        ),
+        "ru": (
+            "Что такое торговля людьми и как себя защитить?",
+            "Торговля людьми - это эксплуатация. Не отдавайте паспорт работодателю.",
+            ("трафикинг", "принудительный труд"),
+        ),
+    },
+    "centres": {
+        "ka": (
+            "სად არის მიგრანტთა რესურს ცენტრები?",
+            "ცენტრები არის თბილისში, ბათუმში, ქუთაისსა და თელავში.",
+            ("ცენტრი", "მისამართი", "ოფისი"),
+        ),
+        "en": (
+            "Where are the Migrant Resource Centres?",
+            "Centres are in Tbilisi, Batumi, Kutaisi and Telavi.",
+            ("centre", "address", "office"),
+        ),
+        "ru": (
+            "Где находятся центры ресурсов для мигрантов?",
+            "Центры работают в Тбилиси, Батуми, Кутаиси и Телави.",
+            ("центр", "адрес", "офис"),
+        ),
+    },
+}
+
+
+def sample_docs() -> Iterator[FaqDoc]:
+    for faq_id, langs in SAMPLE.items():
+        for lang, (question, answer, keywords) in langs.items():
+            yield FaqDoc(faq_id, lang, question, answer, keywords)
+
+
+@pytest.fixture(scope="module")
+def sample_index() -> FaqIndex:
+    return FaqIndex.build(sample_docs())
+
+
+def check_shape(result: SearchResult) -> None:
+    expected = {"confident": (1, 1), "several": (2, 3), "none": (0, 0)}[result.status]
+    assert expected[0] <= len(result.hits) <= expected[1]
+    scores = [hit.score for hit in result.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_tokenize_lowercases_and_drops_placeholders() -> None:
+    assert tokenize("Call {hotline} NOW, Ёжик!") == ["call", "now", "ежик"]
+
+
+def test_georgian_case_endings_meet() -> None:
+    forms = ["ვიზა", "ვიზის", "ვიზით", "ვიზაზე", "ვიზები", "ვიზებზე", "ვიზისთვის"]
+    assert len({stem_ka(form) for form in forms}) == 1
+    assert stem_ka("ოფისში") == stem_ka("ოფისი") == stem_ka("ოფისს")
+
+
+def test_russian_and_english_inflection_meet() -> None:
+    assert analyse("визы", "ru") == analyse("визу", "ru") == analyse("виза", "ru")
+    assert analyse("passports", "en") == analyse("passport", "en")
+
+
+def test_georgian_typed_in_latin_or_cyrillic_meets_georgian_script() -> None:
+    assert analyse("pasporti", "ka") == analyse("პასპორტი", "ka") == analyse("p'asp'ort'i", "ka")
+    assert analyse("samushao vizebi", "ka") == analyse("სამუშაო ვიზები", "ka")
+    assert analyse("wamlebi", "ka") == analyse("წამლები", "ka") == analyse("цамлеби", "ka")
+
+
+def test_english_and_russian_function_words_do_not_become_georgian() -> None:
+    assert analyse("how do I get the pasporti", "ka") == analyse("pasporti", "ka")
+    assert analyse("как мне pasporti", "ka") == analyse("pasporti", "ka")
+
+
+def test_stopwords_are_dropped() -> None:
+    assert analyse("How do I get a visa please?", "en") == analyse("visa", "en")
+    assert analyse("Подскажите пожалуйста, как получить визу?", "ru") == analyse("получить визу", "ru")
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "faq_id"),
+    [
+        ("how to get work visa", "en", "work_visa"),
+        ("как получить рабочую визу", "ru", "work_visa"),
+        ("სამუშაო ვიზა როგორ ავიღო", "ka", "work_visa"),
+        ("samushao viza rogor avigho", "ka", "work_visa"),
+        ("pasporti sad avigo", "ka", "passport"),
+        ("где получить паспорт", "en", "passport"),
+        ("where is the centre in batumi", "ru", "centres"),
+        ("what is trafiking", "en", "trafficking"),
+        ("торговля людьми", "ka", "trafficking"),
+        ("reintegratsia dabrunebulebistvis", "ka", "return_help"),
+        ("any help for migrants who return home?", "en", "return_help"),
+    ],
+)
+def test_finds_the_entry(sample_index: FaqIndex, query: str, lang: str, faq_id: str) -> None:
+    result = sample_index.search(query, lang)
+    check_shape(result)
+    assert result.status != "none"
+    assert result.hits[0].faq_id == faq_id
+
+
+@pytest.mark.parametrize(
+    ("query", "lang"),
+    [
+        ("what will the weather be tomorrow", "en"),
+        ("кто выиграл вчера футбол", "ru"),
+        ("ხაჭაპურის რეცეპტი", "ka"),
+        ("", "en"),
+        ("???", "ka"),
+        ("12345", "ru"),
+    ],
+)
+def test_unrelated_questions_get_none(sample_index: FaqIndex, query: str, lang: str) -> None:
+    assert sample_index.search(query, lang) == SearchResult("none", ())
+
+
+def test_ambiguous_question_offers_several() -> None:
+    docs = [
+        *sample_docs(),
+        FaqDoc("passport_lost", "en", "I lost my passport abroad", "Ask the consulate.", ("lost passport",)),
+        FaqDoc("passport_renew", "en", "How do I renew my passport?", "At the Public Service Hall.", ("renew",)),
+    ]
+    result = FaqIndex.build(docs).search("passport", "en")
+    check_shape(result)
+    assert result.status == "several"
+    assert {hit.faq_id for hit in result.hits} >= {"passport", "passport_lost", "passport_renew"}
+
+
+def test_place_names_are_details_not_topics(sample_index: FaqIndex) -> None:
+    with_place = sample_index.scores("my employer in Italy has my passport", "en")
+    without = sample_index.scores("my employer has my passport", "en")
+    assert with_place[0].faq_id == without[0].faq_id
+    assert with_place[0].score > 0.7 * without[0].score
+
+
+def test_a_lone_weak_match_is_not_offered() -> None:
+    docs = [FaqDoc("only", "en", "Opening hours", "We work on weekdays; call the hotline first.", ())]
+    assert FaqIndex.build(docs).search("hotline tariff for calls from a ship", "en") == SearchResult("none", ())
+
+
+def test_empty_index_and_long_queries() -> None:
+    assert FaqIndex.build([]).search("visa", "en") == SearchResult("none", ())
+    result = FaqIndex.build(sample_docs()).search("work visa " + "blah " * 5000, "en")
+    check_shape(result)
+
+
+def test_same_entry_in_other_languages_counts_once(sample_index: FaqIndex) -> None:
+    ranked = sample_index.scores("visa виза ვიზა", "en")
+    ids = [hit.faq_id for hit in ranked]
+    assert len(ids) == len(set(ids))
+    assert ids[0] == "work_visa"
+
+
+def test_entry_in_one_language_only_is_still_found() -> None:
+    docs = [*sample_docs(), FaqDoc("ka_only", "ka", "ბავშვის დაბადების მოწმობა", "იუსტიციის სახლში.", ("მოწმობა",))]
+    index = FaqIndex.build(docs)
+    result = index.search("dabadebis mowmoba bavshvistvis", "en")
+    assert result.hits and result.hits[0].faq_id == "ka_only"
+
+
+# ---- evaluation on the real content -----------------------------------------------------------------------
+
+
+def load_content_docs() -> list[FaqDoc]:
+    docs: list[FaqDoc] = []
+    for path in sorted(FAQ_DIR.glob("*.yaml")):
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for entry in data.get("entries") or []:
+            keywords = entry.get("keywords") or {}
+            for lang, question in (entry.get("question") or {}).items():
+                answer = (entry.get("answer") or {}).get(lang, "")
+                docs.append(FaqDoc(entry["id"], lang, question, answer, tuple(keywords.get(lang) or ())))
+    return docs
+
+
+def load_eval() -> list[dict[str, str]]:
+    data: Any = yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))
+    return [{"q": str(item["q"]), "lang": str(item["lang"]), "faq": str(item["faq"])} for item in data["questions"]]
+
+
+@pytest.fixture(scope="module")
+def content_index() -> FaqIndex:
+    docs = load_content_docs()
+    assert docs, f"no FAQ entries under {FAQ_DIR}"
+    return FaqIndex.build(docs)
+
+
+def test_eval_set_is_labelled_with_existing_entries() -> None:
+    known = {doc.faq_id for doc in load_content_docs()}
+    questions = load_eval()
+    assert len(questions) >= 150
+    for lang in ("ka", "en", "ru"):
+        assert sum(q["lang"] == lang for q in questions) >= 40
+    assert sum(q["faq"] == "none" for q in questions) >= 20
+    unknown = sorted({q["faq"] for q in questions} - known - {"none"})
+    assert not unknown, f"eval labels not in content: {unknown}"
+
+
+def test_search_accuracy_on_the_eval_set(content_index: FaqIndex) -> None:
+    questions = load_eval()
+    answerable = [q for q in questions if q["faq"] != "none"]
+    unanswerable = [q for q in questions if q["faq"] == "none"]
+    top1 = top3 = confident = 0
+    misses: list[str] = []
+    for q in answerable:
+        result = content_index.search(q["q"], q["lang"])
+        ids = [hit.faq_id for hit in result.hits]
+        top1 += bool(ids) and ids[0] == q["faq"]
+        top3 += q["faq"] in ids
+        confident += result.status == "confident"
+        if not ids or ids[0] != q["faq"]:
+            misses.append(f"  [{q['lang']}] {q['q']!r}: want {q['faq']}, got {result.status} {ids}")
+    wrong_confident: list[str] = []
+    for q in unanswerable:
+        result = content_index.search(q["q"], q["lang"])
+        if result.status == "confident":
+            wrong_confident.append(f"  [{q['lang']}] {q['q']!r}: confident {result.hits[0].faq_id}")
+    n, m = len(answerable), len(unanswerable)
+    print(
+        f"\nanswerable {n}: top-1 {top1 / n:.1%}, top-3 {top3 / n:.1%}, confident {confident / n:.1%}; "
+        f"unanswerable {m}: confident wrong {len(wrong_confident) / m:.1%}"
+    )
+    print("misses (top-1):", *misses, sep="\n")
+    print("confident answers to unanswerable questions:", *wrong_confident, sep="\n")
+    assert top1 / n >= 0.85
+    assert top3 / n >= 0.95
+    assert len(wrong_confident) / m <= 0.05
