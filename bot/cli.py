@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +76,13 @@ def cmd_content_gaps(args: argparse.Namespace, settings: Settings) -> int:
     async def report() -> None:
         store = await open_store(settings.effective_database_url)
         try:
+            await store.purge_gaps(datetime.now(UTC) - timedelta(days=settings.gaps_retention_days))
             since = _parse_since(args.since) if args.since else None
-            rows = await store.gaps(since=since, lang=args.lang, limit=args.limit)
+            rows = await store.gaps(since=since, lang=args.lang, limit=100_000)
         finally:
             await store.close()
-        unanswered = [r for r in rows if r.kind == "unanswered"]
-        unhelpful = [r for r in rows if r.kind == "unhelpful"]
+        unanswered = [r for r in rows if r.kind == "unanswered"][: args.limit]
+        unhelpful = [r for r in rows if r.kind == "unhelpful"][: args.limit]
         print("Most frequent unanswered questions:")
         for row in unanswered:
             print(f"{row.count:5d}  [{row.lang}] {row.text}")

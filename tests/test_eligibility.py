@@ -3,7 +3,6 @@ question to the directions that may apply, in all three languages, on a real SQL
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -151,11 +150,11 @@ def test_yaml_syntax_error_and_empty_file(tmp_path: Path) -> None:
     assert issues == [f"{path}:1: error: the file is empty"]
 
 
-def test_shipped_rules_are_clean_sample_rules(shipped: ContentHolder) -> None:
+def test_shipped_rules_are_clean_sample_rules(shared_content: ContentHolder) -> None:
     text = RULES_FILE.read_text(encoding="utf-8")
     assert "SAMPLE RULES" in text.split("\nstart:")[0], "the header says these are sample rules"
-    assert DIRECTIONS <= set(shipped.current.nodes)
-    assert shipped.current.eligibility is not None, "the loader serves the check"
+    assert DIRECTIONS <= set(shared_content.current.nodes)
+    assert shared_content.current.eligibility is not None, "the loader serves the check"
     parsed, issues = load_eligibility(read_yaml(RULES_FILE), DIRECTIONS)
     assert [str(i) for i in issues] == []
     assert parsed is not None
@@ -191,24 +190,6 @@ def test_every_way_through_the_shipped_check_ends_in_real_directions() -> None:
 
 
 # --- the flow -------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shipped() -> ContentHolder:
-    """The real content, loaded once for the module: loading builds the search index and the gazetteer."""
-    holder = ContentHolder(CONTENT_DIR)
-    assert holder.reload().content is not None
-    return holder
-
-
-@pytest.fixture
-async def rt(settings: Settings, shipped: ContentHolder) -> AsyncIterator[Runtime]:
-    """The shared runtime's parts on a fresh SQLite file, without loading the content again for every test."""
-    store = await open_store(settings.effective_database_url)
-    try:
-        yield Runtime(settings, shipped, store, Engine(shipped, store, settings, Catalogues()))
-    finally:
-        await store.close()
 
 
 async def started(rt: Runtime, name: str, lang: str) -> ChatUser:

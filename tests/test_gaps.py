@@ -8,7 +8,6 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,11 +15,6 @@ import pytest
 from bot.app import Runtime
 from bot.cli import main
 from bot.config import Settings
-from bot.core.engine import Engine
-from bot.i18n import Catalogues
-from bot.knowledge.loader import ContentHolder
-from bot.store import open_store
-from tests.conftest import CONTENT_DIR
 from tests.helpers import ChatUser
 
 # Each pair is one question asked twice by different people: counted once, with a count of 2.
@@ -45,24 +39,6 @@ PERSONAL = [
     "Олег", "Смирнов", "oleg77", "yandex", "გიორგი", "ბერიძე", "ნინო", "კაპანაძე", "555", "65 43 21", "Levan",
     "Gelashvili", "577",
 ]
-
-
-@pytest.fixture(scope="module")
-def shipped() -> ContentHolder:
-    """The real content, loaded once for the module: loading builds the search index and the gazetteer."""
-    holder = ContentHolder(CONTENT_DIR)
-    assert holder.reload().content is not None
-    return holder
-
-
-@pytest.fixture
-async def rt(settings: Settings, shipped: ContentHolder) -> AsyncIterator[Runtime]:
-    """The shared runtime's parts on a fresh SQLite file, without loading the content again for every test."""
-    store = await open_store(settings.effective_database_url)
-    try:
-        yield Runtime(settings, shipped, store, Engine(shipped, store, settings, Catalogues()))
-    finally:
-        await store.close()
 
 
 def personal_data_in(text: str) -> list[str]:
