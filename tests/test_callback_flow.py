@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.app import Runtime
 from bot.core.events import ButtonAction, Reply
-from bot.core.flows.callback import (
+from bot.core.flows.callback_fields import (
     TOPICS,
     check_name,
     check_note,

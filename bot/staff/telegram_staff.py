@@ -35,7 +35,7 @@ from telegram.ext import (
 )
 
 from bot.app import Runtime
-from bot.core.flows.callback import describe_request, topic_label, window_label
+from bot.core.flows.callback_fields import describe_request, topic_label, window_label
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.staff.queue import LOCAL_TZ, Actor, Outcome, Queue, display_name
 from bot.store.base import OPEN_STATUSES, CallbackRequest

@@ -1,0 +1,246 @@
+"""The callback form's fields: how they are checked, parsed and labelled for the user, /mydata and staff.
+
+Each check returns the cleaned value and a problem code (None when the value is good), so the flow can say
+exactly what to fix without this module knowing any conversation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, timedelta
+from typing import Any
+
+import phonenumbers
+from babel.dates import format_date
+
+from bot.core.events import SessionKey
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.knowledge.loader import Content
+from bot.store.base import CallbackRequest
+
+__all__ = [
+    "COUNTRY_MAX",
+    "EXAMPLE_PHONE",
+    "FIELDS",
+    "FORM_TTL",
+    "TOPICS",
+    "TOWN_MAX",
+    "WINDOWS",
+    "check_name",
+    "check_note",
+    "check_place",
+    "describe_request",
+    "form_request",
+    "format_phone",
+    "month_label",
+    "parse_month_year",
+    "parse_phone",
+    "shared_phone",
+    "status_label",
+    "topic_label",
+    "window_label",
+]
+
+TOPICS = ("reint_housing", "reint_living", "reint_medical", "reint_employment", "reint_training", "reint_business",
+          "legal", "risks", "other")
+_TOPIC_FALLBACK = {
+    "reint_housing": N_("Temporary accommodation"),
+    "reint_living": N_("Improving living conditions"),
+    "reint_medical": N_("Medical assistance"),
+    "reint_employment": N_("Employment support"),
+    "reint_training": N_("Vocational training"),
+    "reint_business": N_("Starting a small business"),
+    "legal": N_("Working abroad legally"),
+    "risks": N_("Risks of irregular migration"),
+    "other": N_("Something else"),
+}
+WINDOWS = {
+    "morning": N_("Morning"),
+    "afternoon": N_("Afternoon"),
+    "evening": N_("Evening"),
+    "any": N_("Any time"),
+}
+_STATUS = {
+    "new": N_("waiting for a caseworker"),
+    "assigned": N_("a caseworker is handling it"),
+    "done": N_("done"),
+    "unreachable": N_("we could not reach you"),
+    "cancelled": N_("cancelled"),
+}
+FORM_TTL = timedelta(hours=24)  # an abandoned form's personal data does not linger in the session
+TOWN_MAX = 80
+COUNTRY_MAX = 60
+PHONE_MAX = 32
+FIRST_YEAR = 1950
+_PHONE_CHARS = re.compile(r"^[\d\s+().\-/]+$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[./\-\s]\s*(\d{4})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})\s*[./\-\s]\s*(\d{1,2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+FIELDS = ("name", "phone", "town", "topic", "return_country", "return_month", "language", "time_window", "note")
+
+
+# --- labels shared with /mydata and the staff side -------------------------------------------------------------
+
+def topic_label(content: Content, t: Translator, topic: str) -> str:
+    """The content's own title for a menu topic where there is one, so the form and the menu agree."""
+    node = content.nodes.get(topic)
+    if node is not None:
+        return content.text(node.title, t.lang)
+    return t.gettext(_TOPIC_FALLBACK[topic]) if topic in _TOPIC_FALLBACK else topic
+
+
+def window_label(t: Translator, window: str) -> str:
+    return t.gettext(WINDOWS[window]) if window in WINDOWS else window
+
+
+def status_label(t: Translator, status: str) -> str:
+    return t.gettext(_STATUS[status]) if status in _STATUS else status
+
+
+def month_label(t: Translator, value: str) -> str:
+    """"2024-03" -> "March 2024" in the reader's language; a bare year stays as it is."""
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        return format_date(date(int(value[:4]), int(value[5:]), 1), "LLLL y", locale=t.lang)
+    return value
+
+
+def format_phone(e164: str) -> str:
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def describe_request(content: Content, t: Translator, request: CallbackRequest, with_status: bool = True) -> str:
+    """A callback request as its owner sees it: every stored field, labelled."""
+    returned = " ".join(x for x in (request.return_country, month_label(t, request.return_month)) if x)
+    fields = [
+        (t.gettext("Reference"), request.ref if with_status else ""),
+        (t.gettext("Status"), status_label(t, request.status) if with_status else ""),
+        (t.gettext("Name"), request.name),
+        (t.gettext("Phone"), format_phone(request.phone) if request.phone else ""),
+        (t.gettext("Town"), request.town),
+        (t.gettext("Topic"), topic_label(content, t, request.topic) if request.topic else ""),
+        (t.gettext("Returned from"), returned),
+        (t.gettext("Language"), LANGUAGE_NAMES.get(request.language, request.language)),
+        (t.gettext("Time to call"), window_label(t, request.time_window) if request.time_window else ""),
+        (t.gettext("Note"), request.note),
+    ]
+    return "\n".join(f"{label}: {value}" for label, value in fields if value)
+
+
+# --- input checks: each returns the cleaned value and a problem code (None when the value is good) ----------------
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
+
+
+def _one_line(text: str) -> tuple[str, bool]:
+    """Collapses whitespace (line breaks included); reports other invisible or control characters."""
+    collapsed = " ".join(text.split())
+    return collapsed, any(_is_control(ch) for ch in collapsed)
+
+
+def check_name(text: str, limit: int) -> tuple[str, str | None]:
+    name, control = _one_line(text)
+    if control:
+        return name, "control"
+    if not name:
+        return name, "empty"
+    if len(name) > limit:
+        return name, "long"
+    if any(ch.isdigit() for ch in name):
+        return name, "digits"
+    if sum(ch.isalpha() for ch in name) < 2:  # emoji, punctuation or a single initial alone
+        return name, "letters"
+    return name, None
+
+
+def check_place(text: str, limit: int) -> tuple[str, str | None]:
+    place, control = _one_line(text)
+    if control:
+        return place, "control"
+    if len(place) > limit:
+        return place, "long"
+    if not any(ch.isalpha() for ch in place):
+        return place, "letters"
+    return place, None
+
+
+def check_note(text: str, limit: int) -> tuple[str, str | None]:
+    """Keeps line breaks, drops other control characters; too long is refused rather than cut."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cleaned = "\n".join(" ".join("".join(ch for ch in line if not _is_control(ch)).split()) for line in lines)
+    note = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+    if not note:
+        return note, "empty"
+    if len(note) > limit:
+        return note, "long"
+    return note, None
+
+
+def parse_phone(text: str, region: str = "GE") -> str | None:
+    """A typed or shared number as E.164, or None; Georgian numbers may be written without the country code."""
+    raw = text.strip()
+    if not raw or len(raw) > PHONE_MAX or not _PHONE_CHARS.match(raw):
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def shared_phone(raw: str) -> str | None:
+    """Shared contacts often carry the full international number without its "+"."""
+    digits = re.sub(r"\D", "", raw)
+    if not raw.strip().startswith("+") and len(digits) > 10:
+        found = parse_phone("+" + digits)
+        if found:
+            return found
+    return parse_phone(raw)
+
+
+def parse_month_year(text: str, today: date) -> str | None:
+    """"03/2024", "2024-03" or "2024" -> "2024-03" / "2024"; nothing in the future or before 1950."""
+    raw = text.strip()
+    month: int | None = None
+    if m := _MONTH_YEAR.match(raw):
+        month, year = int(m.group(1)), int(m.group(2))
+    elif m := _YEAR_MONTH.match(raw):
+        year, month = int(m.group(1)), int(m.group(2))
+    elif m := _YEAR.match(raw):
+        year = int(m.group(1))
+    else:
+        return None
+    if not FIRST_YEAR <= year <= today.year:
+        return None
+    if month is None:
+        return f"{year:04d}"
+    if not 1 <= month <= 12 or (year, month) > (today.year, today.month):
+        return None
+    return f"{year:04d}-{month:02d}"
+
+
+def form_request(key: SessionKey, form: dict[str, Any], lang: str) -> CallbackRequest:
+    """The request a (possibly unfinished) form describes."""
+    topic = str(form.get("topic", ""))
+    return CallbackRequest(
+        channel=key.channel, user_id=key.user_id,
+        name=str(form.get("name", "")), phone=str(form.get("phone", "")), town=str(form.get("town", "")),
+        topic=topic, returnee=topic.startswith("reint_"),
+        return_country=str(form.get("return_country", "")), return_month=str(form.get("return_month", "")),
+        language=str(form.get("language", lang)), time_window=str(form.get("time_window", "any")),
+        note=str(form.get("note", "")),
+    )
+
+
+def _example_phone() -> str:
+    number = phonenumbers.example_number_for_type("GE", phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if number else "555 12 34 56"
+
+
+EXAMPLE_PHONE = _example_phone()
