@@ -138,8 +138,8 @@ class CallbackFlow:
         text = "\n\n".join(x for x in [
             hint,
             ctx._("A caseworker can call you back. Before we start, please read how we handle your data."),
-            ctx._("What we store: your name, phone number, town, the topic, for people who have returned the country "
-                  "and month of return, the language and time you prefer, and your note."),
+            ctx._("What we store: your name, phone number, town and topic; for people who have returned, the country "
+                  "and month of return; the language and time you prefer; and your note."),
             ctx._("Who sees it: only the hotline's caseworkers, to call you back."),
             ctx.t.ngettext("How long: until your request is closed, then {days} more day; then it is deleted.",
                            "How long: until your request is closed, then {days} more days; then it is deleted.",
@@ -317,13 +317,12 @@ class CallbackFlow:
             rows = [(Button(window_label(ctx.t, w), f"cb:w:{w}"),) for w in WINDOWS]
             return ctx._("When is a good time to call you (Georgian time)?"), rows
         if step == "note":
-            rows = [(Button(ctx._("Skip"), "cb:skip"),)]
-            current = form.get("note", "")
-            text = ctx._("Anything the caseworker should know before calling? Write a short note (up to {limit} "
-                         "characters), or press Skip.").format(limit=ctx.settings.callback.note_max)
-            if current:
-                rows = [(Button(ctx._("Remove the note"), "cb:skip"),)]
-            return text, rows
+            limit = ctx.settings.callback.note_max
+            if form.get("note"):
+                return ctx._("Write a new note (up to {limit} characters), or press “Remove the note”.").format(
+                    limit=limit), [(Button(ctx._("Remove the note"), "cb:skip"),)]
+            return ctx._("Anything the caseworker should know before calling? Write a short note (up to {limit} "
+                         "characters), or press Skip.").format(limit=limit), [(Button(ctx._("Skip"), "cb:skip"),)]
         raise ValueError(f"unknown callback step {step!r}")
 
     def _summary(self, ctx: Ctx, hint: str = "") -> Replies:
@@ -434,7 +433,7 @@ class CallbackFlow:
         place, problem = check_place(text, limit)
         if problem is None:
             return self._accept(ctx, step, place)
-        hint = (ctx._("That is too long. Please keep it under {limit} characters.").format(limit=limit)
+        hint = (ctx._("That is too long. Please keep it to {limit} characters or fewer.").format(limit=limit)
                 if problem == "long" else ctx._("Please write a place name in letters."))
         return self._prompt(ctx, step, hint)
 

@@ -118,7 +118,7 @@ class MenuFlow:
         hotline = ctx.content.hotline
         text = "\n\n".join(
             [
-                ctx._("You can talk to a hotline consultant. The call and the consultation are free."),
+                ctx._("You can talk to a hotline consultant. The consultation is free."),
                 f"☎️ {hotline.display}\n{ctx.text(hotline.hours)}",
                 ctx._("From abroad, call {number}.").format(number=hotline.international),
                 ctx._("Or leave your number and a caseworker will call you back."),

@@ -33,7 +33,7 @@ class QuestionsFlow:
         if verdict == "y":
             return [ctx.with_nav(ctx._("Thank you for your feedback!"))]
         await self._record(ctx, "unhelpful", ctx.text(ctx.content.faqs[faq_id].question), faq_id)
-        return self.not_found(ctx, ctx._("Sorry this did not help. A person can answer you."))
+        return self.not_found(ctx, ctx._("Sorry, this did not help. A person can answer you."))
 
     async def input(self, ctx: Ctx) -> Replies | None:
         text = ctx.event.text.strip()[:MAX_QUESTION]
