@@ -85,8 +85,24 @@ async def test_duplicate_update_is_processed_once(rt: Runtime) -> None:
     key = SessionKey("test", "dup")
     event = Event(key, Kind.COMMAND, data="start", update_id="777", platform_language="en")
     first = await rt.engine.handle(event)
+    await rt.engine.delivered(event)
     second = await rt.engine.handle(event)
     assert first and second == []
+
+
+async def test_resend_before_delivery_gets_the_same_replies_without_processing_again(rt: Runtime) -> None:
+    """The process died after saving the step but before sending: the platform's resend is answered, once."""
+    user = ChatUser(rt.engine, "crashy", platform_language="en")
+    await user.command("start")
+    event = Event(user.key, Kind.BUTTON, data="m:legal", update_id="crash-1")
+    first = await rt.engine.handle(event)
+    again = await rt.engine.handle(event)
+    assert [r.text for r in again] == [r.text for r in first]
+    assert again[0].buttons == first[0].buttons
+    session = await rt.store.load_session(user.key)
+    assert session is not None and session["history"] == ["m:main", "m:legal"], "the step ran once"
+    await rt.engine.delivered(event)
+    assert await rt.engine.handle(event) == []
 
 
 async def test_talk_to_a_person_gives_hotline(user: ChatUser) -> None:

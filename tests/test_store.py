@@ -184,6 +184,18 @@ async def test_update_is_processed_once_per_channel(store: Store) -> None:
     assert await store.load_session(ALICE) == {"step": 3}
 
 
+async def test_replies_are_kept_until_delivered_then_dropped(store: Store) -> None:
+    replies = [{"text": "Your reference: CB-7K3Q", "buttons": []}]
+    await store.save_session(ALICE, {"step": 1}, update_id="50", replies=replies)
+    assert await store.undelivered_replies("telegram", "50") == replies
+    await store.mark_delivered("telegram", "50")
+    assert await store.undelivered_replies("telegram", "50") is None
+    assert await store.seen_update("telegram", "50")
+    await store.save_session(ALICE, {"step": 2}, update_id="51", replies=replies)
+    await store.forget_user(ALICE)
+    assert await store.undelivered_replies("telegram", "51") is None, "forget drops kept replies too"
+
+
 async def test_purge_processed_updates(store: Store) -> None:
     await store.save_session(ALICE, {}, update_id="1")
     assert await store.purge_processed_updates(datetime.now(UTC) - timedelta(days=1)) == 0
@@ -397,6 +409,24 @@ async def test_purge_closed_removes_old_closed_requests_and_audit_notes(store: S
     assert all(e.note == "" for e in entries)
 
 
+async def test_concurrent_writes_commit_independently(store: Store, second: Store) -> None:
+    """Writes that share a commit (group commit on SQLite) still succeed or fail one by one."""
+    taken = await store.create_request(request_for())
+    keys = [SessionKey("telegram", f"crowd{n}") for n in range(30)]
+    results = await asyncio.gather(
+        *(store.create_request(request_for(key)) for key in keys),
+        store.create_request(request_for()),
+        *(store.save_session(key, {"n": n}, update_id=f"u{n}") for n, key in enumerate(keys)),
+        return_exceptions=True,
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert len(failures) == 1 and isinstance(failures[0], OpenRequestExists)
+    for n, key in enumerate(keys):  # visible to another connection as soon as the call returned
+        assert len(await second.requests_for(key)) == 1
+        assert await second.load_session(key) == {"n": n}
+    assert [r.ref for r in await second.requests_for(ALICE)] == [taken.ref]
+
+
 # content gaps
 
 
@@ -465,6 +495,27 @@ async def test_reopening_is_idempotent_and_unmigrated_schema_is_refused(store: S
         fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     with pytest.raises(Exception, match="schema"):
         await open_store(fresh, migrate=False)
+
+
+async def test_an_older_schema_is_migrated_on_open(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.store import postgres, schema, sqlite
+
+    for module in (sqlite, postgres):
+        monkeypatch.setattr(module, "MIGRATIONS", schema.MIGRATIONS[:1])
+        monkeypatch.setattr(module, "SCHEMA_VERSION", 1)
+    old = await open_store(store_url)
+    await old.save_session(ALICE, {"kept": True})
+    await old.close()
+    monkeypatch.undo()
+    with pytest.raises(RuntimeError, match="hotline db migrate"):
+        await open_store(store_url, migrate=False)
+    current = await open_store(store_url)
+    try:
+        assert await current.load_session(ALICE) == {"kept": True}
+        async with current.exclusive("needs-v2") as ours:
+            assert ours
+    finally:
+        await current.close()
 
 
 async def test_dump_and_load_rows_copy_everything(store: Store, store_url: str, tmp_path: Path) -> None:

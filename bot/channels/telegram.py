@@ -36,7 +36,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType
-from telegram.error import Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -82,8 +82,11 @@ STAFF_COMMANDS = frozenset({"queue", "take", "done", "unreachable", "note"})
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "channel_post", "edited_channel_post",
                    "my_chat_member")
 POLL_TIMEOUT = timedelta(seconds=10)
+FAILURES_KEPT = 1000
 RETRY_AFTER_ATTEMPTS = 3
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_API = "https://api.telegram.org/bot"
+DEFAULT_FILES = "https://api.telegram.org/file/bot"
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 
 COMMAND_DESCRIPTIONS: dict[str, str] = {
@@ -99,11 +102,16 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def _api_url(base: str, tail: str) -> str:
-    """Accepts a server root ("http://host:8081"), a ".../bot" prefix or a URL with {token} in it."""
-    if "{" in base or base.endswith(tail):
-        return base
-    return base.rstrip("/") + tail
+def _api_urls(tg: TelegramSettings) -> tuple[str, str]:
+    """The Bot API and file URLs. base_url may be a server root ("http://host:8081"), a ".../bot" prefix, or a
+    URL with {token} in it; the file URL follows the same server unless set on its own."""
+    if not tg.base_url:
+        return DEFAULT_API, tg.base_file_url or DEFAULT_FILES
+    base = tg.base_url.rstrip("/")
+    root = base.removesuffix("/bot")
+    api = base if "{" in base or base.endswith("/bot") else base + "/bot"
+    files = tg.base_file_url or (f"{root}/file/bot" if "{" not in root else DEFAULT_FILES)
+    return api, files
 
 
 def _request(tg: TelegramSettings, pool_size: int) -> BaseRequest:
@@ -157,6 +165,7 @@ class TelegramBridge:
         self.staff_chat_id = rt.settings.telegram.staff_chat_id
         self.skip_commands: frozenset[str] = frozenset()
         self._chats = KeyLocks()
+        self._failed: dict[int, bool] = {}
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGES
@@ -165,11 +174,17 @@ class TelegramBridge:
         application.add_error_handler(self.on_error)
 
     async def respond(self, chat_id: int, event: Event, pressed_message_id: int | None = None) -> None:
-        """Handles and renders under a per-chat lock, so a fast tapper's answers arrive in order."""
+        """Handles, renders and confirms delivery under a per-chat lock, so a fast tapper's answers arrive in
+        order and a resent update waits for the first copy's outcome."""
         async with self._chats.hold(str(chat_id)):
             replies = await self.rt.engine.handle(event)
             if replies:
                 await deliver(self.bot, chat_id, replies, pressed_message_id)
+                await self.rt.engine.delivered(event)
+
+    def take_failure(self, update_id: int) -> bool:
+        """Whether sending the replies to `update_id` failed in a way worth Telegram resending it."""
+        return self._failed.pop(update_id, False)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
@@ -214,6 +229,10 @@ class TelegramBridge:
             log.info("update %s: the user has blocked the bot or left the chat", update_id)
             return
         log.error("failed to handle update %s: %s", update_id, type(error).__name__, exc_info=error)
+        if update_id is not None and _transient(error):
+            self._failed[update_id] = True
+            while len(self._failed) > FAILURES_KEPT:
+                del self._failed[next(iter(self._failed))]
         if not isinstance(update, Update) or update.effective_chat is None or update.effective_user is None:
             return
         if update.effective_chat.type != ChatType.PRIVATE:
@@ -225,6 +244,11 @@ class TelegramBridge:
         except TelegramError as exc:
             log.warning("could not tell the user about the failure of update %s: %s", update_id,
                         type(exc).__name__)
+
+
+def _transient(error: object) -> bool:
+    """Network trouble and flood limits pass; a bad request or a blocked bot would fail the same way again."""
+    return isinstance(error, RetryAfter) or (isinstance(error, NetworkError) and not isinstance(error, BadRequest))
 
 
 def _install_staff(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime) -> bool:
@@ -241,15 +265,29 @@ def _install_staff(application: Application[Any, Any, Any, Any, Any, Any], rt: R
     return install(application, rt) is not None
 
 
+def _quiet_library_logs() -> None:
+    """python-telegram-bot's debug records carry whole updates and messages (names, phone numbers)."""
+    for name in ("telegram", "aiohttp.client"):
+        library = logging.getLogger(name)
+        if library.getEffectiveLevel() < logging.INFO:
+            library.setLevel(logging.INFO)
+
+
 def build_application(rt: Runtime) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application for polling or webhooks; the caller initialises, starts and stops it."""
+    return _build(rt)[0]
+
+
+def _build(rt: Runtime) -> tuple[Application[Any, Any, Any, Any, Any, Any], TelegramBridge]:
     tg = rt.settings.telegram
     if not tg.token:
         raise ValueError("no Telegram token configured (TELEGRAM_BOT_TOKEN)")
+    _quiet_library_logs()
+    api_url, file_url = _api_urls(tg)
     bot = HotlineBot(
         tg.token,
-        base_url=_api_url(tg.base_url, "/bot") if tg.base_url else "https://api.telegram.org/bot",
-        base_file_url=_api_url(tg.base_file_url or tg.base_url or "https://api.telegram.org", "/file/bot"),
+        base_url=api_url,
+        base_file_url=file_url,
         request=_request(tg, tg.pool_size),
         get_updates_request=_request(tg, 1),
         rate_limiter=_rate_limiter(tg),
@@ -260,7 +298,7 @@ def build_application(rt: Runtime) -> Application[Any, Any, Any, Any, Any, Any]:
     bridge.register(application)
     if _install_staff(application, rt):
         bridge.skip_commands = STAFF_COMMANDS
-    return application
+    return application, bridge
 
 
 async def register_commands(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime) -> None:
@@ -372,13 +410,16 @@ def webhook_secret(tg: TelegramSettings) -> str:
 class TelegramWebhook:
     """The Telegram part of the webhook app: checks Telegram's secret header and processes updates inline.
 
-    An update is processed before the response, so a crash mid-update makes Telegram resend it (and the
-    store's update de-duplication keeps that from being answered twice).
+    An update is processed before the response, so a crash mid-update makes Telegram resend it; so does a 503,
+    answered when the replies could not be sent for a passing reason (network, flood limit). The engine keeps
+    a processed update's replies until they are confirmed sent, so a resend is answered once, not twice.
     """
 
-    def __init__(self, rt: Runtime, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def __init__(self, rt: Runtime, application: Application[Any, Any, Any, Any, Any, Any],
+                 bridge: TelegramBridge) -> None:
         self.rt = rt
         self.application = application
+        self.bridge = bridge
         self.path = rt.settings.telegram.webhook_path
         self._secret = webhook_secret(rt.settings.telegram).encode()
 
@@ -417,11 +458,23 @@ class TelegramWebhook:
             return Response(status_code=HTTPStatus.BAD_REQUEST)
         application = self.application
         await application.update_processor.process_update(update, application.process_update(update))
+        if self.bridge.take_failure(update.update_id):
+            return Response(status_code=HTTPStatus.SERVICE_UNAVAILABLE)
         return Response(status_code=HTTPStatus.OK)
 
 
 def telegram_webhook(rt: Runtime) -> TelegramWebhook | None:
-    """The webhook channel for bot/channels/webhooks.py, or None without a token."""
-    if not rt.settings.telegram.token:
+    """The webhook channel for bot/channels/webhooks.py, or None without a token.
+
+    With `webhook_url` set the bot registers itself (with a secret derived from the token unless one is
+    configured); without it, `webhook_secret` must be set and registered with Telegram by whoever sets the
+    webhook, or every request would be refused.
+    """
+    tg = rt.settings.telegram
+    if not tg.token:
         return None
-    return TelegramWebhook(rt, build_application(rt))
+    if not tg.webhook_url and not tg.webhook_secret:
+        log.error("Telegram webhook not served: set telegram.webhook_url (the bot registers itself) or "
+                  "TELEGRAM_WEBHOOK_SECRET (the secret_token you register with setWebhook)")
+        return None
+    return TelegramWebhook(rt, *_build(rt))

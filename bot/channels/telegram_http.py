@@ -43,7 +43,7 @@ class AiohttpRequest(BaseRequest):
     """
 
     __slots__ = ("_connect_timeout", "_pool_size", "_pool_timeout", "_proxy", "_read_timeout", "_session",
-                 "_write_timeout")
+                 "_timeouts", "_write_timeout")
 
     def __init__(
         self,
@@ -61,6 +61,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -80,13 +81,17 @@ class AiohttpRequest(BaseRequest):
 
     def _timeout(self, read: ODVInput[float], write: ODVInput[float], connect: ODVInput[float],
                  pool: ODVInput[float]) -> aiohttp.ClientTimeout:
-        connect_s = _pick(connect, self._connect_timeout)
-        pool_s = _pick(pool, self._pool_timeout)
-        read_s = _pick(read, self._read_timeout)
-        write_s = _pick(write, self._write_timeout)
-        acquire = None if connect_s is None or pool_s is None else connect_s + pool_s
-        per_read = None if read_s is None else read_s + (write_s or 0.0)
-        return aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect_s, sock_read=per_read)
+        key = (_pick(read, self._read_timeout), _pick(write, self._write_timeout),
+               _pick(connect, self._connect_timeout), _pick(pool, self._pool_timeout))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            read_s, write_s, connect_s, pool_s = key
+            acquire = None if connect_s is None or pool_s is None else connect_s + pool_s
+            per_read = None if read_s is None else read_s + (write_s or 0.0)
+            timeout = aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect_s, sock_read=per_read)
+            if len(self._timeouts) < 64:
+                self._timeouts[key] = timeout
+        return timeout
 
     @staticmethod
     def _body(request_data: RequestData | None) -> tuple[Any, dict[str, str]]:

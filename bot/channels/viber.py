@@ -185,6 +185,7 @@ class ViberChannel:
                 token = callback.get("message_token")
                 event = to_event(key, message, None if token is None else str(token), sender_language(callback))
                 await self.deliver(key, await self.rt.engine.handle(event))
+                await self.rt.engine.delivered(event)
         except Exception:
             log.exception("Viber message %s could not be answered", callback.get("message_token"))
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from bot.config import Settings
+from bot.core.codec import reply_from_dict, reply_to_dict
 from bot.core.context import Ctx, Session
 from bot.core.events import Event, Kind, Reply
 from bot.core.flows.base import Flow, Replies
@@ -58,20 +59,34 @@ class Engine:
         """Processes one event exactly once per (channel, update id); always returns at least one reply.
 
         The user's lock is taken before anything is awaited, so one user's events run in the order they came.
+        A duplicate update gets [] once its replies were delivered (see `delivered`), or the same replies again.
         """
         try:
             async with self.store.lock(event.key):
                 if event.update_id and await self.store.seen_update(event.key.channel, event.update_id):
-                    return []
+                    kept = await self.store.undelivered_replies(event.key.channel, event.update_id)
+                    return [reply_from_dict(r) for r in kept] if kept else []
                 session = Session.from_dict(await self.store.load_session(event.key))
                 ctx = Ctx(event, session, self.content.current, self.catalogues, self.store, self.settings)
                 replies = await self._step(ctx)
-                await self.store.save_session(event.key, session.to_dict(), event.update_id)
+                kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None
+                await self.store.save_session(event.key, session.to_dict(), event.update_id, kept_replies)
                 return replies
         except Exception:
             log.exception("failed to handle %s event (update %s) on %s", event.kind.value, event.update_id,
                           event.key.channel)
             return self.apology(event)
+
+    async def delivered(self, event: Event) -> None:
+        """Channels call this once an event's replies are sent: a resend of the update is then answered with nothing.
+
+        Until then, a resend (the process died between saving the step and sending) gets the same replies again.
+        """
+        if event.update_id:
+            try:
+                await self.store.mark_delivered(event.key.channel, event.update_id)
+            except Exception:
+                log.exception("could not mark update %s delivered on %s", event.update_id, event.key.channel)
 
     def apology(self, event: Event) -> list[Reply]:
         """What a user sees when something broke: never silence."""

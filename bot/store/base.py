@@ -116,12 +116,21 @@ class Store(ABC):
     async def seen_update(self, channel: str, update_id: str) -> bool: ...
 
     @abstractmethod
-    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None) -> None:
-        """Saves the session and marks the update processed in one transaction.
+    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
+                           replies: list[dict[str, Any]] | None = None) -> None:
+        """Saves the session and marks the update processed in one transaction, keeping its replies undelivered.
 
         If the update was already marked processed (a second worker got the same update), the session is left as
         the first processing saved it.
         """
+
+    @abstractmethod
+    async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
+        """The replies of a processed update that the channel never confirmed sending; None once delivered."""
+
+    @abstractmethod
+    async def mark_delivered(self, channel: str, update_id: str) -> None:
+        """Records that the update's replies were sent, and drops them (they may hold personal data)."""
 
     @abstractmethod
     async def delete_session(self, key: SessionKey) -> None: ...

@@ -8,9 +8,10 @@ Connections. Short statements use the data pool. A user's advisory lock is held 
 lock pool for the length of the step; keeping the pools apart means that even with every lock connection taken,
 the steps holding them still get data connections, so a busy worker slows down but cannot deadlock. The lock pool
 size caps how many users one worker serves at the same instant (the rest queue for a lock connection, up to the
-lock timeout, then get an apology). Periodic jobs open a short-lived connection of their own. One worker needs up
-to pool_size + lock_pool_size + 1 connections: keep workers x that below the server's max_connections.
-Both sizes can be set in the URL: postgresql://host/db?pool_size=10&lock_pool_size=10.
+lock timeout, then get an apology). Periodic jobs hold their try-locks on a third pool of up to three
+connections. One worker needs up to pool_size + lock_pool_size + 3 connections (19 by default): keep workers x
+that, plus room for staff tools and backups, below the server's max_connections (100 by default). Both sizes
+can be set in the URL: postgresql://host/db?pool_size=8&lock_pool_size=8.
 
 A connection the server drops (restart, pg_terminate_backend) fails the call in flight, which raises; the pools
 replace dead connections, so the next call works again. If the connection holding a user's lock dies, the lock
@@ -61,6 +62,9 @@ __all__ = ["PostgresStore", "advisory_key"]
 log = logging.getLogger(__name__)
 
 _POOL_OPTIONS = ("pool_size", "lock_pool_size")
+_SESSION_UPSERT = ("INSERT INTO sessions (channel, user_id, data, updated_at) VALUES ($1, $2, $3, $4) "
+                   "ON CONFLICT (channel, user_id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at")
+JOB_POOL_SIZE = 3  # periodic jobs holding their try-locks at the same time
 _AUDIT_INSERT = ("INSERT INTO callback_audit (ref, at, actor, from_status, to_status, note) "
                  "VALUES ($1, $2, $3, $4, $5, $6)")
 
@@ -92,14 +96,19 @@ def _request(row: asyncpg.Record) -> CallbackRequest:
     return CallbackRequest(**data)
 
 
-async def _reset_data_connection(conn: asyncpg.Connection) -> None:
-    """Data connections keep no session state; only an abandoned transaction needs undoing."""
-    if conn.is_in_transaction():
-        await conn.execute("ROLLBACK")
+def _discard(conn: asyncpg.Connection) -> None:
+    """Closes a connection that may still hold a lock, so the pool never hands it out again."""
+    with contextlib.suppress(asyncpg.InterfaceError):  # already detached from the pool if the server closed it
+        conn.terminate()
+
+
+async def _reset_connection(conn: asyncpg.Connection) -> None:
+    """Nothing to undo on release: asyncpg already rolls back a forgotten transaction, we set no session state,
+    and a connection whose lock is in doubt is closed instead. Saves asyncpg's default reset, a round trip."""
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, *, pool_size: int = 10, lock_pool_size: int = 10, command_timeout: float = 30.0,
+    def __init__(self, url: str, *, pool_size: int = 8, lock_pool_size: int = 8, command_timeout: float = 30.0,
                  lock_timeout: float = 30.0) -> None:
         self.dsn, options = _split_url(url)
         self.pool_size = options.get("pool_size", pool_size)
@@ -109,6 +118,7 @@ class PostgresStore(Store):
         self._server_settings = {} if "application_name" in self.dsn else {"application_name": "hotline"}
         self._pool: asyncpg.Pool | None = None
         self._lock_pool: asyncpg.Pool | None = None
+        self._job_pool: asyncpg.Pool | None = None
         self._locks = KeyLocks()
 
     @property
@@ -118,25 +128,26 @@ class PostgresStore(Store):
         return self._pool
 
     async def open(self, migrate: bool = True) -> None:
-        common: dict[str, Any] = {"command_timeout": self.command_timeout, "server_settings": self._server_settings}
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.pool_size,
-                                               reset=_reset_data_connection, **common)
-        self._lock_pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.lock_pool_size, **common)
+        common: dict[str, Any] = {"command_timeout": self.command_timeout, "server_settings": self._server_settings,
+                                  "reset": _reset_connection}
         try:
+            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.pool_size, **common)
+            self._lock_pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.lock_pool_size, **common)
+            self._job_pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=JOB_POOL_SIZE,
+                                                       **{**common, "reset": None})  # asyncpg's reset unlocks all
             version = await self.migrate() if migrate else await self.schema_version()
+            if version < SCHEMA_VERSION:
+                raise RuntimeError(f"database schema is at version {version}, this code needs {SCHEMA_VERSION}: "
+                                   "run `hotline db migrate`")
         except BaseException:
             await self.close()
             raise
-        if version < SCHEMA_VERSION:
-            await self.close()
-            raise RuntimeError(f"database schema is at version {version}, this code needs {SCHEMA_VERSION}: "
-                               "run `hotline db migrate`")
 
     async def close(self) -> None:
-        for pool in (self._lock_pool, self._pool):
+        for pool in (self._job_pool, self._lock_pool, self._pool):
             if pool is not None:
                 await pool.close()
-        self._pool = self._lock_pool = None
+        self._pool = self._lock_pool = self._job_pool = None
 
     async def schema_version(self) -> int:
         async with self.pool.acquire() as conn:
@@ -175,16 +186,23 @@ class PostgresStore(Store):
             conn = await self._lock_pool.acquire(timeout=self.lock_timeout)
             try:
                 lock_id = advisory_key("session", key)
-                await conn.execute("SELECT pg_advisory_lock($1)", lock_id, timeout=self.lock_timeout)
+                try:
+                    await conn.execute("SELECT pg_advisory_lock($1)", lock_id, timeout=self.lock_timeout)
+                except BaseException:
+                    _discard(conn)  # the server may grant the lock after we gave up waiting
+                    raise
                 try:
                     yield
                 finally:
+                    unlocked = False
                     try:
                         await conn.execute("SELECT pg_advisory_unlock($1)", lock_id)
+                        unlocked = True
                     except Exception:  # asyncpg raises several kinds once the server has dropped the connection
-                        with contextlib.suppress(asyncpg.InterfaceError):  # already detached if it was closed
-                            conn.terminate()  # never hand a connection that may still hold the lock back to the pool
                         log.warning("the connection holding a session lock was lost during the step")
+                    finally:
+                        if not unlocked:
+                            _discard(conn)
             finally:
                 await self._lock_pool.release(conn)
 
@@ -198,22 +216,35 @@ class PostgresStore(Store):
                                          channel, update_id)
         return found is not None
 
-    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None) -> None:
-        now = _now()
-        async with self._transaction() as conn:
-            if update_id is not None:
-                fresh = await conn.fetchval(
-                    "INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3) "
-                    "ON CONFLICT DO NOTHING RETURNING 1",
-                    key.channel, update_id, now,
-                )
-                if fresh is None:
-                    return
-            await conn.execute(
-                "INSERT INTO sessions (channel, user_id, data, updated_at) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (channel, user_id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at",
-                key.channel, key.user_id, json.dumps(data, ensure_ascii=False), now,
-            )
+    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
+                           replies: list[dict[str, Any]] | None = None) -> None:
+        """One statement, so one round trip: the session is written only if the update was not marked before."""
+        payload = json.dumps(data, ensure_ascii=False)
+        if update_id is None:
+            await self.pool.execute(_SESSION_UPSERT, key.channel, key.user_id, payload, _now())
+            return
+        kept = json.dumps(replies, ensure_ascii=False) if replies is not None else None
+        await self.pool.execute(
+            "WITH marked AS (INSERT INTO processed_updates (channel, update_id, processed_at, replies, delivered, "
+            "user_id) VALUES ($1, $5, $4, $6::jsonb, $7, $2) ON CONFLICT DO NOTHING RETURNING 1) "
+            "INSERT INTO sessions (channel, user_id, data, updated_at) SELECT $1, $2, $3, $4 WHERE EXISTS "
+            "(SELECT 1 FROM marked) "
+            "ON CONFLICT (channel, user_id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at",
+            key.channel, key.user_id, payload, _now(), update_id, kept, int(kept is None),
+        )
+
+    async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
+        found = await self.pool.fetchval(
+            "SELECT replies FROM processed_updates WHERE channel=$1 AND update_id=$2 AND delivered=0",
+            channel, update_id,
+        )
+        return json.loads(found) if found else None
+
+    async def mark_delivered(self, channel: str, update_id: str) -> None:
+        await self.pool.execute(
+            "UPDATE processed_updates SET delivered=1, replies=NULL WHERE channel=$1 AND update_id=$2 AND delivered=0",
+            channel, update_id,
+        )
 
     async def delete_session(self, key: SessionKey) -> None:
         await self.pool.execute("DELETE FROM sessions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
@@ -233,19 +264,21 @@ class PostgresStore(Store):
 
     async def create_request(self, request: CallbackRequest) -> CallbackRequest:
         now = _now()
-        columns = ", ".join(REQUEST_COLUMNS)
-        marks = ", ".join(f"${i}" for i in range(1, len(REQUEST_COLUMNS) + 1))
+        count = len(REQUEST_COLUMNS)
+        insert = (
+            f"WITH created AS (INSERT INTO callback_requests ({', '.join(REQUEST_COLUMNS)}) "
+            f"VALUES ({', '.join(f'${i}' for i in range(1, count + 1))}) RETURNING *), "
+            "audited AS (INSERT INTO callback_audit (ref, at, actor, from_status, to_status, note) "
+            f"SELECT ref, created_at, ${count + 1}, '', 'new', '' FROM created) "
+            "SELECT * FROM created"
+        )
         for _ in range(20):
             values = {**request.as_dict(), "ref": new_reference(), "status": "new", "assigned_to": "",
                       "staff_message": "", "created_at": now, "updated_at": now}
             values["returnee"] = int(bool(values["returnee"]))
             try:
-                async with self._transaction() as conn:
-                    row = await conn.fetchrow(
-                        f"INSERT INTO callback_requests ({columns}) VALUES ({marks}) RETURNING *",
-                        *(values[c] for c in REQUEST_COLUMNS),
-                    )
-                    await conn.execute(_AUDIT_INSERT, values["ref"], now, f"user:{request.channel}", "", "new", "")
+                row = await self.pool.fetchrow(insert, *(values[c] for c in REQUEST_COLUMNS),
+                                               f"user:{request.channel}")
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name == "callback_one_open":
                     raise OpenRequestExists(str(request.channel)) from exc
@@ -360,6 +393,8 @@ class PostgresStore(Store):
                 await conn.execute("UPDATE callback_audit SET note='' WHERE ref = ANY($1::text[])", refs)
                 await conn.executemany(_AUDIT_INSERT, [(ref, now, "user", "", "deleted", "") for ref in refs])
             await conn.execute("DELETE FROM sessions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
+            await conn.execute("UPDATE processed_updates SET replies=NULL WHERE channel=$1 AND user_id=$2",
+                               key.channel, key.user_id)
         return len(refs)
 
     async def purge_closed(self, closed_before: datetime) -> int:
@@ -405,23 +440,26 @@ class PostgresStore(Store):
 
     @asynccontextmanager
     async def exclusive(self, name: str, every: timedelta | None = None) -> AsyncIterator[bool]:
-        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, command_timeout=self.command_timeout,
-                                                         server_settings=self._server_settings)
-        try:
-            lock_id = advisory_key("job", name)
-            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id))
-            if held and every is not None:
+        if self._job_pool is None:
+            raise RuntimeError("store is not open")
+        lock_id = advisory_key("job", name)
+        async with self._job_pool.acquire(timeout=self.lock_timeout) as conn:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id):
+                yield False
+                return
+            try:
                 last = await conn.fetchval("SELECT last_run_at FROM job_runs WHERE name=$1", name)
-                held = last is None or last <= _now() - every
-            yield held
-            if held:
-                await conn.execute(
-                    "INSERT INTO job_runs (name, last_run_at) VALUES ($1, $2) "
-                    "ON CONFLICT (name) DO UPDATE SET last_run_at=excluded.last_run_at",
-                    name, _now(),
-                )
-        finally:
-            await conn.close()  # ends the session, which also releases its advisory locks
+                due = every is None or last is None or last <= _now() - every
+                yield due
+                if due:
+                    await conn.execute(
+                        "INSERT INTO job_runs (name, last_run_at) VALUES ($1, $2) "
+                        "ON CONFLICT (name) DO UPDATE SET last_run_at=excluded.last_run_at",
+                        name, _now(),
+                    )
+            finally:
+                with contextlib.suppress(Exception):  # if the connection is gone, so is its lock
+                    await conn.execute("SELECT pg_advisory_unlock($1)", lock_id)
 
     async def dump(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):

@@ -48,7 +48,7 @@ TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
     "callback_audit": frozenset({"at"}),
     "gaps": frozenset({"at"}),
 }
-JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"})}
+JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"}), "processed_updates": frozenset({"replies"})}
 
 
 def _v1(dialect: str) -> list[str]:
@@ -98,7 +98,17 @@ def _v2(dialect: str) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2]
+def _v3(dialect: str) -> list[str]:
+    """Replies kept with their update until the channel has sent them, so a resend after a crash is answered."""
+    json_type = "JSONB" if dialect == "postgresql" else "TEXT"
+    return [
+        f"ALTER TABLE processed_updates ADD COLUMN replies {json_type}",
+        "ALTER TABLE processed_updates ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE processed_updates ADD COLUMN user_id TEXT",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -124,7 +134,7 @@ def import_value(table: str, column: str, value: Any) -> Any:
     """The inverse of `export_row` for one value, also accepting what a JSON export file holds."""
     if column in TIMESTAMP_COLUMNS[table]:
         return to_utc(value)
-    if column in JSON_COLUMNS.get(table, frozenset()) and not isinstance(value, str):
+    if column in JSON_COLUMNS.get(table, frozenset()) and value is not None and not isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return int(value)

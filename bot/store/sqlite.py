@@ -170,6 +170,14 @@ class _GroupCommitter:
                 self._commit(db, batch)
         finally:
             db.close()
+            while True:  # writes that raced with close: tell their callers instead of leaving them waiting
+                try:
+                    late = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if late is not None:
+                    with contextlib.suppress(RuntimeError):
+                        late.loop.call_soon_threadsafe(_settle, late.future, False, RuntimeError("store is closed"))
 
     @staticmethod
     def _commit(db: sqlite3.Connection, batch: list[_Job]) -> None:
@@ -279,14 +287,17 @@ class SqliteStore(Store):
         )
         return row is not None
 
-    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None) -> None:
+    async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
+                           replies: list[dict[str, Any]] | None = None) -> None:
         now, payload = _now(), json.dumps(data, ensure_ascii=False)
+        kept = json.dumps(replies, ensure_ascii=False) if replies is not None else None
 
         def save(db: sqlite3.Connection) -> None:
             if update_id is not None:
                 marked = db.execute(
-                    "INSERT OR IGNORE INTO processed_updates (channel, update_id, processed_at) VALUES (?, ?, ?)",
-                    (key.channel, update_id, now),
+                    "INSERT OR IGNORE INTO processed_updates (channel, update_id, processed_at, replies, delivered, "
+                    "user_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    (key.channel, update_id, now, kept, int(kept is None), key.user_id),
                 )
                 if marked.rowcount == 0:
                     return
@@ -297,6 +308,19 @@ class SqliteStore(Store):
             )
 
         await self._write(save)
+
+    async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
+        row = await self._one(
+            "SELECT replies FROM processed_updates WHERE channel=? AND update_id=? AND delivered=0",
+            (channel, update_id),
+        )
+        return json.loads(row["replies"]) if row and row["replies"] else None
+
+    async def mark_delivered(self, channel: str, update_id: str) -> None:
+        await self._write(_statement(
+            "UPDATE processed_updates SET delivered=1, replies=NULL WHERE channel=? AND update_id=? AND delivered=0",
+            (channel, update_id),
+        ))
 
     async def delete_session(self, key: SessionKey) -> None:
         await self._write(_statement("DELETE FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id)))
@@ -454,6 +478,8 @@ class SqliteStore(Store):
                 db.execute(_AUDIT_INSERT, (ref, now, "user", "", "deleted", ""))
             db.execute("DELETE FROM callback_requests WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             db.execute("DELETE FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
+            db.execute("UPDATE processed_updates SET replies=NULL WHERE channel=? AND user_id=?",
+                       (key.channel, key.user_id))
             return len(refs)
 
         return await self._write(forget)

@@ -1,7 +1,8 @@
 """The Telegram channel end to end: the real python-telegram-bot Application polling a fake Bot API server.
 
-Each test plays users by pushing updates and reads what the bot sent back. An observer handler in a late
-handler group tells the test when an update has been fully handled, so no test sleeps or guesses.
+One bot runs for the whole module (loading content is the slow part), on the real content plus one very long
+answer, with a staff group configured; each test plays users of its own by pushing updates, waits until the
+bot has handled them (see `Harness`), and reads what the bot sent back. No test sleeps or guesses.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.app import Runtime, runtime
 from bot.channels.telegram import build_application, event_from_message, polling
 from bot.channels.telegram_render import MAX_TEXT, split_text, tappable_phones
 from bot.config import REPO_ROOT, Settings, TelegramSettings
+from bot.core.engine import COMMANDS
 from bot.core.events import Kind
 from tests.e2e.fake_telegram import Call, FakeTelegram, FakeUser
 
@@ -34,6 +36,9 @@ CONTENT_DIR = REPO_ROOT / "content"
 HOTLINE = "+995 32 2 91 34 61"
 STAFF_CHAT = -100777
 CASEWORKER = 1999
+LONG_PARAGRAPH = "Keep <b>copies</b> of your papers & your contract. Ask questions before you sign anything. "
+LONG_ANSWER = "\n\n".join(f"{n}. {LONG_PARAGRAPH * 2}" for n in range(1, 30))
+shared_loop = pytest.mark.asyncio(loop_scope="module")
 
 
 class Harness:
@@ -86,11 +91,6 @@ async def running_bot(settings: Settings, fake: FakeTelegram) -> AsyncIterator[H
             yield Harness(fake, rt, application)
 
 
-LONG_PARAGRAPH = "Keep <b>copies</b> of your papers & your contract. Ask questions before you sign anything. "
-LONG_ANSWER = "\n\n".join(f"{n}. {LONG_PARAGRAPH * 2}" for n in range(1, 30))
-shared_loop = pytest.mark.asyncio(loop_scope="module")
-
-
 def content_with_a_long_answer(target: Path) -> Path:
     """The real content plus one FAQ entry whose answer is over 5000 characters of text to escape."""
     shutil.copytree(CONTENT_DIR, target)
@@ -111,7 +111,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
-    """One bot for the module (content loading is the slow part); every test plays users of its own."""
+    """The module's bot; every test plays users of its own."""
     tmp = tmp_path_factory.mktemp("telegram")
     settings = Settings(data_dir=tmp / "data", content_dir=content_with_a_long_answer(tmp / "content"),
                         flood_messages_per_10s=1000,
@@ -152,7 +152,7 @@ async def test_commands_are_registered_per_language_at_start(bot: Harness) -> No
     assert sorted(str(c.params.get("language_code")) for c in calls) == ["None", "en", "ka", "ru"]
     for call in calls:
         names = [c["command"] for c in call.params["commands"]]
-        assert names == ["start", "menu", "language", "centres", "callback", "help", "cancel", "mydata", "forget"]
+        assert names == list(COMMANDS), "every engine command is in the menu, with a description"
         assert all(c["description"] for c in call.params["commands"])
         assert call.params["scope"] == {"type": "all_private_chats"}
 
@@ -206,6 +206,29 @@ async def test_a_shared_location_gets_the_nearest_centre_as_a_venue(bot: Harness
     details = sent[1]
     assert "+995 431 24 44 43" in details.text and "Monday–Friday" in details.text
     assert {"n:home", "n:human"} <= {d for _, d in sent[-1].buttons}
+
+
+@shared_loop
+async def test_a_location_abroad_still_removes_the_location_keyboard(bot: Harness) -> None:
+    user = bot.user(1016)
+    await bot.send(user.command("centres"))
+    sent = messages(await bot.send(user.location(48.85, 2.35)))
+    assert sent[0].markup == {"remove_keyboard": True}, "a message without buttons of its own carries the removal"
+    assert sent[-1].buttons and "+995" in " ".join(c.text for c in sent)
+
+
+@shared_loop
+async def test_a_message_that_cannot_be_edited_is_sent_anew(bot: Harness) -> None:
+    user = bot.user(1017)
+    start = messages(await bot.send(user.command("start")))
+    bot.fake.fail("editMessageText", 400, "Bad Request: message can't be edited")
+    sent = messages(await bot.send(user.press("m:legal", start[0].message_id)))
+    assert [c.method for c in sent] == ["editMessageText", "sendMessage"]
+    assert node_text(bot, "legal") in sent[-1].text
+    bot.fake.fail("editMessageText", 400, "Bad Request: message is not modified: specified new message content "
+                  "and reply markup are exactly the same")
+    again = messages(await bot.send(user.press("m:legal", sent[-1].message_id)))
+    assert [c.method for c in again] == ["editMessageText"], "an unchanged message needs nothing new"
 
 
 @shared_loop

@@ -99,3 +99,21 @@ async def test_a_post_with_the_secret_is_answered_once(client: httpx.AsyncClient
     assert again.status_code == 200
     assert len([c for c in fake.calls if c.chat_id == 4002]) == 1, "a resent update is not answered twice"
     assert (await client.post("/telegram", content=b"not json", headers=headers)).status_code == 400
+
+
+@shared_loop
+async def test_replies_that_could_not_be_sent_make_telegram_resend_and_arrive_once(
+        client: httpx.AsyncClient, fake: FakeTelegram) -> None:
+    user = FakeUser(fake, 4003, "en")
+    update = _update(fake, user.command("menu"))
+    headers = {SECRET_HEADER: SECRET}
+    fake.fail("sendMessage", 502, "Bad Gateway")
+    first = await client.post("/telegram", json=update, headers=headers)
+    assert first.status_code == 503, "a passing failure asks Telegram to send the update again"
+    sent = [c for c in fake.calls if c.chat_id == 4003 and c.method == "sendMessage"]
+    assert len(sent) == 2 and "Sorry, something went wrong" in sent[1].text
+    assert (await client.post("/telegram", json=update, headers=headers)).status_code == 200
+    resent = [c for c in fake.calls if c.chat_id == 4003 and c.method == "sendMessage"][2:]
+    assert len(resent) == 1 and resent[0].buttons, "the kept replies are sent on the resend"
+    assert (await client.post("/telegram", json=update, headers=headers)).status_code == 200
+    assert len([c for c in fake.calls if c.chat_id == 4003 and c.method == "sendMessage"]) == 3
