@@ -196,6 +196,32 @@ async def test_replies_are_kept_until_delivered_then_dropped(store: Store) -> No
     assert await store.undelivered_replies("telegram", "51") is None, "forget drops kept replies too"
 
 
+async def test_begin_step_reads_dedup_kept_replies_and_session_at_once(store: Store) -> None:
+    start = await store.begin_step(ALICE, "60")
+    assert (start.seen, start.kept_replies, start.session) == (False, None, None)
+    await store.save_session(ALICE, {"step": 1}, update_id="60", replies=[{"text": "hi"}])
+    assert (await store.begin_step(ALICE, "61")).session == {"step": 1}
+    again = await store.begin_step(ALICE, "60")
+    assert again.seen and again.kept_replies == [{"text": "hi"}]
+    await store.mark_delivered("telegram", "60")
+    assert (await store.begin_step(ALICE, "60")).kept_replies is None
+    assert (await store.begin_step(ALICE, None)).session == {"step": 1}
+
+
+async def test_busy_readers_always_see_the_last_committed_step(store: Store) -> None:
+    """Many users reading and writing at once: each step must read what that user's previous step saved."""
+
+    async def user(n: int) -> None:
+        key = SessionKey("telegram", f"busy-{n}")
+        for step in range(15):
+            start = await store.begin_step(key, f"busy-{n}-{step}")
+            assert not start.seen
+            assert (start.session or {}).get("step", -1) == step - 1, f"user {n} read a stale session"
+            await store.save_session(key, {"step": step}, update_id=f"busy-{n}-{step}", replies=[])
+
+    await asyncio.gather(*(user(n) for n in range(30)))
+
+
 async def test_purge_processed_updates(store: Store) -> None:
     await store.save_session(ALICE, {}, update_id="1")
     assert await store.purge_processed_updates(datetime.now(UTC) - timedelta(days=1)) == 0

@@ -63,10 +63,10 @@ class Engine:
         """
         try:
             async with self.store.lock(event.key):
-                if event.update_id and await self.store.seen_update(event.key.channel, event.update_id):
-                    kept = await self.store.undelivered_replies(event.key.channel, event.update_id)
-                    return [reply_from_dict(r) for r in kept] if kept else []
-                session = Session.from_dict(await self.store.load_session(event.key))
+                start = await self.store.begin_step(event.key, event.update_id)
+                if start.seen:
+                    return [reply_from_dict(r) for r in start.kept_replies] if start.kept_replies else []
+                session = Session.from_dict(start.session)
                 ctx = Ctx(event, session, self.content.current, self.catalogues, self.store, self.settings)
                 replies = await self._step(ctx)
                 kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None

@@ -24,6 +24,7 @@ __all__ = [
     "CallbackRequest",
     "GapRow",
     "OpenRequestExists",
+    "StepStart",
     "Store",
     "TransitionResult",
     "new_reference",
@@ -86,6 +87,15 @@ class TransitionResult:
 
 
 @dataclass(frozen=True)
+class StepStart:
+    """What the engine needs before a step: whether the update was seen, its unsent replies, the session."""
+
+    seen: bool
+    kept_replies: list[dict[str, Any]] | None
+    session: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class GapRow:
     text: str
     lang: str
@@ -131,6 +141,12 @@ class Store(ABC):
     @abstractmethod
     async def mark_delivered(self, channel: str, update_id: str) -> None:
         """Records that the update's replies were sent, and drops them (they may hold personal data)."""
+
+    async def begin_step(self, key: SessionKey, update_id: str | None) -> StepStart:
+        """One read for the start of every step; engines override it with a single round trip."""
+        if update_id is not None and await self.seen_update(key.channel, update_id):
+            return StepStart(True, await self.undelivered_replies(key.channel, update_id), None)
+        return StepStart(False, None, await self.load_session(key))
 
     @abstractmethod
     async def delete_session(self, key: SessionKey) -> None: ...

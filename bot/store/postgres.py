@@ -40,6 +40,7 @@ from bot.store.base import (
     CallbackRequest,
     GapRow,
     OpenRequestExists,
+    StepStart,
     Store,
     TransitionResult,
     new_reference,
@@ -232,6 +233,17 @@ class PostgresStore(Store):
             "ON CONFLICT (channel, user_id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at",
             key.channel, key.user_id, payload, _now(), update_id, kept, int(kept is None),
         )
+
+    async def begin_step(self, key: SessionKey, update_id: str | None) -> StepStart:
+        row = await self.pool.fetchrow(
+            "SELECT (SELECT 1 FROM processed_updates WHERE channel=$1 AND update_id=$2) AS seen, "
+            "(SELECT replies FROM processed_updates WHERE channel=$1 AND update_id=$2 AND delivered=0) AS kept, "
+            "(SELECT data FROM sessions WHERE channel=$1 AND user_id=$3) AS data",
+            key.channel, update_id, key.user_id,
+        )
+        if row["seen"]:
+            return StepStart(True, json.loads(row["kept"]) if row["kept"] else None, None)
+        return StepStart(False, None, json.loads(row["data"]) if row["data"] is not None else None)
 
     async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
         found = await self.pool.fetchval(

@@ -35,6 +35,7 @@ from bot.store.base import (
     CallbackRequest,
     GapRow,
     OpenRequestExists,
+    StepStart,
     Store,
     TransitionResult,
     new_reference,
@@ -270,12 +271,16 @@ class SqliteStore(Store):
         return self._locks.hold(str(key))
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        async with self._read_db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        async with self._read_db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Runs and drains the statement in one trip to the reader thread.
+
+        A statement left open between trips would hold the connection's read snapshot while other coroutines
+        read through it, and they would see the database as it was before their own user's last step.
+        """
+        return list(await self._read_db.execute_fetchall(sql, params))
 
     async def load_session(self, key: SessionKey) -> dict[str, Any] | None:
         row = await self._one("SELECT data FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
@@ -308,6 +313,18 @@ class SqliteStore(Store):
             )
 
         await self._write(save)
+
+    async def begin_step(self, key: SessionKey, update_id: str | None) -> StepStart:
+        row = await self._one(
+            "SELECT (SELECT 1 FROM processed_updates WHERE channel=?1 AND update_id=?2) AS seen, "
+            "(SELECT replies FROM processed_updates WHERE channel=?1 AND update_id=?2 AND delivered=0) AS kept, "
+            "(SELECT data FROM sessions WHERE channel=?1 AND user_id=?3) AS data",
+            (key.channel, update_id, key.user_id),
+        )
+        assert row is not None
+        if row["seen"]:
+            return StepStart(True, json.loads(row["kept"]) if row["kept"] else None, None)
+        return StepStart(False, None, json.loads(row["data"]) if row["data"] else None)
 
     async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
         row = await self._one(
