@@ -1,6 +1,6 @@
 """The conversation engine: Event in, Replies out, with the user's session loaded and saved around each step.
 
-Order of routing (first match wins): duplicate update -> flood guard -> language choice -> commands -> buttons by
+Order of routing (first match wins): flood guard -> duplicate update -> language choice -> commands -> buttons by
 prefix -> the active flow's input -> global fallbacks (location: nearest centre; text: question search; anything
 else: a hint and the menu). A failing step never escapes: the user gets an apology with the hotline.
 """
@@ -61,6 +61,9 @@ class Engine:
         The user's lock is taken before anything is awaited, so one user's events run in the order they came.
         A duplicate update gets [] once its replies were delivered (see `delivered`), or the same replies again.
         """
+        throttled = self._throttled(event)
+        if throttled is not None:
+            return throttled
         try:
             async with self.store.lock(event.key):
                 start = await self.store.begin_step(event.key, event.update_id)
@@ -103,24 +106,29 @@ class Engine:
 
         return [Reply(text=text, buttons=((Button(t.gettext("🏠 Menu"), "n:home"),),))]
 
-    def _flooding(self, ctx: Ctx) -> bool:
+    def _throttled(self, event: Event) -> list[Reply] | None:
+        """A user over the rate gets one polite note, then nothing, without touching the store or the lock.
+
+        Counted per process: with several workers each enforces the limit on the updates it receives.
+        """
         now = time.monotonic()
-        window = self._recent.setdefault(str(ctx.event.key), deque())
+        window = self._recent.setdefault(str(event.key), deque())
         while window and now - window[0] > FLOOD_WINDOW:
             window.popleft()
         window.append(now)
         if len(self._recent) > 10_000:
             for key in [k for k, v in self._recent.items() if not v or now - v[-1] > FLOOD_WINDOW]:
                 del self._recent[key]
-        return len(window) > self.settings.flood_messages_per_10s
+        limit = self.settings.flood_messages_per_10s
+        if len(window) <= limit:
+            return None
+        if len(window) > limit + 1:
+            return []
+        t = self.catalogues.translator(pick_language(event.platform_language) or self.settings.default_language)
+        return [Reply(text=t.gettext("You are sending messages very fast. Please wait a few seconds, then continue."))]
 
     async def _step(self, ctx: Ctx) -> Replies:
         event, session = ctx.event, ctx.session
-        if self._flooding(ctx):
-            if len(self._recent[str(event.key)]) == self.settings.flood_messages_per_10s + 1:
-                return [Reply(text=ctx._("You are sending messages very fast. Please wait a few seconds, "
-                                         "then continue."))]
-            return []
         if session.lang is None:
             preselected = pick_language(event.platform_language)
             if event.kind is Kind.BUTTON and event.data.startswith("l:"):
