@@ -7,7 +7,6 @@ bot's data.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -16,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import configure_logging, runtime
+from bot.app import configure_logging, run_async, runtime
 from bot.config import ConfigError, Settings, load_settings
 
 __all__ = ["main"]
@@ -35,7 +34,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         async with runtime(settings) as rt:
             await TerminalChat(rt.engine, user=args.user, language=args.lang).run()
 
-    asyncio.run(chat())
+    run_async(chat())
     return 0
 
 
@@ -94,7 +93,7 @@ def cmd_content_gaps(args: argparse.Namespace, settings: Settings) -> int:
         if not unhelpful:
             print("  (none)")
 
-    asyncio.run(report())
+    run_async(report())
     return 0
 
 
@@ -131,7 +130,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
 
-    asyncio.run(work())
+    run_async(work())
     if args.db_command == "migrate":
         print("database is at the latest schema version")
     elif args.db_command == "export":

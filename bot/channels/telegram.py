@@ -47,7 +47,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.app import Runtime, runtime
+from bot.app import Runtime, run_async, runtime
 from bot.channels.telegram_http import AiohttpRequest, HotlineBot
 from bot.channels.telegram_render import deliver
 from bot.config import Settings, TelegramSettings
@@ -395,8 +395,8 @@ async def serve_polling(settings: Settings, stop: asyncio.Event | None = None) -
 
 
 def run_polling(settings: Settings) -> int:
-    """`hotline run` with a token: polls Telegram until interrupted."""
-    return asyncio.run(serve_polling(settings))
+    """`hotline run` with a token: polls Telegram until interrupted (on uvloop where it is installed)."""
+    return run_async(serve_polling(settings))
 
 
 def webhook_secret(tg: TelegramSettings) -> str:
