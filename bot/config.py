@@ -68,6 +68,7 @@ class Settings(_Section):
     content_reload_seconds: float = 2.0
     migrate_on_start: bool = True
     gaps_retention_days: int = 90
+    session_retention_days: int = 90
     flood_messages_per_10s: int = 20
     callback: CallbackSettings = Field(default_factory=CallbackSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)

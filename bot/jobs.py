@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
+from bot.core.flows.callback_fields import FORM_TTL
 from bot.staff.queue import Queue
 from bot.store.base import Store
 
@@ -31,6 +32,8 @@ async def run_maintenance_once(store: Store, settings: Settings, now: datetime |
             done["callback_requests"] = await Queue(store, settings).purge(now)
             done["gaps"] = await store.purge_gaps(now - timedelta(days=settings.gaps_retention_days))
             done["processed_updates"] = await store.purge_processed_updates(now - PROCESSED_UPDATES_KEPT)
+            done["sessions"] = await store.purge_sessions(now - timedelta(days=settings.session_retention_days),
+                                                          now - FORM_TTL)
             if any(done.values()):
                 log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in done.items()))
     return done

@@ -222,6 +222,20 @@ async def test_busy_readers_always_see_the_last_committed_step(store: Store) -> 
     await asyncio.gather(*(user(n) for n in range(30)))
 
 
+async def test_purge_sessions_drops_idle_ones_and_unfinished_forms_sooner(store: Store) -> None:
+    await store.save_session(ALICE, {"lang": "ka", "state": "", "data": {}})
+    await store.save_session(BOB, {"lang": "en", "state": "cb:phone", "data": {"form": {"name": "Nino"}}})
+    now = datetime.now(UTC)
+    assert await store.purge_sessions(now - timedelta(days=90), now - timedelta(days=1)) == 0
+    later = now + timedelta(days=2)
+    assert await store.purge_sessions(later - timedelta(days=90), later - timedelta(days=1)) == 1
+    assert await store.load_session(BOB) is None, "the unconfirmed name is gone after a day"
+    assert await store.load_session(ALICE) is not None
+    much_later = now + timedelta(days=91)
+    assert await store.purge_sessions(much_later - timedelta(days=90), much_later - timedelta(days=1)) == 1
+    assert await store.load_session(ALICE) is None
+
+
 async def test_purge_processed_updates(store: Store) -> None:
     await store.save_session(ALICE, {}, update_id="1")
     assert await store.purge_processed_updates(datetime.now(UTC) - timedelta(days=1)) == 0

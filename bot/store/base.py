@@ -219,6 +219,11 @@ class Store(ABC):
     async def purge_gaps(self, before: datetime) -> int: ...
 
     @abstractmethod
+    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
+        """Deletes sessions idle since `idle_before`, and sooner those holding an unfinished callback form
+        (a name and phone typed but never confirmed) idle since `drafts_idle_before`."""
+
+    @abstractmethod
     async def purge_processed_updates(self, before: datetime) -> int:
         """Forgets update ids processed before `before`; platforms stop redelivering after a day or so."""
 

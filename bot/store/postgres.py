@@ -446,6 +446,13 @@ class PostgresStore(Store):
         status = await self.pool.execute("DELETE FROM gaps WHERE at < $1", to_utc(before))
         return int(status.split()[-1])
 
+    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
+        status = await self.pool.execute(
+            "DELETE FROM sessions WHERE updated_at < $1 OR (updated_at < $2 AND data->>'state' LIKE 'cb:%')",
+            to_utc(idle_before), to_utc(drafts_idle_before),
+        )
+        return int(status.split()[-1])
+
     async def purge_processed_updates(self, before: datetime) -> int:
         status = await self.pool.execute("DELETE FROM processed_updates WHERE processed_at < $1", to_utc(before))
         return int(status.split()[-1])

@@ -551,6 +551,13 @@ class SqliteStore(Store):
     async def purge_gaps(self, before: datetime) -> int:
         return await self._write(_statement("DELETE FROM gaps WHERE at < ?", (_iso(before),)))
 
+    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
+        return await self._write(_statement(
+            "DELETE FROM sessions WHERE updated_at < ? OR "
+            "(updated_at < ? AND json_extract(data, '$.state') LIKE 'cb:%')",
+            (_iso(idle_before), _iso(drafts_idle_before)),
+        ))
+
     async def purge_processed_updates(self, before: datetime) -> int:
         return await self._write(_statement("DELETE FROM processed_updates WHERE processed_at < ?", (_iso(before),)))
 
