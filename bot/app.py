@@ -77,15 +77,21 @@ async def runtime(settings: Settings, watch_content: bool = True,
         asyncio.create_task(run_maintenance(store, settings), name="maintenance"),
     ] if watch_content else []
     loop = asyncio.get_running_loop()
+
+    def reload_on_signal() -> None:
+        """Reloads in a thread: building the indexes takes a moment that conversations should not wait for."""
+        tasks.append(asyncio.create_task(asyncio.to_thread(content.reload), name="content-reload"))
+
     with suppress(NotImplementedError, RuntimeError, AttributeError):
-        loop.add_signal_handler(signal.SIGHUP, content.reload)
+        loop.add_signal_handler(signal.SIGHUP, reload_on_signal)
     try:
         yield Runtime(settings, content, store, engine)
     finally:
         for task in tasks:
             task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error("background task had failed: %r", outcome)
         with suppress(NotImplementedError, RuntimeError, AttributeError):
             loop.remove_signal_handler(signal.SIGHUP)
         await store.close()

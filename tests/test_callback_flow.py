@@ -120,7 +120,7 @@ async def test_decline_returns_to_menu_with_the_hotline(rt: Runtime) -> None:
 async def test_bad_answers_are_asked_again_with_a_reason(rt: Runtime) -> None:
     user = ChatUser(rt.engine, "validator")
     await begin(user)
-    for bad in ("😀😀😀", "N" * (rt.settings.callback.name_max + 1), "Nino\x00Beridze", "Nino 555123456", "!!"):
+    for bad in ("😀😀😀", "N" * (rt.settings.callback.name_max + 1), "Nino\x07Beridze", "Nino 555123456", "!!"):
         await user.say(bad)
         assert "What is your name?" in user.text, bad
     await user.say("  Nino   <b>Beridze</b> ")
@@ -413,3 +413,22 @@ def test_check_place_and_note() -> None:
 ])
 def test_parse_month_year(raw: str, expected: str | None) -> None:
     assert parse_month_year(raw, date(2030, 6, 15)) == expected
+
+
+async def test_a_double_tap_or_old_button_keeps_the_form(rt: Runtime) -> None:
+    user = ChatUser(rt.engine, "doubletap")
+    await begin(user)
+    await user.say("Nino Beridze")
+    await user.tap("cb:agree")  # the consent button of an older message
+    assert "out of date" in user.text and "phone number" in user.text, "asked the current step again"
+    await user.say("555 12 34 56")
+    assert "Where do you live" in user.text
+
+
+async def test_mydata_shows_a_form_parked_by_forget(rt: Runtime) -> None:
+    user = ChatUser(rt.engine, "parked")
+    await begin(user)
+    await user.say("Nino Beridze")
+    await user.command("forget")
+    await user.command("mydata")
+    assert "Nino Beridze" in user.text

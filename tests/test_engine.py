@@ -170,3 +170,22 @@ async def test_store_failure_gets_apology_not_silence(rt: Runtime) -> None:
     replies = await rt.engine.handle(Event(SessionKey("test", "x"), Kind.TEXT, text="hello", platform_language="en"))
     assert "something went wrong" in replies[0].text
     assert "(+995 32) 2 91 34 61" in replies[0].text
+
+
+async def test_leaving_the_place_question_hides_the_location_keyboard_and_ends_it(user: ChatUser) -> None:
+    await user.command("start")
+    await user.tap("l:en")
+    await user.command("centres")
+    await user.tap("n:home")
+    assert user.last[0].remove_keyboard, "the share-location keyboard goes away"
+    await user.command("centres")
+    await user.command("help")
+    await user.say("how can I check that an employment agency is legal")
+    assert "could not find that place" not in user.text, "a question after /help is a question again"
+
+
+async def test_nul_characters_are_dropped_not_fatal(user: ChatUser) -> None:
+    await user.command("start")
+    await user.tap("l:en")
+    await user.say("where\x00 is the\x00 nearest centre")
+    assert "something went wrong" not in user.text

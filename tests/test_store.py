@@ -231,9 +231,17 @@ async def test_purge_sessions_drops_idle_ones_and_unfinished_forms_sooner(store:
     assert await store.purge_sessions(later - timedelta(days=90), later - timedelta(days=1)) == 1
     assert await store.load_session(BOB) is None, "the unconfirmed name is gone after a day"
     assert await store.load_session(ALICE) is not None
+    await store.save_session(BOB, {"lang": "en", "state": "p:forget", "data": {"draft": {"state": "cb:phone"}}})
+    assert await store.purge_sessions(later - timedelta(days=90), later - timedelta(days=1)) == 1, "parked forms too"
     much_later = now + timedelta(days=91)
     assert await store.purge_sessions(much_later - timedelta(days=90), much_later - timedelta(days=1)) == 1
     assert await store.load_session(ALICE) is None
+
+
+async def test_forget_user_drops_the_subscription_record(store: Store) -> None:
+    await store.set_subscribed(BOB, True)
+    await store.forget_user(BOB)
+    assert await store.is_subscribed(BOB) is None
 
 
 async def test_purge_processed_updates(store: Store) -> None:

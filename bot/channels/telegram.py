@@ -190,6 +190,8 @@ class TelegramBridge:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
+        if update.edited_message is not None and message.location is not None:
+            return  # a live location moving: answered once, when it was first shared
         event = event_from_message(message, user, update.update_id, edited=update.edited_message is not None)
         if event.kind is Kind.COMMAND and event.data in self.skip_commands:
             return
@@ -204,6 +206,9 @@ class TelegramBridge:
             if message.chat.id != self.staff_chat_id:
                 await self._answer(query)
             return
+        if self.skip_commands and (query.data or "").startswith("s:"):
+            await self._answer(query)  # a staff button whose staff handler failed: never a user's button
+            return
         answering = asyncio.ensure_future(self._answer(query))
         try:
             user = query.from_user
@@ -213,6 +218,17 @@ class TelegramBridge:
             await self.respond(message.chat.id if message else user.id, event, pressed)
         finally:
             await answering
+
+    def _is_staff(self, update: object) -> bool:
+        """Staff actions are not de-duplicated like user updates, so a failed one must not be resent."""
+        if not isinstance(update, Update):
+            return False
+        if update.callback_query is not None:
+            return (update.callback_query.data or "").startswith("s:")
+        text = update.effective_message.text if update.effective_message else None
+        if not text or not text.startswith("/"):
+            return False
+        return text[1:].split(maxsplit=1)[0].split("@")[0].lower() in self.skip_commands
 
     async def _answer(self, query: CallbackQuery) -> None:
         """Stops the button's spinner; a query too old to answer is not worth an error."""
@@ -229,7 +245,9 @@ class TelegramBridge:
             log.info("update %s: the user has blocked the bot or left the chat", update_id)
             return
         log.error("failed to handle update %s: %s", update_id, type(error).__name__, exc_info=error)
-        if update_id is not None and _transient(error):
+        private = isinstance(update, Update) and update.effective_chat is not None \
+            and update.effective_chat.type == ChatType.PRIVATE
+        if update_id is not None and _transient(error) and private and not self._is_staff(update):
             self._failed[update_id] = True
             while len(self._failed) > FAILURES_KEPT:
                 del self._failed[next(iter(self._failed))]
@@ -452,7 +470,7 @@ class TelegramWebhook:
         try:
             data = await request.json()
             update = Update.de_json(data, self.application.bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except Exception:  # anything Telegram would never send: refuse it rather than answer 500
             update = None
         if update is None:
             return Response(status_code=HTTPStatus.BAD_REQUEST)

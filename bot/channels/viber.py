@@ -56,6 +56,8 @@ __all__ = ["CHANNEL", "EVENT_TYPES", "SIGNATURE_HEADER", "TASK_NAME", "ViberChan
 log = logging.getLogger(__name__)
 
 CHANNEL = "viber"
+MAX_BODY = 64 * 1024  # Viber callbacks are a few KB; anything larger is refused before it is read
+NOT_SUBSCRIBED = 6  # Viber status: the receiver is not subscribed
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 RECENT_TOKENS = 10_000
 SHUTDOWN_GRACE = 10.0
@@ -106,8 +108,11 @@ class ViberChannel:
         await self.client.close()
 
     async def handle(self, request: Request) -> Response:
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY:
+            return Response(status_code=413)
         body = await request.body()
-        if not self._signed(body, request.headers.get(SIGNATURE_HEADER, "")):
+        if len(body) > MAX_BODY or not self._signed(body, request.headers.get(SIGNATURE_HEADER, "")):
             return Response(status_code=403)
         try:
             callback = json.loads(body)
@@ -148,6 +153,8 @@ class ViberChannel:
         user_id = str(user.get("id") or "")
         if not user_id:
             return Response(status_code=200)
+        if callback.get("subscribed") is True:
+            return Response(status_code=200)  # a subscribed user reopening the chat: keep their conversation as is
         key = SessionKey(CHANNEL, user_id)
         replies = await self.rt.engine.handle(Event(key, Kind.COMMAND, data="start"))
         texts = await self._page_texts(key) if needs_paging(replies) else None
@@ -213,6 +220,8 @@ class ViberChannel:
             except ViberApiError as exc:
                 log.warning("Viber send_message refused (status %s: %s); dropping the rest of this answer",
                             exc.status, exc.message)
+                if exc.status == NOT_SUBSCRIBED:
+                    await self.rt.store.set_subscribed(key, False)
                 break
             sent += 1
         return sent

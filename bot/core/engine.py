@@ -11,6 +11,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.config import Settings
 from bot.core.codec import reply_from_dict, reply_to_dict
@@ -27,7 +28,25 @@ __all__ = ["COMMANDS", "Engine"]
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "menu", "language", "centres", "callback", "help", "cancel", "mydata", "forget")
+REQUEST_STATES = frozenset({"c:ask", "cb:phone", "cb:town"})  # states that showed a location/contact keyboard
+
+
+def hide_request_keyboard(before: str, after: str, replies: list[Reply]) -> list[Reply]:
+    """Leaving a step that showed a share-location/phone keyboard hides it on the first ordinary reply."""
+    if before not in REQUEST_STATES or after in REQUEST_STATES:
+        return replies
+    first = next((i for i, r in enumerate(replies) if not r.requests), None)
+    if first is None:
+        return replies
+    return [replace(r, remove_keyboard=True) if i == first else r for i, r in enumerate(replies)]
 FLOOD_WINDOW = 10.0
+
+
+def _without_nul(event: Event) -> Event:
+    """NUL cannot be stored in PostgreSQL text; no person types it, so it is dropped on the way in."""
+    if "\x00" not in event.text and "\x00" not in event.data:
+        return event
+    return replace(event, text=event.text.replace("\x00", ""), data=event.data.replace("\x00", ""))
 
 
 class Engine:
@@ -64,21 +83,26 @@ class Engine:
         throttled = self._throttled(event)
         if throttled is not None:
             return throttled
+        event = _without_nul(event)
+        lang: str | None = None
         try:
             async with self.store.lock(event.key):
                 start = await self.store.begin_step(event.key, event.update_id)
                 if start.seen:
                     return [reply_from_dict(r) for r in start.kept_replies] if start.kept_replies else []
                 session = Session.from_dict(start.session)
+                lang = session.lang
                 ctx = Ctx(event, session, self.content.current, self.catalogues, self.store, self.settings)
+                before = session.state
                 replies = await self._step(ctx)
+                replies = hide_request_keyboard(before, session.state, replies)
                 kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None
                 await self.store.save_session(event.key, session.to_dict(), event.update_id, kept_replies)
                 return replies
         except Exception:
             log.exception("failed to handle %s event (update %s) on %s", event.kind.value, event.update_id,
                           event.key.channel)
-            return self.apology(event)
+            return self.apology(event, lang)
 
     async def delivered(self, event: Event) -> None:
         """Channels call this once an event's replies are sent: a resend of the update is then answered with nothing.
@@ -91,9 +115,9 @@ class Engine:
             except Exception:
                 log.exception("could not mark update %s delivered on %s", event.update_id, event.key.channel)
 
-    def apology(self, event: Event) -> list[Reply]:
+    def apology(self, event: Event, lang: str | None = None) -> list[Reply]:
         """What a user sees when something broke: never silence."""
-        lang = pick_language(event.platform_language) or self.settings.default_language
+        lang = lang or pick_language(event.platform_language) or self.settings.default_language
         t = self.catalogues.translator(lang)
         try:
             hotline = self.content.current.hotline.display
@@ -140,6 +164,9 @@ class Engine:
             session.lang = preselected
             if event.kind is Kind.COMMAND and event.data == "start":
                 return self.menu.home(ctx, prefix=ctx._("Hello! I am the migrant hotline assistant."))
+        if session.state == "c:ask" and event.kind in (Kind.COMMAND, Kind.BUTTON) \
+                and event.data not in ("centres", "a:centres") and not event.data.startswith("c:"):
+            session.leave()  # the place question is over: later text is a question again, not a town
         if event.kind is Kind.COMMAND:
             return await self._command(ctx)
         if event.kind is Kind.BUTTON:

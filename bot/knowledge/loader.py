@@ -381,5 +381,9 @@ class ContentHolder:
         """Polls the files' times and sizes; cheap and needs no platform-specific watcher."""
         while True:
             await asyncio.sleep(interval)
-            if self.changed():
-                await asyncio.to_thread(self.reload)
+            try:
+                if self.changed():
+                    await asyncio.to_thread(self.reload)
+            except Exception:
+                log.exception("content reload failed; keeping version %s", self._current.version
+                              if self._current else "(none)")

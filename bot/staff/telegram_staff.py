@@ -35,6 +35,7 @@ from telegram.ext import (
 )
 
 from bot.app import Runtime
+from bot.channels.telegram_render import split_text
 from bot.core.flows.callback_fields import describe_request, topic_label, window_label
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.staff.queue import LOCAL_TZ, Actor, Outcome, Queue, display_name
@@ -233,9 +234,14 @@ class StaffDesk:
             await self._refuse(update)
         elif code in BUTTON_ACTIONS and REF_RE.match(ref):
             outcome = await self.queue.act(BUTTON_ACTIONS[code], ref, actor)
-            await self.refresh(ref, outcome.request)
-            notice, important = await self._after(BUTTON_ACTIONS[code], ref, actor, outcome, _is_private(update))
-            await query.answer(notice, show_alert=important)
+            notice: str | None = None
+            important = False
+            try:
+                await self.refresh(ref, outcome.request)
+                notice, important = await self._after(BUTTON_ACTIONS[code], ref, actor, outcome,
+                                                      _is_private(update))
+            finally:  # the spinner stops even if the group message or the private details could not be sent
+                await query.answer(notice, show_alert=important)
         else:
             await query.answer()
         raise ApplicationHandlerStop
@@ -250,7 +256,8 @@ class StaffDesk:
         command = message.text.split()[0][1:].split("@")[0].lower()
         args = list(context.args or [])
         if command == "queue":
-            await message.reply_text(await self.queue_text(), parse_mode=None)
+            for part in split_text(await self.queue_text()):
+                await message.reply_text(part, parse_mode=None)
             raise ApplicationHandlerStop
         if not args or not REF_RE.match(args[0]):
             usage = {"note": "/note CB-XXXX …"}.get(command, f"/{command} CB-XXXX")
@@ -370,6 +377,7 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime,
     where = filters.ChatType.PRIVATE
     if settings.staff_chat_id is not None:
         where = where | filters.Chat(settings.staff_chat_id)
+    where = where & filters.UpdateType.MESSAGE  # an edited command must not act twice
     application.add_handler(CommandHandler(list(STAFF_COMMANDS), desk.on_command, filters=where), group=-1)
     if settings.staff_chat_id is not None:
         staff_chat = settings.staff_chat_id

@@ -407,6 +407,7 @@ class PostgresStore(Store):
             await conn.execute("DELETE FROM sessions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
             await conn.execute("UPDATE processed_updates SET replies=NULL WHERE channel=$1 AND user_id=$2",
                                key.channel, key.user_id)
+            await conn.execute("DELETE FROM subscriptions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
         return len(refs)
 
     async def purge_closed(self, closed_before: datetime) -> int:
@@ -448,7 +449,8 @@ class PostgresStore(Store):
 
     async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
         status = await self.pool.execute(
-            "DELETE FROM sessions WHERE updated_at < $1 OR (updated_at < $2 AND data->>'state' LIKE 'cb:%')",
+            "DELETE FROM sessions WHERE updated_at < $1 OR "
+            "(updated_at < $2 AND (data->>'state' LIKE 'cb:%' OR data->>'state' = 'p:forget'))",
             to_utc(idle_before), to_utc(drafts_idle_before),
         )
         return int(status.split()[-1])

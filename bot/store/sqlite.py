@@ -508,6 +508,7 @@ class SqliteStore(Store):
             db.execute("DELETE FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             db.execute("UPDATE processed_updates SET replies=NULL WHERE channel=? AND user_id=?",
                        (key.channel, key.user_id))
+            db.execute("DELETE FROM subscriptions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             return len(refs)
 
         return await self._write(forget)
@@ -554,7 +555,8 @@ class SqliteStore(Store):
     async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
         return await self._write(_statement(
             "DELETE FROM sessions WHERE updated_at < ? OR "
-            "(updated_at < ? AND json_extract(data, '$.state') LIKE 'cb:%')",
+            "(updated_at < ? AND (json_extract(data, '$.state') LIKE 'cb:%' "
+            "OR json_extract(data, '$.state') = 'p:forget'))",
             (_iso(idle_before), _iso(drafts_idle_before)),
         ))
 

@@ -270,6 +270,17 @@ async def test_an_edited_message_gets_the_hint(bot: Harness) -> None:
 
 
 @shared_loop
+async def test_a_live_location_moving_is_not_answered_again(bot: Harness) -> None:
+    user = bot.user(1018)
+    await bot.send(user.command("start"))
+    first = messages(await bot.send(user.location(42.27, 42.70)))
+    assert first and first[0].method == "sendVenue"
+    moved = user.message(kind="edited_message", location={"latitude": 42.2701, "longitude": 42.7001,
+                                                          "live_period": 900})
+    assert await bot.send(moved) == []
+
+
+@shared_loop
 async def test_groups_and_channels_are_ignored_silently(bot: Harness) -> None:
     user = bot.user(1009)
     assert await bot.send(user.in_group(-100200, "/start")) == []

@@ -284,6 +284,32 @@ async def test_forged_and_unsigned_callbacks_are_rejected(running: Running, http
 
 
 @module_loop
+async def test_oversized_bodies_are_refused_before_reading(running: Running, http: httpx.AsyncClient) -> None:
+    user = ViberUser(running, http, "big=")
+    callback = user.callback({"type": "text", "text": "x" * 70_000})
+    assert (await user.post(callback)).status_code == 413
+    await settle()
+    assert running.fake.sent(user.id) == []
+
+
+@module_loop
+async def test_a_subscribed_user_reopening_the_chat_keeps_their_conversation(running: Running,
+                                                                            http: httpx.AsyncClient) -> None:
+    user = ViberUser(running, http, "reopen=")
+    await user.start()
+    await user.press("English")
+    await user.say("/callback")
+    before = await running.rt.store.load_session(SessionKey(CHANNEL, user.id))
+    response = await user.post({
+        "event": "conversation_started", "timestamp": 1457764197627, "type": "open",
+        "user": {"id": user.id, "name": "Nino", "language": "en", "country": "GE", "api_version": 8},
+        "message_token": next(_tokens), "subscribed": True,
+    })
+    assert response.status_code == 200 and not response.content
+    assert await running.rt.store.load_session(SessionKey(CHANNEL, user.id)) == before
+
+
+@module_loop
 async def test_webhook_check_and_receipts_are_accepted(running: Running, http: httpx.AsyncClient,
                                                        caplog: pytest.LogCaptureFixture) -> None:
     user = ViberUser(running, http, "receipts=")

@@ -14,7 +14,6 @@ reference is shown. Nothing here logs a form value. Field checks and labels are 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -52,7 +51,7 @@ __all__ = ["CallbackFlow"]
 log = logging.getLogger(__name__)
 
 YEAR_BUTTONS = 6
-_REQUEST_STEPS = ("phone", "town")  # steps that show a contact/location request keyboard
+_REQUEST_STEPS = ("phone", "town")  # steps that show a contact/location request keyboard (see engine.REQUEST_STATES)
 
 
 # --- the flow --------------------------------------------------------------------------------------------------
@@ -67,24 +66,35 @@ class CallbackFlow:
 
     async def button(self, ctx: Ctx, arg: str) -> Replies | None:
         kind, _, value = arg.partition(":")
-        keyboard = self._keyboard_shown(ctx)
         if kind == "start":
-            return self._tidy(ctx, keyboard, await self.start(ctx, value if value in TOPICS else ""))
+            return await self.start(ctx, value if value in TOPICS else "")
         if kind == "cancel":
-            return self._tidy(ctx, keyboard, self._cancel(ctx))
+            return self._cancel(ctx)
         if not ctx.session.state.startswith("cb:"):
             return None
         if self._expired(ctx):
-            return self._tidy(ctx, keyboard, self._expire(ctx))
+            return self._expire(ctx)
         handler = self._buttons.get(kind)
         replies = await handler(self, ctx, ctx.session.state[3:], value) if handler else None
-        return self._tidy(ctx, keyboard, replies) if replies is not None else None
+        if replies is None:  # a double tap or an older message's button: keep the form, ask the current step again
+            return await self._reshow(ctx, ctx._("That button is out of date. Here is where you are."))
+        return replies
 
     async def input(self, ctx: Ctx) -> Replies | None:
         if not ctx.session.state.startswith("cb:"):
             return None
-        keyboard = self._keyboard_shown(ctx)
-        return self._tidy(ctx, keyboard, await self._input(ctx))
+        return await self._input(ctx)
+
+    async def _reshow(self, ctx: Ctx, hint: str) -> Replies:
+        step = ctx.session.state[3:]
+        if step == "consent":
+            return self._consent(ctx, hint=hint)
+        if step in ("open", "withdraw"):
+            request = await ctx.store.get_request(ctx.session.data.get("ref", ""))
+            if request is None or request.status not in OPEN_STATUSES:
+                return await self.start(ctx)
+            return self._open(ctx, request, hint=hint)
+        return self._prompt(ctx, step, hint=hint)
 
     async def _input(self, ctx: Ctx) -> Replies:
         if self._expired(ctx):
@@ -107,18 +117,6 @@ class CallbackFlow:
         if reader is None or not event.text.strip() or event.contact is not None or event.location is not None:
             return self._prompt(ctx, step, hint=hint)
         return reader(self, ctx, event.text)
-
-    def _keyboard_shown(self, ctx: Ctx) -> bool:
-        return ctx.session.state.startswith("cb:") and ctx.session.state[3:] in _REQUEST_STEPS
-
-    def _tidy(self, ctx: Ctx, keyboard_was_shown: bool, replies: Replies) -> Replies:
-        """Hides the contact/location keyboard once the step that showed it is over."""
-        if not keyboard_was_shown or self._keyboard_shown(ctx) or not replies:
-            return replies
-        first = next((i for i, r in enumerate(replies) if not r.requests), None)
-        if first is None:
-            return replies
-        return [replace(r, remove_keyboard=True) if i == first else r for i, r in enumerate(replies)]
 
     # entry, consent and the open request
 

@@ -16,6 +16,16 @@ from bot.i18n import LANGUAGE_NAMES
 __all__ = ["PrivacyFlow"]
 
 
+def _draft_form(ctx: Ctx) -> dict[str, object] | None:
+    """An unfinished callback form, whether it is open or parked while /forget waits for an answer."""
+    session = ctx.session
+    if session.state.startswith("cb:"):
+        return session.data.get("form") or None
+    if session.state == "p:forget":
+        return (session.data.get("draft") or {}).get("data", {}).get("form") or None
+    return None
+
+
 class PrivacyFlow:
     prefix = "p"
 
@@ -52,7 +62,7 @@ class PrivacyFlow:
         parts = [ctx._("What we store about you:"),
                  ctx._("Language of our chat: {language}").format(language=LANGUAGE_NAMES.get(ctx.lang, ctx.lang))]
         parts.extend(describe_request(ctx.content, ctx.t, r) for r in requests)
-        draft = ctx.session.data.get("form") if ctx.session.state.startswith("cb:") else None
+        draft = _draft_form(ctx)
         if draft:
             parts.append(ctx._("An unfinished callback request (deleted if you cancel it or leave it for a day):"))
             parts.append(describe_request(ctx.content, ctx.t, form_request(ctx.event.key, draft, ctx.lang),
