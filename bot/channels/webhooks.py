@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import Runtime, configure_logging, runtime
+from bot.app import Runtime, configure_logging, runtime, tune_gc
 from bot.config import Settings, load_settings
 
 __all__ = ["WebhookChannel", "build_app", "create_app", "serve"]
@@ -78,6 +78,7 @@ def create_app() -> Starlette:
     """uvicorn factory: each worker process reads the same settings from the environment."""
     settings = load_settings()
     configure_logging(settings)
+    tune_gc()
     return build_app(settings)
 
 
@@ -90,6 +91,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
         uvicorn.run("bot.channels.webhooks:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level=settings.log_level.lower(), proxy_headers=True)
     else:
+        tune_gc()
         uvicorn.run(build_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
                     proxy_headers=True)
     return 0
