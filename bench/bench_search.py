@@ -24,23 +24,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.knowledge.loader import faq_docs, load_content  # noqa: E402
 from bot.knowledge.search import FaqDoc, FaqIndex  # noqa: E402
 
-FAQ_DIR = ROOT / "content" / "faq"
 EVAL_FILE = ROOT / "tests" / "data" / "faq_eval.yaml"
 WORD = re.compile(r"[^\W\d_]+")
 
 
 def load_docs() -> list[FaqDoc]:
-    docs: list[FaqDoc] = []
-    for path in sorted(FAQ_DIR.glob("*.yaml")):
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for entry in data.get("entries") or []:
-            keywords = entry.get("keywords") or {}
-            for lang, question in (entry.get("question") or {}).items():
-                answer = (entry.get("answer") or {}).get(lang, "")
-                docs.append(FaqDoc(entry["id"], lang, question, answer, tuple(keywords.get(lang) or ())))
-    return docs
+    content = load_content(ROOT / "content").content
+    assert content is not None, "content/ has errors: run hotline content check"
+    return list(faq_docs(content.faqs))
 
 
 def load_queries() -> list[tuple[str, str]]:

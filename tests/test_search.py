@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.knowledge.loader import faq_docs, load_content
 from bot.knowledge.search import FaqDoc, FaqIndex, SearchResult
 from bot.knowledge.textnorm import analyse, stem_ka, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
-FAQ_DIR = ROOT / "content" / "faq"
+CONTENT_DIR = ROOT / "content"
 EVAL_FILE = Path(__file__).resolve().parent / "data" / "faq_eval.yaml"
 
 SAMPLE: dict[str, dict[str, tuple[str, str, tuple[str, ...]]]] = {
@@ -238,15 +239,10 @@ def test_entry_in_one_language_only_is_still_found() -> None:
 
 
 def load_content_docs() -> list[FaqDoc]:
-    docs: list[FaqDoc] = []
-    for path in sorted(FAQ_DIR.glob("*.yaml")):
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for entry in data.get("entries") or []:
-            keywords = entry.get("keywords") or {}
-            for lang, question in (entry.get("question") or {}).items():
-                answer = (entry.get("answer") or {}).get(lang, "")
-                docs.append(FaqDoc(entry["id"], lang, question, answer, tuple(keywords.get(lang) or ())))
-    return docs
+    """The shipped entries, read by the same loader that builds the bot's index."""
+    content = load_content(CONTENT_DIR).content
+    assert content is not None
+    return list(faq_docs(content.faqs))
 
 
 def load_eval() -> list[dict[str, str]]:
@@ -257,7 +253,7 @@ def load_eval() -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def content_index() -> FaqIndex:
     docs = load_content_docs()
-    assert docs, f"no FAQ entries under {FAQ_DIR}"
+    assert docs, f"no FAQ entries under {CONTENT_DIR}"
     return FaqIndex.build(docs)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from bot.i18n import LANGUAGES, fallback_chain
-from bot.knowledge.schema import PLACEHOLDER, LocalText
-from bot.knowledge.yamlread import Issue, YamlDoc
+from bot.knowledge.schema import KNOWN_PLACEHOLDERS, PLACEHOLDER, LocalText
+from bot.knowledge.yamlread import Issue, YamlDoc, validate
 
 __all__ = [
     "END",
@@ -31,9 +31,7 @@ __all__ = [
 END = "result"
 LABEL_MAX = 60
 CALLBACK_BYTES = 64
-KNOWN_PLACEHOLDERS = frozenset({"hotline"})
 PATH_LIMIT = 10_000
-YES_NO_HINT = " (YAML reads a bare yes/no/on/off as true/false: write the word in quotes, like \"yes\")"
 
 # 20 characters keep `e:a:<question>:<answer>` within Telegram's 64 bytes of button data.
 StepId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,20}$")]
@@ -138,19 +136,9 @@ def load_eligibility(doc: YamlDoc, directions: set[str]) -> tuple[Eligibility | 
 
     The returned issues include the ones found while reading the YAML.
     """
+    parsed = validate(doc, Eligibility)
     issues = list(doc.issues)
-    if doc.data is None:
-        if not issues:
-            issues.append(doc.issue((), "the file is empty"))
-        return None, issues
-    try:
-        parsed = Eligibility.model_validate(doc.data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            where = ".".join(str(p) for p in loc) or "(top level)"
-            hint = YES_NO_HINT if isinstance(err.get("input"), bool) else ""
-            issues.append(doc.issue(loc, f"{where}: {err['msg']}{hint}"))
+    if parsed is None:
         return None, issues
     _Checker(doc, parsed, directions, issues).run()
     if any(i.is_error for i in issues):

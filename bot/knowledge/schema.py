@@ -16,6 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from bot.i18n import LANGUAGES
 
 __all__ = [
+    "KNOWN_PLACEHOLDERS",
+    "PLACEHOLDER",
     "Action",
     "Centre",
     "CentresFile",
@@ -157,3 +159,4 @@ class CentresFile(_Model):
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+KNOWN_PLACEHOLDERS = frozenset({"hotline"})  # filled in by Content.text

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-__all__ = ["Issue", "YamlDoc", "read_yaml"]
+__all__ = ["YES_NO_HINT", "Issue", "YamlDoc", "read_yaml", "validate"]
 
 Path_ = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+YES_NO_HINT = " (YAML reads a bare yes/no/on/off as true/false: write the word in quotes, like \"yes\")"
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 
 
@@ -95,3 +98,20 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: Path_, doc: YamlDo
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, (*loc, i), doc) for i, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
+
+
+def validate(doc: YamlDoc, model: type[M]) -> M | None:
+    """The file's data as `model`, or None with every problem added to `doc.issues` at its line."""
+    if doc.data is None:
+        if not doc.issues:
+            doc.issues.append(doc.issue((), "the file is empty"))
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            hint = YES_NO_HINT if isinstance(err.get("input"), bool) else ""
+            doc.issues.append(doc.issue(loc, f"{where}: {err['msg']}{hint}"))
+        return None
