@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from bot.core.events import SessionKey
 from bot.store import Store, open_store
 from bot.store.base import CallbackRequest
 from bot.store.schema import TABLES
-from tests.test_store import dump_all, pg_database, run_detached, with_query
+from tests.test_store import dump_all, pg_database, run_detached, scratch_schema
 
 __all__ = ["pg_database"]
 
@@ -71,19 +71,9 @@ def export_lines(path: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def pg_schema_url(pg_database: str) -> Any:
-    schema = f"rt_{uuid.uuid4().hex[:12]}"
-
-    async def ddl(sql: str) -> None:
-        conn = await asyncpg.connect(pg_database)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    run_detached(ddl(f"CREATE SCHEMA {schema}"))
-    yield with_query(pg_database, search_path=schema)
-    run_detached(ddl(f"DROP SCHEMA {schema} CASCADE"))
+def pg_schema_url(pg_database: str) -> Iterator[str]:
+    with scratch_schema(pg_database, "rt") as url:
+        yield url
 
 
 def test_sqlite_to_postgresql_and_back_keeps_everything(

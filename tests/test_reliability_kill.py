@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
 from bench.bench_workers import SECRET, SECRET_HEADER, WorkerProcess
@@ -25,7 +23,7 @@ from bot.core.events import SessionKey
 from bot.store import open_store
 from bot.store.base import REF_ALPHABET
 from tests.e2e.fake_telegram import Call, FakeTelegram, FakeUser
-from tests.test_store import pg_database, with_query
+from tests.test_store import pg_database, scratch_schema
 
 __all__ = ["pg_database"]
 
@@ -40,15 +38,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kill.sqlite3'}"
         return
-    base = request.getfixturevalue("pg_database")
-    schema = f"kill_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(base)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        yield with_query(base, search_path=schema)
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await admin.close()
+    with scratch_schema(request.getfixturevalue("pg_database"), "kill") as url:
+        yield url
 
 
 class Telegram:

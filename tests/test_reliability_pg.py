@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from bot.app import Runtime, runtime
 from bot.config import REPO_ROOT, Settings
 from bot.store.base import REF_ALPHABET
 from tests.helpers import ChatUser
-from tests.test_store import pg_database, terminate_backends, with_query
+from tests.test_store import pg_database, scratch_schema, terminate_backends
 
 __all__ = ["pg_database"]
 
@@ -32,17 +30,11 @@ MAX_ROUNDS = 5
 
 @pytest.fixture
 async def pg_rt(pg_database: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    schema = f"rel_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_database)
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    settings = Settings(data_dir=tmp_path / "data", content_dir=REPO_ROOT / "content", flood_messages_per_10s=1000,
-                        database_url=with_query(pg_database, search_path=schema))
-    try:
+    with scratch_schema(pg_database, "rel") as url:
+        settings = Settings(data_dir=tmp_path / "data", content_dir=REPO_ROOT / "content",
+                            flood_messages_per_10s=1000, database_url=url)
         async with runtime(settings, watch_content=False) as opened:
             yield opened
-    finally:
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        await admin.close()
 
 
 async def to_summary(user: ChatUser) -> None:

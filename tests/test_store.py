@@ -2,7 +2,7 @@
 
 PostgreSQL cases use a fresh database per test module and a fresh schema per test on $HOTLINE_TEST_PG_URL
 (default postgresql://postgres@127.0.0.1:5432/test), and are skipped only when no server answers there.
-Other test modules reuse `pg_database`, `pg_url` and `run_detached` from here.
+Other test modules reuse `pg_database`, `scratch_schema` and `run_detached` from here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import threading
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,36 +89,32 @@ def pg_database() -> Iterator[str]:
         run_detached(drop())
 
 
-@pytest.fixture
-async def pg_url(pg_database: str) -> AsyncIterator[str]:
-    """A fresh schema for one test; the URL selects it through search_path."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_database)
-    try:
-        await conn.execute(f"CREATE SCHEMA {schema}")
-        yield with_query(pg_database, search_path=schema)
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await conn.close()
+@contextmanager
+def scratch_schema(pg_database: str, prefix: str) -> Iterator[str]:
+    """A fresh schema for one test, selected by the URL's search_path, and dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    pg_database = request.getfixturevalue("pg_database")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-
-    async def schema_ddl(sql: str) -> None:
+    async def ddl(sql: str) -> None:
         conn = await asyncpg.connect(pg_database)
         try:
             await conn.execute(sql)
         finally:
             await conn.close()
 
-    run_detached(schema_ddl(f"CREATE SCHEMA {schema}"))
-    request.addfinalizer(lambda: run_detached(schema_ddl(f"DROP SCHEMA {schema} CASCADE")))
-    return with_query(pg_database, search_path=schema)
+    run_detached(ddl(f"CREATE SCHEMA {schema}"))
+    try:
+        yield with_query(pg_database, search_path=schema)
+    finally:
+        run_detached(ddl(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    with scratch_schema(request.getfixturevalue("pg_database"), "t") as url:
+        yield url
 
 
 @pytest.fixture
