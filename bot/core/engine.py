@@ -16,9 +16,14 @@ from dataclasses import replace
 from bot.config import Settings
 from bot.core.codec import reply_from_dict, reply_to_dict
 from bot.core.context import Ctx, Session
-from bot.core.events import Event, Kind, Reply
+from bot.core.events import Button, Event, Kind, Reply
 from bot.core.flows.base import Flow, Replies
+from bot.core.flows.callback import CallbackFlow
+from bot.core.flows.centres import CentresFlow
+from bot.core.flows.eligibility import EligibilityFlow
 from bot.core.flows.menu import MenuFlow, help_text
+from bot.core.flows.privacy import PrivacyFlow
+from bot.core.flows.questions import QuestionsFlow
 from bot.i18n import Catalogues, pick_language
 from bot.knowledge.loader import ContentHolder
 from bot.store.base import Store
@@ -63,12 +68,6 @@ class Engine:
 
     def _register(self) -> None:
         """Every flow, in one place; the prefix is both its button namespace and its state namespace."""
-        from bot.core.flows.callback import CallbackFlow
-        from bot.core.flows.centres import CentresFlow
-        from bot.core.flows.eligibility import EligibilityFlow
-        from bot.core.flows.privacy import PrivacyFlow
-        from bot.core.flows.questions import QuestionsFlow
-
         centres = CentresFlow(self.menu)
         for flow in (self.menu, centres, EligibilityFlow(self.menu), CallbackFlow(self.menu),
                      PrivacyFlow(self.menu), QuestionsFlow(self.menu, centres)):
@@ -126,8 +125,6 @@ class Engine:
         text = t.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
         if hotline:
             text += "\n" + t.gettext("Hotline: {phone}").format(phone=hotline)
-        from bot.core.events import Button
-
         return [Reply(text=text, buttons=((Button(t.gettext("🏠 Menu"), "n:home"),),))]
 
     def _throttled(self, event: Event) -> list[Reply] | None:
