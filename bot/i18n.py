@@ -14,7 +14,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -39,6 +39,7 @@ def N_(message: str) -> str:
     return message
 
 
+@cache
 def fallback_chain(lang: str) -> tuple[str, ...]:
     chain = [lang, "ka", "en"]
     return tuple(dict.fromkeys(c for c in chain if c in LANGUAGES))
@@ -66,9 +67,10 @@ class Catalogues:
         for lang in LANGUAGES:
             po_path = locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
             self._catalogues[lang] = _load(po_path) if po_path.exists() else _Catalogue()
+        self._translators = {lang: Translator(lang, self) for lang in LANGUAGES}
 
     def translator(self, lang: str) -> Translator:
-        return Translator(lang if lang in LANGUAGES else DEFAULT_LANGUAGE, self)
+        return self._translators.get(lang) or self._translators[DEFAULT_LANGUAGE]
 
     def lookup(self, lang: str, message: str) -> str | None:
         return self._catalogues[lang].singular.get(message) or None
@@ -99,14 +101,27 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
+@cache
+def _decimal_pattern(lang: str) -> NumberPattern:
+    """The locale's decimal pattern, parsed once: `format_decimal` parses it again on every call."""
+    return _locale(lang).decimal_formats[None]
+
+
 class Translator:
     """One language's view: gettext, plurals and Babel formatting of numbers and dates."""
 
     def __init__(self, lang: str, catalogues: Catalogues) -> None:
         self.lang = lang
         self._catalogues = catalogues
+        self._found: dict[str, str] = {}
 
     def gettext(self, message: str) -> str:
+        found = self._found.get(message)
+        if found is None:
+            found = self._found[message] = self._lookup(message)
+        return found
+
+    def _lookup(self, message: str) -> str:
         for lang in fallback_chain(self.lang):
             if lang == "en":
                 return message
@@ -131,7 +146,8 @@ class Translator:
         return singular if n == 1 else plural
 
     def number(self, value: float, digits: int = 1) -> str:
-        return format_decimal(round(value, digits), locale=_locale(self.lang))
+        locale = _locale(self.lang)
+        return _decimal_pattern(self.lang).apply(round(value, digits), locale)
 
     def date(self, value: date) -> str:
         return format_date(value, format="medium", locale=_locale(self.lang))

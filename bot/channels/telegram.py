@@ -48,7 +48,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import Runtime, run_async, runtime
-from bot.channels.telegram_http import AiohttpRequest, HotlineBot
+from bot.channels.telegram_http import AiohttpRequest, HotlineBot, slim_update
 from bot.channels.telegram_render import deliver
 from bot.config import Settings, TelegramSettings
 from bot.core.engine import COMMANDS
@@ -469,7 +469,7 @@ class TelegramWebhook:
             return Response(status_code=HTTPStatus.FORBIDDEN)
         try:
             data = await request.json()
-            update = Update.de_json(data, self.application.bot) if isinstance(data, dict) else None
+            update = Update.de_json(slim_update(data), self.application.bot) if isinstance(data, dict) else None
         except Exception:  # anything Telegram would never send: refuse it rather than answer 500
             update = None
         if update is None:

@@ -65,10 +65,10 @@ class Content:
         """The text in `lang`, falling back to Georgian then English, with placeholders filled."""
         if not local:
             return ""
-        for candidate in fallback_chain(lang):
-            if candidate in local:
-                return PLACEHOLDER.sub(self._fill, local[candidate])
-        return PLACEHOLDER.sub(self._fill, next(iter(local.values())))
+        text = next((local[c] for c in fallback_chain(lang) if c in local), None)
+        if text is None:
+            text = next(iter(local.values()))
+        return PLACEHOLDER.sub(self._fill, text) if "{" in text else text
 
     def _fill(self, match: Any) -> str:
         if match.group(1) == "hotline":

@@ -80,6 +80,7 @@ class Tuning:
 
 _Postings = tuple["array[int]", "array[float]"]
 MAX_QUERY_CHARS = 1000  # a pasted letter is still searched, by its beginning, in bounded time
+NEAR_CACHE_SIZE = 4096  # typed words recur (the same typos, the other languages' words): fuzzy-match each once
 
 
 def _pairs(terms: list[str]) -> list[str]:
@@ -147,9 +148,18 @@ class _LangIndex:
             if not surface.isdigit():
                 by_length[len(surface)].append(surface)
         self.by_length = dict(by_length)
+        self._near_cache: dict[str, list[tuple[str, int]]] = {}
 
     def _near(self, surface: str) -> list[tuple[str, int]]:
         """Indexed terms whose typed form is within a few edits of `surface` (the closest ones only)."""
+        found = self._near_cache.get(surface)
+        if found is None:
+            if len(self._near_cache) >= NEAR_CACHE_SIZE:
+                self._near_cache.clear()
+            found = self._near_cache[surface] = self._find_near(surface)
+        return found
+
+    def _find_near(self, surface: str) -> list[tuple[str, int]]:
         tuning = self.tuning
         if len(surface) < tuning.fuzzy_min_length:
             return []
