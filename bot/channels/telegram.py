@@ -25,6 +25,7 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from telegram import (
@@ -468,7 +469,7 @@ class TelegramWebhook:
         if not hmac.compare_digest(given, self._secret):
             return Response(status_code=HTTPStatus.FORBIDDEN)
         try:
-            data = await request.json()
+            data = orjson.loads(await request.body())
             update = Update.de_json(slim_update(data), self.application.bot) if isinstance(data, dict) else None
         except Exception:  # anything Telegram would never send: refuse it rather than answer 500
             update = None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import orjson
 
 from bot.core.events import SessionKey
 from bot.store.base import (
@@ -210,7 +210,7 @@ class PostgresStore(Store):
     async def load_session(self, key: SessionKey) -> dict[str, Any] | None:
         data = await self.pool.fetchval("SELECT data FROM sessions WHERE channel=$1 AND user_id=$2",
                                         key.channel, key.user_id)
-        return json.loads(data) if data is not None else None
+        return orjson.loads(data) if data is not None else None
 
     async def seen_update(self, channel: str, update_id: str) -> bool:
         found = await self.pool.fetchval("SELECT 1 FROM processed_updates WHERE channel=$1 AND update_id=$2",
@@ -220,11 +220,11 @@ class PostgresStore(Store):
     async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
                            replies: list[dict[str, Any]] | None = None) -> None:
         """One statement, so one round trip: the session is written only if the update was not marked before."""
-        payload = json.dumps(data, ensure_ascii=False)
+        payload = orjson.dumps(data).decode()
         if update_id is None:
             await self.pool.execute(_SESSION_UPSERT, key.channel, key.user_id, payload, _now())
             return
-        kept = json.dumps(replies, ensure_ascii=False) if replies is not None else None
+        kept = orjson.dumps(replies).decode() if replies is not None else None
         await self.pool.execute(
             "WITH marked AS (INSERT INTO processed_updates (channel, update_id, processed_at, replies, delivered, "
             "user_id) VALUES ($1, $5, $4, $6::jsonb, $7, $2) ON CONFLICT DO NOTHING RETURNING 1) "
@@ -242,15 +242,15 @@ class PostgresStore(Store):
             key.channel, update_id, key.user_id,
         )
         if row["seen"]:
-            return StepStart(True, json.loads(row["kept"]) if row["kept"] else None, None)
-        return StepStart(False, None, json.loads(row["data"]) if row["data"] is not None else None)
+            return StepStart(True, orjson.loads(row["kept"]) if row["kept"] else None, None)
+        return StepStart(False, None, orjson.loads(row["data"]) if row["data"] is not None else None)
 
     async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
         found = await self.pool.fetchval(
             "SELECT replies FROM processed_updates WHERE channel=$1 AND update_id=$2 AND delivered=0",
             channel, update_id,
         )
-        return json.loads(found) if found else None
+        return orjson.loads(found) if found else None
 
     async def mark_delivered(self, channel: str, update_id: str) -> None:
         await self.pool.execute(

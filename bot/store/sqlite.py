@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import queue
 import socket
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+import orjson
 
 from bot.core.events import SessionKey
 from bot.store.base import (
@@ -295,7 +295,7 @@ class SqliteStore(Store):
 
     async def load_session(self, key: SessionKey) -> dict[str, Any] | None:
         row = await self._one("SELECT data FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
-        return json.loads(row["data"]) if row else None
+        return orjson.loads(row["data"]) if row else None
 
     async def seen_update(self, channel: str, update_id: str) -> bool:
         row = await self._one(
@@ -305,8 +305,8 @@ class SqliteStore(Store):
 
     async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
                            replies: list[dict[str, Any]] | None = None) -> None:
-        now, payload = _now(), json.dumps(data, ensure_ascii=False)
-        kept = json.dumps(replies, ensure_ascii=False) if replies is not None else None
+        now, payload = _now(), orjson.dumps(data).decode()
+        kept = orjson.dumps(replies).decode() if replies is not None else None
 
         def save(db: sqlite3.Connection) -> None:
             if update_id is not None:
@@ -334,15 +334,15 @@ class SqliteStore(Store):
         )
         assert row is not None
         if row["seen"]:
-            return StepStart(True, json.loads(row["kept"]) if row["kept"] else None, None)
-        return StepStart(False, None, json.loads(row["data"]) if row["data"] else None)
+            return StepStart(True, orjson.loads(row["kept"]) if row["kept"] else None, None)
+        return StepStart(False, None, orjson.loads(row["data"]) if row["data"] else None)
 
     async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
         row = await self._one(
             "SELECT replies FROM processed_updates WHERE channel=? AND update_id=? AND delivered=0",
             (channel, update_id),
         )
-        return json.loads(row["replies"]) if row and row["replies"] else None
+        return orjson.loads(row["replies"]) if row and row["replies"] else None
 
     async def mark_delivered(self, channel: str, update_id: str) -> None:
         await self._write(_statement(

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -166,6 +167,10 @@ class FakeTelegram:
         """Makes the next `times` calls of `method` fail as Telegram would."""
         self._failures.setdefault(method, []).extend([(error_code, description, retry_after)] * times)
 
+    def garble(self, method: str) -> None:
+        """Makes the next call of `method` answer 200 with a body that is not JSON, as a broken proxy would."""
+        self._failures.setdefault(method, []).append((HTTPStatus.OK, "<html>proxy error</html>", None))
+
     # -- observing calls ---------------------------------------------------------------------------------
 
     def calls_to(self, chat_id: int, since: int = 0) -> list[Call]:
@@ -210,6 +215,8 @@ class FakeTelegram:
         if failures:
             code, description, retry_after = failures.pop(0)
             self._record(Call(method, params))
+            if code == HTTPStatus.OK:
+                return web.Response(text=description, content_type="text/html")
             body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}

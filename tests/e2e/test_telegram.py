@@ -323,6 +323,17 @@ async def test_a_failed_send_is_logged_without_content_and_the_user_is_told(
 
 
 @shared_loop
+async def test_an_answer_that_is_not_json_is_an_error_the_user_is_told_about(
+        bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    user = bot.user(1014)
+    bot.fake.garble("sendMessage")
+    with caplog.at_level(logging.ERROR):
+        sent = messages(await bot.send(user.text("my question about 599123456")))
+    assert "Sorry, something went wrong" in sent[-1].text and HOTLINE in sent[-1].text
+    assert "invalid JSON" in caplog.text and "599123456" not in caplog.text and "proxy error" not in caplog.text
+
+
+@shared_loop
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # raised inside RetryAfter itself
 async def test_a_flood_limit_from_telegram_is_waited_out_and_retried(bot: Harness) -> None:
     user = bot.user(1012)
