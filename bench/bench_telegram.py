@@ -1,6 +1,6 @@
 """Telegram throughput: the full bot beside a bare python-telegram-bot echo bot, against the fake Bot API server.
 
-Run: .venv/bin/python bench/bench_telegram.py [--users 50] [--messages 40] [--only full-concurrent,...]
+Run: .venv/bin/python bench/bench_telegram.py [--users 50] [--messages 200] [--only full-concurrent,...]
          [--rounds 3] [--profile DIR]
 Goal: the full bot as shipped (concurrent updates) handles >= 3x the updates/s of the echo bot with
 concurrent_updates(True) and >= 1.2x the echo bot processing sequentially (often the echo bot's faster mode).
@@ -316,10 +316,11 @@ def main() -> int:
     parser.add_argument("role", nargs="?", default="bench", choices=["bench", "serve", "profile-bot"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--messages", type=int, default=40)
+    parser.add_argument("--messages", type=int, default=200,
+                        help="per user; runs of 10,000 updates are steadier than short ones")
     parser.add_argument("--workload", choices=["echo", "full"], default="echo", help=argparse.SUPPRESS)
     parser.add_argument("--only", default=",".join(CONFIGS), help="comma-separated subset of " + ", ".join(CONFIGS))
-    parser.add_argument("--rounds", type=int, default=1, help="runs per configuration; the median run is shown")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per configuration; the median run is shown")
     parser.add_argument("--profile", type=Path, help="run the full bot under cProfile, keep the profiles here")
     args = parser.parse_args()
     if args.role == "serve":
