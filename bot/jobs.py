@@ -15,11 +15,13 @@ from bot.core.flows.callback_fields import FORM_TTL
 from bot.staff.queue import Queue
 from bot.store.base import Store
 
-__all__ = ["PROCESSED_UPDATES_KEPT", "run_maintenance", "run_maintenance_once"]
+__all__ = ["PENDING_UPDATES_KEPT", "PROCESSED_UPDATES_KEPT", "run_maintenance", "run_maintenance_once"]
 
 log = logging.getLogger(__name__)
 
 PROCESSED_UPDATES_KEPT = timedelta(days=7)  # platforms stop redelivering long before this
+# Fetched updates a crash left unhandled are handled at the next start; raw messages are not kept past this.
+PENDING_UPDATES_KEPT = timedelta(days=2)
 PERIOD = timedelta(hours=1)
 
 
@@ -32,6 +34,7 @@ async def run_maintenance_once(store: Store, settings: Settings, now: datetime |
             done["callback_requests"] = await Queue(store, settings).purge(now)
             done["gaps"] = await store.purge_gaps(now - timedelta(days=settings.gaps_retention_days))
             done["processed_updates"] = await store.purge_processed_updates(now - PROCESSED_UPDATES_KEPT)
+            done["pending_updates"] = await store.purge_pending_updates(now - PENDING_UPDATES_KEPT)
             done["sessions"] = await store.purge_sessions(now - timedelta(days=settings.session_retention_days),
                                                           now - FORM_TTL)
             if any(done.values()):

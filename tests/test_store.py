@@ -248,6 +248,19 @@ async def test_purge_processed_updates(store: Store) -> None:
     assert not await store.seen_update("telegram", "1")
 
 
+async def test_pending_updates_are_kept_in_fetch_order_until_removed(store: Store) -> None:
+    await store.add_pending_updates("telegram", [("99", '{"update_id": 99}'), ("100", '{"update_id": 100}')])
+    await store.add_pending_updates("telegram", [("100", '{"update_id": 100, "again": true}'), ("101", "{}")])
+    await store.add_pending_updates("viber", [("token-1", "{}")])
+    assert await store.pending_updates("telegram") == ['{"update_id": 99}', '{"update_id": 100}', "{}"]
+    await store.remove_pending_updates("telegram", ["100"])
+    await store.remove_pending_updates("telegram", ["100", "12345"])
+    assert await store.pending_updates("telegram") == ['{"update_id": 99}', "{}"]
+    assert await store.purge_pending_updates(datetime.now(UTC) - timedelta(days=1)) == 0
+    assert await store.purge_pending_updates(datetime.now(UTC) + timedelta(seconds=1)) == 3
+    assert await store.pending_updates("telegram") == [] and await store.pending_updates("viber") == []
+
+
 async def test_subscriptions(store: Store) -> None:
     assert await store.is_subscribed(ALICE) is None
     await store.set_subscribed(ALICE, True)

@@ -50,6 +50,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import Runtime, run_async, runtime
 from bot.channels.telegram_http import AiohttpRequest, HotlineBot, slim_update
+from bot.channels.telegram_pending import PendingUpdates, UpdateProcessor
 from bot.channels.telegram_render import deliver
 from bot.config import Settings, TelegramSettings
 from bot.core.engine import COMMANDS
@@ -311,8 +312,8 @@ def _build(rt: Runtime) -> tuple[Application[Any, Any, Any, Any, Any, Any], Tele
         get_updates_request=_request(tg, 1),
         rate_limiter=_rate_limiter(tg),
     )
-    concurrency = tg.concurrent_updates if tg.concurrent_updates > 1 else False
-    application = Application.builder().bot(bot).concurrent_updates(concurrency).build()
+    processor = UpdateProcessor(max(1, tg.concurrent_updates))
+    application = Application.builder().bot(bot).concurrent_updates(processor).build()
     bridge = TelegramBridge(rt, bot)
     bridge.register(application)
     if _install_staff(application, rt):
@@ -361,6 +362,20 @@ def _polling_error(exc: TelegramError) -> None:
     log.warning("getting updates failed (%s); retrying", type(exc).__name__)
 
 
+async def _keep_pending_updates(application: Application[Any, Any, Any, Any, Any, Any],
+                                rt: Runtime) -> PendingUpdates | None:
+    """Stores fetched updates until handled, and queues the ones a previous run left unhandled."""
+    bot, processor = application.bot, application.update_processor
+    if not isinstance(bot, HotlineBot) or not isinstance(processor, UpdateProcessor):
+        return None
+    pending = PendingUpdates(rt.store)
+    for update in await pending.replay(lambda data: Update.de_json(slim_update(data), bot)):
+        await application.update_queue.put(update)
+    bot.keep_fetched_updates(pending.keep)
+    processor.pending = pending
+    return pending
+
+
 @asynccontextmanager
 async def polling(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime,
                   poll_timeout: timedelta = POLL_TIMEOUT) -> AsyncIterator[None]:
@@ -368,6 +383,7 @@ async def polling(application: Application[Any, Any, Any, Any, Any, Any], rt: Ru
     await _initialize(application)
     try:
         await _start_hooks(application, rt)
+        pending = await _keep_pending_updates(application, rt)
         updater = application.updater
         assert updater is not None
         await updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
@@ -379,6 +395,8 @@ async def polling(application: Application[Any, Any, Any, Any, Any, Any], rt: Ru
         finally:
             await updater.stop()
             await application.stop()
+            if pending is not None:
+                await pending.close()
             await _stop_hooks(application)
     finally:
         await application.shutdown()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -166,13 +167,31 @@ class AiohttpRequest(BaseRequest):
 
 
 class HotlineBot(ExtBot[Any]):
-    """The Application's bot, plus `call` for the renderer; fetched updates are slimmed before parsing."""
+    """The Application's bot, plus `call` for the renderer.
+
+    Fetched updates are slimmed before parsing and, when `keep` is set (polling), stored before they are
+    returned: the next getUpdates confirms them to Telegram, so they must be safe by then.
+    """
+
+    __slots__ = ("_keep",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
+
+    def keep_fetched_updates(self, keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None) -> None:
+        self._keep = keep
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):
             for update in result:
                 slim_update(update)
+            if result and self._keep is not None:
+                try:
+                    await self._keep(result)
+                except Exception as exc:  # not confirmed to Telegram, so fetched again after the poll's back-off
+                    raise NetworkError(f"could not store fetched updates ({type(exc).__name__})") from exc
         return result
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:

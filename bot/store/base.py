@@ -228,6 +228,21 @@ class Store(ABC):
         """Forgets update ids processed before `before`; platforms stop redelivering after a day or so."""
 
     @abstractmethod
+    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str]]) -> None:
+        """Keeps fetched updates, as (update id, JSON payload), until `remove_pending_updates`; known ids are kept
+        as they are. Durable when it returns, like every write."""
+
+    @abstractmethod
+    async def remove_pending_updates(self, channel: str, update_ids: list[str]) -> None: ...
+
+    @abstractmethod
+    async def pending_updates(self, channel: str) -> list[str]:
+        """The payloads still kept, in the order they were fetched (update ids are numbers written as text)."""
+
+    @abstractmethod
+    async def purge_pending_updates(self, before: datetime) -> int: ...
+
+    @abstractmethod
     def exclusive(self, name: str, every: timedelta | None = None) -> AbstractAsyncContextManager[bool]:
         """Lets one worker at a time run the periodic job `name`: yields True there, False everywhere else.
 

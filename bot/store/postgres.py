@@ -459,6 +459,27 @@ class PostgresStore(Store):
         status = await self.pool.execute("DELETE FROM processed_updates WHERE processed_at < $1", to_utc(before))
         return int(status.split()[-1])
 
+    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str]]) -> None:
+        now = _now()
+        await self.pool.executemany(
+            "INSERT INTO pending_updates (channel, update_id, received_at, payload) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT DO NOTHING",
+            [(channel, update_id, now, payload) for update_id, payload in updates],
+        )
+
+    async def remove_pending_updates(self, channel: str, update_ids: list[str]) -> None:
+        await self.pool.execute("DELETE FROM pending_updates WHERE channel=$1 AND update_id = ANY($2::text[])",
+                                channel, update_ids)
+
+    async def pending_updates(self, channel: str) -> list[str]:
+        rows = await self.pool.fetch("SELECT payload FROM pending_updates WHERE channel=$1 "
+                                     "ORDER BY received_at, length(update_id), update_id", channel)
+        return [row["payload"] for row in rows]
+
+    async def purge_pending_updates(self, before: datetime) -> int:
+        status = await self.pool.execute("DELETE FROM pending_updates WHERE received_at < $1", to_utc(before))
+        return int(status.split()[-1])
+
     @asynccontextmanager
     async def exclusive(self, name: str, every: timedelta | None = None) -> AsyncIterator[bool]:
         if self._job_pool is None:

@@ -108,7 +108,18 @@ def _v3(dialect: str) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3]
+def _v4(dialect: str) -> list[str]:
+    """Updates fetched by polling, kept from the moment they are fetched until they have been handled."""
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    return [
+        f"""CREATE TABLE pending_updates (
+            channel TEXT NOT NULL, update_id TEXT NOT NULL, received_at {ts} NOT NULL, payload TEXT NOT NULL,
+            PRIMARY KEY (channel, update_id))""",
+        "CREATE INDEX pending_updates_at ON pending_updates (received_at)",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -563,6 +563,32 @@ class SqliteStore(Store):
     async def purge_processed_updates(self, before: datetime) -> int:
         return await self._write(_statement("DELETE FROM processed_updates WHERE processed_at < ?", (_iso(before),)))
 
+    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str]]) -> None:
+        now = _now()
+        rows = [(channel, update_id, now, payload) for update_id, payload in updates]
+
+        def add(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR IGNORE INTO pending_updates (channel, update_id, received_at, payload) "
+                           "VALUES (?, ?, ?, ?)", rows)
+
+        await self._write(add)
+
+    async def remove_pending_updates(self, channel: str, update_ids: list[str]) -> None:
+        rows = [(channel, update_id) for update_id in update_ids]
+
+        def remove(db: sqlite3.Connection) -> None:
+            db.executemany("DELETE FROM pending_updates WHERE channel=? AND update_id=?", rows)
+
+        await self._write(remove)
+
+    async def pending_updates(self, channel: str) -> list[str]:
+        rows = await self._all("SELECT payload FROM pending_updates WHERE channel=? "
+                               "ORDER BY received_at, length(update_id), update_id", (channel,))
+        return [row["payload"] for row in rows]
+
+    async def purge_pending_updates(self, before: datetime) -> int:
+        return await self._write(_statement("DELETE FROM pending_updates WHERE received_at < ?", (_iso(before),)))
+
     @asynccontextmanager
     async def exclusive(self, name: str, every: timedelta | None = None) -> AsyncIterator[bool]:
         """An in-process lock for this worker, a lease row for other processes on the same file."""

@@ -114,6 +114,9 @@ class FakeTelegram:
         self._closing = False
         self.port = 0
         self.offset = 0  # the highest getUpdates offset seen: every update below it reached the bot
+        self.held = 0  # calls waiting, unanswered, for `release`
+        self._holding: set[str] = set()
+        self._released = asyncio.Event()
 
     @property
     def base_url(self) -> str:
@@ -171,6 +174,15 @@ class FakeTelegram:
         """Makes the next call of `method` answer 200 with a body that is not JSON, as a broken proxy would."""
         self._failures.setdefault(method, []).append((HTTPStatus.OK, "<html>proxy error</html>", None))
 
+    def hold(self, method: str) -> None:
+        """Leaves calls of `method` unanswered until `release`, as a stalled network would."""
+        self._holding.add(method)
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._holding.clear()
+        self._released.set()
+
     # -- observing calls ---------------------------------------------------------------------------------
 
     def calls_to(self, chat_id: int, since: int = 0) -> list[Call]:
@@ -211,6 +223,12 @@ class FakeTelegram:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
+        if method in self._holding:
+            self.held += 1
+            self._notify()
+            await self._released.wait()
+            if request.transport is None or request.transport.is_closing():  # the caller is gone: nothing sent
+                raise web.HTTPServiceUnavailable
         failures = self._failures.get(method)
         if failures:
             code, description, retry_after = failures.pop(0)
@@ -391,7 +409,10 @@ class FakeUser:
         return self.message(kind="edited_message", text=text)
 
     def in_group(self, chat_id: int, text: str) -> dict[str, Any]:
-        return self.message(chat={"id": chat_id, "type": "supergroup", "title": "Some group"}, text=text)
+        extra: dict[str, Any] = {}
+        if text.startswith("/"):
+            extra["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self.message(chat={"id": chat_id, "type": "supergroup", "title": "Some group"}, text=text, **extra)
 
     def channel_post(self, chat_id: int, text: str) -> dict[str, Any]:
         return self.message(chat={"id": chat_id, "type": "channel", "title": "Some channel"}, kind="channel_post",

@@ -8,6 +8,7 @@ bot has handled them (see `Harness`), and reads what the bot sent back. No test 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -407,13 +408,76 @@ async def test_hotline_run_polls_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
         await _run_and_stop(fake, tmp_path)
 
 
-async def _run_and_stop(fake: FakeTelegram, tmp_path: Path) -> None:
+async def _start_bot(fake: FakeTelegram, tmp_path: Path) -> asyncio.subprocess.Process:
+    """`hotline run` polling the fake server, on SQLite under tmp_path."""
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
            "HOTLINE_DATA_DIR": str(tmp_path / "data"), "HOTLINE_CONTENT_DIR": str(CONTENT_DIR),
            "HOTLINE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT)}
     env.pop("HOTLINE_CONFIG", None)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env, cwd=REPO_ROOT,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env, cwd=REPO_ROOT,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+def _answers(fake: FakeTelegram, chat_id: int, words: str, since: int = 0) -> list[Call]:
+    return [c for c in fake.calls_to(chat_id, since) if c.method == "sendMessage" and words in c.text]
+
+
+async def test_an_update_fetched_but_unanswered_when_the_bot_is_killed_is_answered_after_restart(
+        tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        user = FakeUser(fake, 1016, "en")
+        process = await _start_bot(fake, tmp_path)
+        try:
+            fake.push(user.command("start"))
+            await fake.wait_for(lambda: bool(_answers(fake, 1016, "")) or process.returncode is not None, within=30)
+            fake.hold("sendMessage")
+            [update_id] = fake.push(user.command("help"))
+            # Telegram now considers the update delivered, and the bot is stuck sending its answer.
+            await fake.wait_for(lambda: fake.offset > update_id and fake.held == 1, within=15)
+            process.kill()
+            await process.wait()
+        finally:
+            await _kill(process)
+        fake.release()
+        assert not _answers(fake, 1016, "Commands:")
+
+        since = len(fake.calls)
+        process = await _start_bot(fake, tmp_path)
+        try:
+            await fake.wait_for(lambda: bool(_answers(fake, 1016, "Commands:", since)), within=30)
+            fake.push(user.command("language"))  # the bot carries on as usual afterwards
+            await fake.wait_for(lambda: len(fake.calls_to(1016, since)) >= 2, within=15)
+        finally:
+            await _kill(process)
+        assert len(_answers(fake, 1016, "Commands:", since)) == 1
+
+
+async def test_a_replayed_update_that_telegram_also_resends_is_handled_once(tmp_path: Path) -> None:
+    """A staff command is not de-duplicated by the engine, so only the replay itself can keep it from running twice."""
+    async with FakeTelegram() as fake:
+        settings = Settings(data_dir=tmp_path / "data", content_dir=CONTENT_DIR,
+                            telegram=TelegramSettings(token=fake.token, base_url=fake.base_url,
+                                                      staff_chat_id=STAFF_CHAT, staff_user_ids=[CASEWORKER]))
+        left_over = {"update_id": fake.next_update_id(), **FakeUser(fake, CASEWORKER).in_group(STAFF_CHAT, "/queue")}
+        async with runtime(settings, watch_content=False) as rt:  # what a killed run left behind
+            await rt.store.add_pending_updates("telegram", [(str(left_over["update_id"]), json.dumps(left_over))])
+        fake.push(left_over)  # never confirmed, so Telegram sends it again too
+        async with running_bot(settings, fake) as harness:
+            await harness.until_handled(left_over["update_id"])
+            assert len(messages(fake.calls_to(STAFF_CHAT))) == 1
+            await harness.send(harness.user(1017).command("start"))
+        async with runtime(settings, watch_content=False) as rt:  # a clean stop leaves nothing to replay
+            assert await rt.store.pending_updates("telegram") == []
+
+
+async def _run_and_stop(fake: FakeTelegram, tmp_path: Path) -> None:
+    process = await _start_bot(fake, tmp_path)
 
     def replied_or_exited() -> bool:
         return process.returncode is not None or any(c.method == "sendMessage" and c.chat_id == 1014
@@ -427,7 +491,5 @@ async def _run_and_stop(fake: FakeTelegram, tmp_path: Path) -> None:
         async with asyncio.timeout(15):
             _, stderr = await process.communicate()
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await _kill(process)
     assert process.returncode == 0, stderr.decode()[-2000:]
