@@ -6,14 +6,14 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
 from bot.core.events import SessionKey
-from bot.staff.queue import LOCAL_TZ, Actor, Queue, add_working_days, csv_safe
+from bot.staff.queue import LOCAL_TZ, Actor, Queue, add_working_days, csv_safe, is_working_day
 from bot.store import Store, open_store
 from bot.store.base import CallbackRequest
 
@@ -101,6 +101,15 @@ def test_working_days() -> None:
     assert add_working_days(saturday, 1) == datetime(2025, 12, 2, 0, 0, tzinfo=LOCAL_TZ)
     tuesday_utc = datetime(2025, 11, 25, 21, 30, tzinfo=UTC)  # already Wednesday in Tbilisi
     assert add_working_days(tuesday_utc, 1).weekday() == 3
+
+
+def test_working_days_skip_georgian_public_holidays() -> None:
+    # 2026: National Unity Day on Thursday 9 April, then Orthodox Good Friday to Easter Monday (10-13 April).
+    wednesday = datetime(2026, 4, 8, 11, 0, tzinfo=LOCAL_TZ)
+    assert add_working_days(wednesday, 1) == datetime(2026, 4, 14, 11, 0, tzinfo=LOCAL_TZ)
+    holiday = datetime(2026, 5, 26, 9, 30, tzinfo=LOCAL_TZ)  # Independence Day, a Tuesday
+    assert add_working_days(holiday, 1) == datetime(2026, 5, 28, 0, 0, tzinfo=LOCAL_TZ)
+    assert is_working_day(date(2026, 5, 25)) and not is_working_day(date(2026, 1, 7))
 
 
 async def test_overdue_follows_the_configured_sla(queue: Queue, settings: Settings) -> None:

@@ -13,8 +13,10 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import holidays
 
 from bot.config import Settings
 from bot.store.base import OPEN_STATUSES, AuditEntry, CallbackRequest, Store
@@ -29,11 +31,13 @@ __all__ = [
     "add_working_days",
     "csv_safe",
     "display_name",
+    "is_working_day",
 ]
 
 log = logging.getLogger(__name__)
 
 LOCAL_TZ = ZoneInfo("Asia/Tbilisi")  # working days and times are the hotline's, wherever the server runs
+_GEORGIAN_HOLIDAYS = holidays.country_holidays("GE")
 ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "take": (("new",), "assigned"),
     "done": (("new", "assigned"), "done"),
@@ -82,14 +86,21 @@ class Outcome:
         return self.reason in ("ok", "already")
 
 
+def is_working_day(day: date) -> bool:
+    """Monday to Friday, except Georgia's public holidays (Orthodox Easter and the rest, from `holidays`)."""
+    return day.weekday() < 5 and day not in _GEORGIAN_HOLIDAYS
+
+
 def add_working_days(start: datetime, days: int, tz: ZoneInfo = LOCAL_TZ) -> datetime:
-    """`start` plus `days` working days (Monday to Friday, hotline time); a weekend start counts from Monday."""
+    """`start` plus `days` working days (hotline time); a start on a day off counts from the next working day."""
     local = start.astimezone(tz)
-    if local.weekday() >= 5:
-        local = (local + timedelta(days=7 - local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    if not is_working_day(local.date()):
+        while not is_working_day(local.date()):
+            local += timedelta(days=1)
+        local = local.replace(hour=0, minute=0, second=0, microsecond=0)
     for _ in range(days):
         local += timedelta(days=1)
-        while local.weekday() >= 5:
+        while not is_working_day(local.date()):
             local += timedelta(days=1)
     return local
 
