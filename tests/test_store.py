@@ -256,6 +256,8 @@ async def test_pending_updates_are_kept_in_fetch_order_until_removed(store: Stor
     await store.remove_pending_updates("telegram", ["100"])
     await store.remove_pending_updates("telegram", ["100", "12345"])
     assert await store.pending_updates("telegram") == ['{"update_id": 99}', "{}"]
+    assert await store.pending_updates("telegram", received_before=datetime.now(UTC) - timedelta(minutes=1)) == []
+    assert len(await store.pending_updates("telegram", received_before=datetime.now(UTC) + timedelta(seconds=1))) == 2
     assert await store.purge_pending_updates(datetime.now(UTC) - timedelta(days=1)) == 0
     assert await store.purge_pending_updates(datetime.now(UTC) + timedelta(seconds=1)) == 3
     assert await store.pending_updates("telegram") == [] and await store.pending_updates("viber") == []

@@ -50,7 +50,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import Runtime, run_async, runtime
 from bot.channels.telegram_http import AiohttpRequest, HotlineBot, slim_update
-from bot.channels.telegram_pending import PendingUpdates, UpdateProcessor
+from bot.channels.telegram_pending import PolledUpdates, UpdateProcessor
 from bot.channels.telegram_render import deliver
 from bot.config import Settings, TelegramSettings
 from bot.core.engine import COMMANDS
@@ -363,17 +363,17 @@ def _polling_error(exc: TelegramError) -> None:
 
 
 async def _keep_pending_updates(application: Application[Any, Any, Any, Any, Any, Any],
-                                rt: Runtime) -> PendingUpdates | None:
+                                rt: Runtime) -> PolledUpdates | None:
     """Stores fetched updates until handled, and queues the ones a previous run left unhandled."""
     bot, processor = application.bot, application.update_processor
     if not isinstance(bot, HotlineBot) or not isinstance(processor, UpdateProcessor):
         return None
-    pending = PendingUpdates(rt.store)
-    for update in await pending.replay(lambda data: Update.de_json(slim_update(data), bot)):
+    polled = PolledUpdates(rt.store)
+    for update in await polled.replay(lambda data: Update.de_json(slim_update(data), bot)):
         await application.update_queue.put(update)
-    bot.keep_fetched_updates(pending.keep)
-    processor.pending = pending
-    return pending
+    bot.keep_fetched_updates(polled.keep)
+    processor.polled = polled
+    return polled
 
 
 @asynccontextmanager
@@ -383,7 +383,7 @@ async def polling(application: Application[Any, Any, Any, Any, Any, Any], rt: Ru
     await _initialize(application)
     try:
         await _start_hooks(application, rt)
-        pending = await _keep_pending_updates(application, rt)
+        polled = await _keep_pending_updates(application, rt)
         updater = application.updater
         assert updater is not None
         await updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
@@ -395,8 +395,8 @@ async def polling(application: Application[Any, Any, Any, Any, Any, Any], rt: Ru
         finally:
             await updater.stop()
             await application.stop()
-            if pending is not None:
-                await pending.close()
+            if polled is not None:
+                await polled.close()
             await _stop_hooks(application)
     finally:
         await application.shutdown()

@@ -236,8 +236,9 @@ class Store(ABC):
     async def remove_pending_updates(self, channel: str, update_ids: list[str]) -> None: ...
 
     @abstractmethod
-    async def pending_updates(self, channel: str) -> list[str]:
-        """The payloads still kept, in the order they were fetched (update ids are numbers written as text)."""
+    async def pending_updates(self, channel: str, received_before: datetime | None = None) -> list[str]:
+        """The payloads still kept (received before `received_before`, if given), oldest first; updates received
+        together are ordered by id, read as a number when it is one."""
 
     @abstractmethod
     async def purge_pending_updates(self, before: datetime) -> int: ...

@@ -471,9 +471,11 @@ class PostgresStore(Store):
         await self.pool.execute("DELETE FROM pending_updates WHERE channel=$1 AND update_id = ANY($2::text[])",
                                 channel, update_ids)
 
-    async def pending_updates(self, channel: str) -> list[str]:
+    async def pending_updates(self, channel: str, received_before: datetime | None = None) -> list[str]:
         rows = await self.pool.fetch("SELECT payload FROM pending_updates WHERE channel=$1 "
-                                     "ORDER BY received_at, length(update_id), update_id", channel)
+                                     "AND ($2::timestamptz IS NULL OR received_at < $2) "
+                                     "ORDER BY received_at, length(update_id), update_id",
+                                     channel, to_utc(received_before) if received_before is not None else None)
         return [row["payload"] for row in rows]
 
     async def purge_pending_updates(self, before: datetime) -> int:

@@ -581,9 +581,10 @@ class SqliteStore(Store):
 
         await self._write(remove)
 
-    async def pending_updates(self, channel: str) -> list[str]:
-        rows = await self._all("SELECT payload FROM pending_updates WHERE channel=? "
-                               "ORDER BY received_at, length(update_id), update_id", (channel,))
+    async def pending_updates(self, channel: str, received_before: datetime | None = None) -> list[str]:
+        before = _iso(received_before) if received_before is not None else "9999"
+        rows = await self._all("SELECT payload FROM pending_updates WHERE channel=? AND received_at < ? "
+                               "ORDER BY received_at, length(update_id), update_id", (channel, before))
         return [row["payload"] for row in rows]
 
     async def purge_pending_updates(self, before: datetime) -> int:
