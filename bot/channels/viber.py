@@ -11,10 +11,13 @@ Events:
   person reads best); someone who already chose a language gets the main menu.
 - `subscribed` / `unsubscribed`: recorded in the store. A user's first message also subscribes them (Viber sends
   no callback for that). Nothing is ever sent to a user recorded as unsubscribed.
-- `message`: answered 200 at once and processed in the background (Viber retries callbacks that are slow to be
-  acknowledged), one user at a time in arrival order. text/location/contact become core Events; picture,
-  sticker, file, video, url and anything else become Kind.UNSUPPORTED. message_token is the Event's update_id, so
-  the engine processes a token once; a token seen moments ago by this process is dropped before that.
+- `message`: stored (bot/channels/pending.py), answered 200, then processed in the background (Viber retries
+  callbacks that are slow to be acknowledged), one user at a time in arrival order, and cleared once answered.
+  A message a crash left stored is picked up again after `RECOVER_AFTER` by whichever worker looks next (every
+  `RECOVER_EVERY`, one worker at a time); if it cannot be stored, Viber gets a 503 and sends it again.
+  text/location/contact become core Events; picture, sticker, file, video, url and anything else become
+  Kind.UNSUPPORTED. message_token is the Event's update_id, so the engine processes a token once; a token seen
+  moments ago by this process is dropped before that.
 - `delivered` / `seen`: accepted. `failed`: accepted and logged with the message token and a redacted reason only.
 """
 
@@ -27,12 +30,14 @@ import json
 import logging
 from collections import OrderedDict
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.app import Runtime
+from bot.channels.pending import PendingUpdates
 from bot.channels.viber_client import EVENT_TYPES, ViberApiError, ViberClient
 from bot.channels.viber_render import (
     BUTTON_MARK,
@@ -62,6 +67,9 @@ SIGNATURE_HEADER = "X-Viber-Content-Signature"
 RECENT_TOKENS = 10_000
 SHUTDOWN_GRACE = 10.0
 TASK_NAME = "viber-answer"
+# A stored message older than this is not being answered by anyone (answering takes seconds): a crash left it.
+RECOVER_AFTER = timedelta(minutes=5)
+RECOVER_EVERY = timedelta(minutes=1)
 
 MORE = N_("More ➡️")
 FIRST = N_("↩️ Back to the first options")
@@ -81,7 +89,8 @@ def viber_webhook(rt: Runtime) -> ViberChannel | None:
 
 
 class ViberChannel:
-    def __init__(self, rt: Runtime, client: ViberClient | None = None) -> None:
+    def __init__(self, rt: Runtime, client: ViberClient | None = None, recover_after: timedelta = RECOVER_AFTER,
+                 recover_every: timedelta = RECOVER_EVERY) -> None:
         settings = rt.settings.viber
         assert settings.auth_token
         self.rt = rt
@@ -92,12 +101,44 @@ class ViberChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks = KeyLocks()
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self.pending = PendingUpdates(rt.store, CHANNEL)
+        self.recover_after = recover_after
+        self.recover_every = recover_every
+        self._recovering: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
+        self._recovering = asyncio.create_task(self._keep_recovering(), name="viber-recover")
         log.info("Viber webhook at %s", self.path)
 
+    async def _keep_recovering(self) -> None:
+        while True:
+            try:
+                await self.recover()
+            except Exception as exc:  # tried again at the next round
+                log.warning("could not look for unanswered Viber messages: %s", type(exc).__name__)
+            await asyncio.sleep(self.recover_every.total_seconds())
+
+    async def recover(self) -> int:
+        """Answers stored messages a crash left unanswered; returns how many it took up."""
+        taken = 0
+        async with self.rt.store.exclusive("viber-recover") as ours:
+            if not ours:
+                return 0
+            for callback in await self.pending.stored(datetime.now(UTC) - self.recover_after):
+                if isinstance(callback, dict) and self._message(callback):
+                    taken += 1
+        if taken:
+            log.info("answering %d Viber message(s) left unanswered by an earlier run", taken)
+        return taken
+
     async def shutdown(self) -> None:
-        """Lets answers in flight finish (briefly), then closes the HTTP client."""
+        """Lets answers in flight finish (briefly), then closes the HTTP client.
+
+        A message still unanswered after the grace period stays stored and is answered after the restart."""
+        if self._recovering is not None:
+            self._recovering.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._recovering
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE)
             for task in pending:
@@ -105,6 +146,7 @@ class ViberChannel:
             for task in pending:
                 with suppress(asyncio.CancelledError):
                     await task
+        await self.pending.close()
         await self.client.close()
 
     async def handle(self, request: Request) -> Response:
@@ -124,8 +166,8 @@ class ViberChannel:
         if event == "conversation_started":
             return await self._conversation_started(callback)
         if event == "message":
-            self._message(callback)
-        elif event in ("subscribed", "unsubscribed"):
+            return await self._arrived(callback)
+        if event in ("subscribed", "unsubscribed"):
             await self._subscription(callback, event == "subscribed")
         elif event == "failed":
             log.warning("Viber could not deliver message %s: %s", callback.get("message_token"),
@@ -169,15 +211,37 @@ class ViberChannel:
         if user_id:
             await self.rt.store.set_subscribed(SessionKey(CHANNEL, user_id), subscribed)
 
-    def _message(self, callback: dict[str, Any]) -> None:
-        sender = callback.get("sender") or {}
-        user_id = str(sender.get("id") or "")
-        message = callback.get("message")
-        if not user_id or not isinstance(message, dict) or not self._first_time(callback.get("message_token")):
-            return
-        task = asyncio.create_task(self._process(user_id, callback, message), name=TASK_NAME)
+    async def _arrived(self, callback: dict[str, Any]) -> Response:
+        """Stores a message before answering 200, so that a crash while answering it loses nothing."""
+        token = callback.get("message_token")
+        if _message_parts(callback) is None or token is None or str(token) in self._recent:
+            self._message(callback)
+            return Response(status_code=200)
+        try:
+            await self.pending.keep([(str(token), callback)])
+        except Exception as exc:
+            log.error("could not store Viber message %s (%s); Viber will send it again", token, type(exc).__name__)
+            return Response(status_code=503)
+        self._message(callback)
+        return Response(status_code=200)
+
+    def _message(self, callback: dict[str, Any]) -> bool:
+        """Starts answering a message in the background, unless this process has it already."""
+        parts = _message_parts(callback)
+        token = callback.get("message_token")
+        if parts is None or not self._first_time(token):
+            return False
+        task = asyncio.create_task(self._process(parts[0], callback, parts[1]), name=TASK_NAME)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if token is not None:
+            task.add_done_callback(lambda done: self._answered(str(token), done))
+        return True
+
+    def _answered(self, token: str, task: asyncio.Task[None]) -> None:
+        """Clears the stored message, unless its answer was cut short by a shutdown (then it is answered later)."""
+        if not task.cancelled():
+            self.pending.clear(token)
 
     async def _process(self, user_id: str, callback: dict[str, Any], message: dict[str, Any]) -> None:
         key = SessionKey(CHANNEL, user_id)
@@ -230,6 +294,14 @@ class ViberChannel:
         lang = Session.from_dict(await self.rt.store.load_session(key)).lang or self.rt.settings.default_language
         t = self.rt.engine.catalogues.translator(lang)
         return PageTexts(more=t.gettext(MORE), first=t.gettext(FIRST), heading=t.gettext(HEADING))
+
+
+def _message_parts(callback: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The sender's id and the message of a `message` callback, or None when either is missing."""
+    sender = callback.get("sender") or {}
+    user_id = str(sender.get("id") or "") if isinstance(sender, dict) else ""
+    message = callback.get("message")
+    return (user_id, message) if user_id and isinstance(message, dict) else None
 
 
 def is_button(text: str) -> bool:

@@ -10,6 +10,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import yaml
 from starlette.applications import Starlette
 
 from bot.app import Runtime
-from bot.channels.viber import CHANNEL, TASK_NAME, sign
+from bot.channels.viber import CHANNEL, TASK_NAME, ViberChannel, sign
 from bot.channels.viber_client import ViberApiError, ViberAuthError, ViberClient, dumps
 from bot.channels.viber_render import (
     KEYBOARD_ROWS,
@@ -339,6 +340,34 @@ async def test_duplicate_message_token_is_answered_once(running: Running, http: 
     assert first
     again = await user.send({"type": "text", "text": "#n:home"}, token=token)
     assert again == []
+
+
+@module_loop
+async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(running: Running,
+                                                                           http: httpx.AsyncClient) -> None:
+    user = ViberUser(running, http, "crashed=")
+    await user.start()
+    await user.press("English")
+    for _ in range(400):  # until the running channel has cleared what it answered (it clears in batches)
+        if not await running.rt.store.pending_updates(CHANNEL):
+            break
+        await asyncio.sleep(0.005)
+    callback = user.callback({"type": "text", "text": "/help"})
+    token = str(callback["message_token"])
+    # What a worker killed right after its 200 leaves behind: the message stored, and no answer.
+    await running.rt.store.add_pending_updates(CHANNEL, [(token, json.dumps(callback))])
+    before = len(running.fake.sent(user.id))
+    later = ViberChannel(running.rt, ViberClient(TOKEN, running.fake.api_url), recover_after=timedelta(minutes=5))
+    assert await later.recover() == 0, "a message this fresh may still be being answered elsewhere"
+    later.recover_after = timedelta(0)
+    try:
+        assert await later.recover() == 1
+        await settle()
+    finally:
+        await later.shutdown()
+    answers = running.fake.sent(user.id)[before:]
+    assert len([a for a in answers if "Commands:" in a.get("text", "")]) == 1
+    assert not [p for p in await running.rt.store.pending_updates(CHANNEL) if f'"message_token":{token}' in p]
 
 
 @module_loop
