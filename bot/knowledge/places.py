@@ -118,6 +118,12 @@ georgia грузия грузии საქართველო საქარ
 артём артем владимир charlotte austin florence victoria
 """
 _STOPWORDS = frozenset(k for k in (fold(w).replace(" ", "") for w in _STOPWORDS_TEXT.split()) if k)
+# A capitalised common word right after one of these is read as the place it also spells: "я живу в Они" (Oni),
+# "в городе Они".
+_PLACE_PREPOSITIONS = frozenset(
+    fold(w) for w in "в во из около возле под город городе село селе деревня деревне поселок посёлке поселке "
+                     "in from near at".split()
+)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -637,6 +643,7 @@ class _Token:
     raw: str  # lower-case letters as typed, to tell apart names that fold alike (ათენი / ატენი)
     script: str  # "ka", "ru" or "lat"
     upper: bool  # an acronym: США, USA
+    capital: bool  # written with a capital first letter
     variants: tuple[str, ...]  # folded, with a case ending or inflection removed
     raw_variants: tuple[str, ...]
     stop: bool
@@ -728,7 +735,8 @@ class Gazetteer:
         for size in range(min(_MAX_WINDOW, len(tokens)), 0, -1):
             for start in range(len(tokens) - size + 1):
                 window = tokens[start : start + size]
-                if any(covered[start : start + size]) or (size == 1 and sentence and window[0].stop):
+                common = size == 1 and sentence and window[0].stop and not _named_place(tokens, start)
+                if any(covered[start : start + size]) or common:
                     continue
                 hit = self._window_hit(start, window, exact_only=size == 1 and window[0].stop)
                 if hit is not None and not (sentence and self._doubtful(hit)):
@@ -905,6 +913,11 @@ def _plain(text: str) -> str:
     return _NOT_LETTER.sub("", unicodedata.normalize("NFKC", text).lower().replace("ё", "е"))
 
 
+def _named_place(tokens: list[_Token], index: int) -> bool:
+    """A capitalised word right after a place preposition: named as a place even if it is also a common word."""
+    return index > 0 and tokens[index].capital and tokens[index - 1].key in _PLACE_PREPOSITIONS
+
+
 def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     for word in _WORD.findall(_APOSTROPHES.sub("", text[:400]))[:_MAX_TOKENS]:
@@ -915,7 +928,7 @@ def _tokens(text: str) -> list[_Token]:
         raw = _plain(word)
         variants, raw_variants = _variants(raw, key, script)
         upper = word.isupper() and len(word) > 1
-        tokens.append(_Token(key, raw, script, upper, variants, raw_variants, key in _STOPWORDS))
+        tokens.append(_Token(key, raw, script, upper, word[0].isupper(), variants, raw_variants, key in _STOPWORDS))
     return tokens
 
 
