@@ -14,7 +14,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import NumberPattern
+from babel.numbers import format_decimal
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -101,12 +101,6 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
-@cache
-def _decimal_pattern(lang: str) -> NumberPattern:
-    """The locale's decimal pattern, parsed once: `format_decimal` parses it again on every call."""
-    return _locale(lang).decimal_formats[None]
-
-
 class Translator:
     """One language's view: gettext, plurals and Babel formatting of numbers and dates."""
 
@@ -146,8 +140,7 @@ class Translator:
         return singular if n == 1 else plural
 
     def number(self, value: float, digits: int = 1) -> str:
-        locale = _locale(self.lang)
-        return _decimal_pattern(self.lang).apply(round(value, digits), locale)
+        return format_decimal(round(value, digits), locale=_locale(self.lang))
 
     def date(self, value: date) -> str:
         return format_date(value, format="medium", locale=_locale(self.lang))

@@ -184,6 +184,17 @@ async def test_leaving_the_place_question_hides_the_location_keyboard_and_ends_i
     assert "could not find that place" not in user.text, "a question after /help is a question again"
 
 
+async def test_half_an_emoji_from_a_broken_client_is_kept_as_a_replacement_character(user: ChatUser) -> None:
+    await user.command("start")
+    await user.tap("l:en")
+    await user.say("qwzx vbnm \ud83d plkj")  # unanswerable, so it is recorded as a gap too
+    assert "something went wrong" not in user.text
+    await user.command("callback")
+    await user.tap("cb:agree")
+    await user.say("Nino \udc00")
+    assert "something went wrong" not in user.text
+
+
 async def test_nul_characters_are_dropped_not_fatal(user: ChatUser) -> None:
     await user.command("start")
     await user.tap("l:en")

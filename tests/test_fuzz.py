@@ -35,7 +35,8 @@ def _known_buttons() -> list[str]:
 texts = st.one_of(
     st.text(max_size=60),
     st.sampled_from(["Kutaisi", "ზუგდიდში", "Москва", "how do I get a work visa", "samushao viza", "+995 555 12 34 56",
-                     "Nino", "2024-05", "<b>hi</b>", "'; DROP TABLE sessions; --", "🙂🙂", "\x00\x07\u202e"]),
+                     "Nino", "2024-05", "<b>hi</b>", "'; DROP TABLE sessions; --", "🙂🙂", "\x00\x07\u202e",
+                     "\ud83d half"]),
     st.just("x" * 10_000),
 )
 events = st.one_of(

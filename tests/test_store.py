@@ -252,15 +252,23 @@ async def test_pending_updates_are_kept_in_fetch_order_until_removed(store: Stor
     await store.add_pending_updates("telegram", [("99", '{"update_id": 99}'), ("100", '{"update_id": 100}')])
     await store.add_pending_updates("telegram", [("100", '{"update_id": 100, "again": true}'), ("101", "{}")])
     await store.add_pending_updates("viber", [("token-1", "{}")])
-    assert await store.pending_updates("telegram") == ['{"update_id": 99}', '{"update_id": 100}', "{}"]
+    assert await store.take_pending_updates("telegram") == (['{"update_id": 99}', '{"update_id": 100}', "{}"], 0)
     await store.remove_pending_updates("telegram", ["100"])
     await store.remove_pending_updates("telegram", ["100", "12345"])
-    assert await store.pending_updates("telegram") == ['{"update_id": 99}', "{}"]
-    assert await store.pending_updates("telegram", received_before=datetime.now(UTC) - timedelta(minutes=1)) == []
-    assert len(await store.pending_updates("telegram", received_before=datetime.now(UTC) + timedelta(seconds=1))) == 2
+    assert await store.take_pending_updates("telegram") == (['{"update_id": 99}', "{}"], 0)
+    assert await store.take_pending_updates("telegram", datetime.now(UTC) - timedelta(minutes=1)) == ([], 0)
+    assert len((await store.take_pending_updates("telegram", datetime.now(UTC) + timedelta(seconds=1)))[0]) == 2
     assert await store.purge_pending_updates(datetime.now(UTC) - timedelta(days=1)) == 0
     assert await store.purge_pending_updates(datetime.now(UTC) + timedelta(seconds=1)) == 3
-    assert await store.pending_updates("telegram") == [] and await store.pending_updates("viber") == []
+    assert await store.take_pending_updates("telegram") == ([], 0)
+    assert await store.take_pending_updates("viber") == ([], 0)
+
+
+async def test_a_pending_update_is_taken_a_bounded_number_of_times(store: Store) -> None:
+    await store.add_pending_updates("telegram", [("7", "{}")])
+    for _ in range(3):
+        assert await store.take_pending_updates("telegram", max_attempts=3) == (["{}"], 0)
+    assert await store.take_pending_updates("telegram", max_attempts=3) == ([], 1)
 
 
 async def test_subscriptions(store: Store) -> None:

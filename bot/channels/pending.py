@@ -1,15 +1,18 @@
 """A channel's updates that arrived but are not handled yet, kept in the store so a crash cannot lose them.
 
-A channel stores an update (`keep`) before it tells the platform the update arrived: the next getUpdates offset on
-Telegram, the 200 answer on Viber. It clears the update once handled (`clear`), and after a crash it reads back
-what is still stored (`stored`) and handles it again. Clearing is batched: one delete per update cost a fifth of
-the Telegram bot's throughput. A crash inside that short window only means a handled update is seen once more;
-the engine recognises its update id and sends nothing new.
+A channel stores an update (`keep`) before it tells the platform the update arrived: the next getUpdates offset
+on Telegram, the 200 answer on Viber. It clears the update once handled (`clear`), and after a crash it reads
+back what is still stored (`take`) and handles it again, at most `MAX_ATTEMPTS` times.
+
+Clearing is batched: one delete per update cost a fifth of the Telegram bot's throughput. A crash inside that
+short window only means a handled update is seen once more; the engine recognises its update id and sends
+nothing new.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -18,11 +21,20 @@ import orjson
 
 from bot.store.base import Store
 
-__all__ = ["CLEAR_DELAY", "PendingUpdates"]
+__all__ = ["CLEAR_DELAY", "MAX_ATTEMPTS", "PendingUpdates"]
 
 log = logging.getLogger(__name__)
 
 CLEAR_DELAY = 0.05
+MAX_ATTEMPTS = 3  # an update handled this often without being cleared has killed the process each time
+
+
+def _dumps(payload: Any) -> str:
+    """orjson, or the standard library for what orjson refuses (a lone surrogate in a user's text)."""
+    try:
+        return orjson.dumps(payload).decode()
+    except TypeError:
+        return json.dumps(payload)
 
 
 class PendingUpdates:
@@ -39,16 +51,21 @@ class PendingUpdates:
         """Stores (update id, JSON-ready payload) pairs; an id already stored keeps its first payload."""
         if updates:
             await self.store.add_pending_updates(
-                self.channel, [(update_id, orjson.dumps(payload).decode()) for update_id, payload in updates]
+                self.channel, [(update_id, _dumps(payload)) for update_id, payload in updates]
             )
 
-    async def stored(self, received_before: datetime | None = None) -> list[Any]:
-        """The stored payloads, oldest first; a row that is not JSON is skipped (the retention purge removes it)."""
+    async def take(self, received_before: datetime | None = None) -> list[Any]:
+        """The stored payloads, oldest first, each counted as one more attempt (see `Store.take_pending_updates`).
+
+        A row that is not JSON is skipped; the retention purge removes it."""
+        texts, dropped = await self.store.take_pending_updates(self.channel, received_before, MAX_ATTEMPTS)
+        if dropped:
+            log.error("gave up on %d stored %s update(s) after %d attempts", dropped, self.channel, MAX_ATTEMPTS)
         payloads = []
-        for text in await self.store.pending_updates(self.channel, received_before):
+        for text in texts:
             try:
-                payloads.append(orjson.loads(text))
-            except orjson.JSONDecodeError:
+                payloads.append(json.loads(text))
+            except ValueError:
                 log.warning("skipping a stored %s update that cannot be read", self.channel)
         return payloads
 

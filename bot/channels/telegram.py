@@ -393,10 +393,12 @@ async def polling(application: Application[Any, Any, Any, Any, Any, Any], rt: Ru
         try:
             yield
         finally:
-            await updater.stop()
-            await application.stop()
-            if polled is not None:
-                await polled.close()
+            try:
+                await updater.stop()
+                await application.stop()
+            finally:
+                if polled is not None:
+                    await polled.close()
             await _stop_hooks(application)
     finally:
         await application.shutdown()

@@ -14,6 +14,7 @@ the rate limiter, the error mapping (BadRequest, RetryAfter...) and the request 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -126,11 +127,19 @@ class AiohttpRequest(BaseRequest):
 
     @staticmethod
     def parse_json_payload(payload: bytes) -> Any:
-        """As python-telegram-bot's, with orjson: every answer and every batch of updates is parsed here."""
+        """As python-telegram-bot's, with orjson first: every answer and every batch of updates is parsed here.
+
+        What orjson refuses (a lone surrogate escape in a user's text) goes to the standard library, as before,
+        rather than stall polling on a batch that would never parse. The body is never logged: it is user data.
+        """
         try:
             return orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            log.error("the Bot API answered with invalid JSON (%d bytes)", len(payload))
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            return json.loads(payload.decode("utf-8", "replace"))
+        except ValueError as exc:
+            log.warning("the Bot API answered with something that is not JSON (%d bytes)", len(payload))
             raise TelegramError("Invalid server response") from exc
 
     async def do_request(

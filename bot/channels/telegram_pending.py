@@ -15,6 +15,7 @@ Webhooks need none of this: Telegram resends an update until the webhook has ans
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -47,10 +48,10 @@ class PolledUpdates:
     async def replay(self, parse: Callable[[dict[str, Any]], Update | None]) -> list[Update]:
         """The updates a previous run fetched and never finished, parsed with `parse`, oldest first."""
         replayed: list[Update] = []
-        for data in await self.pending.stored():
+        for data in await self.pending.take():
             try:
                 update = parse(data)
-            except Exception:  # kept as it is; the retention purge removes it
+            except Exception:  # kept as it is: given up after a few starts, or removed by the retention purge
                 log.warning("skipping a stored update python-telegram-bot cannot read")
                 continue
             if isinstance(update, Update):
@@ -90,17 +91,24 @@ class UpdateProcessor(BaseUpdateProcessor):
         self.polled: PolledUpdates | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handles the update, then clears it; one cut short by cancellation stays stored for the next start."""
         polled = self.polled
+        if polled is not None and polled.is_second_copy(update):
+            close = getattr(coroutine, "close", None)
+            if close is not None:
+                close()
+            polled.done(update)
+            return
         try:
-            if polled is not None and polled.is_second_copy(update):
-                close = getattr(coroutine, "close", None)
-                if close is not None:
-                    close()
-                return
             await coroutine
-        finally:
+        except asyncio.CancelledError:
+            raise
+        except Exception:
             if polled is not None:
                 polled.done(update)
+            raise
+        if polled is not None:
+            polled.done(update)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

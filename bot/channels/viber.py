@@ -124,7 +124,7 @@ class ViberChannel:
         async with self.rt.store.exclusive("viber-recover") as ours:
             if not ours:
                 return 0
-            for callback in await self.pending.stored(datetime.now(UTC) - self.recover_after):
+            for callback in await self.pending.take(datetime.now(UTC) - self.recover_after):
                 if isinstance(callback, dict) and self._message(callback):
                     taken += 1
         if taken:

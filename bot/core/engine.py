@@ -8,6 +8,7 @@ else: a hint and the menu). A failing step never escapes: the user gets an apolo
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -47,11 +48,22 @@ def hide_request_keyboard(before: str, after: str, replies: list[Reply]) -> list
 FLOOD_WINDOW = 10.0
 
 
-def _without_nul(event: Event) -> Event:
-    """NUL cannot be stored in PostgreSQL text; no person types it, so it is dropped on the way in."""
-    if "\x00" not in event.text and "\x00" not in event.data:
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable_text(text: str) -> str:
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def _storable(event: Event) -> Event:
+    """Text every store can hold: NUL (PostgreSQL refuses it; nobody types it) is dropped, and a lone surrogate
+    (half an emoji from a broken client, which no UTF-8 encoder accepts) becomes U+FFFD."""
+    contact = event.contact
+    if not any(_UNSTORABLE.search(t) for t in (event.text, event.data, contact.name if contact else "")):
         return event
-    return replace(event, text=event.text.replace("\x00", ""), data=event.data.replace("\x00", ""))
+    if contact is not None:
+        contact = replace(contact, name=_storable_text(contact.name), phone=_storable_text(contact.phone))
+    return replace(event, text=_storable_text(event.text), data=_storable_text(event.data), contact=contact)
 
 
 class Engine:
@@ -82,7 +94,7 @@ class Engine:
         throttled = self._throttled(event)
         if throttled is not None:
             return throttled
-        event = _without_nul(event)
+        event = _storable(event)
         lang: str | None = None
         try:
             async with self.store.lock(event.key):

@@ -236,9 +236,13 @@ class Store(ABC):
     async def remove_pending_updates(self, channel: str, update_ids: list[str]) -> None: ...
 
     @abstractmethod
-    async def pending_updates(self, channel: str, received_before: datetime | None = None) -> list[str]:
-        """The payloads still kept (received before `received_before`, if given), oldest first; updates received
-        together are ordered by id, read as a number when it is one."""
+    async def take_pending_updates(self, channel: str, received_before: datetime | None = None,
+                                   max_attempts: int = 3) -> tuple[list[str], int]:
+        """Counts an attempt on each kept update (received before `received_before`, if given) and returns their
+        payloads, oldest first (updates received together by id, read as a number when it is one).
+
+        Updates already taken `max_attempts` times are deleted instead, and counted in the second value: an
+        update that kills the process while it is handled must not come back at every start."""
 
     @abstractmethod
     async def purge_pending_updates(self, before: datetime) -> int: ...

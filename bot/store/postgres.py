@@ -471,12 +471,18 @@ class PostgresStore(Store):
         await self.pool.execute("DELETE FROM pending_updates WHERE channel=$1 AND update_id = ANY($2::text[])",
                                 channel, update_ids)
 
-    async def pending_updates(self, channel: str, received_before: datetime | None = None) -> list[str]:
-        rows = await self.pool.fetch("SELECT payload FROM pending_updates WHERE channel=$1 "
-                                     "AND ($2::timestamptz IS NULL OR received_at < $2) "
-                                     "ORDER BY received_at, length(update_id), update_id",
-                                     channel, to_utc(received_before) if received_before is not None else None)
-        return [row["payload"] for row in rows]
+    async def take_pending_updates(self, channel: str, received_before: datetime | None = None,
+                                   max_attempts: int = 3) -> tuple[list[str], int]:
+        before = to_utc(received_before) if received_before is not None else None
+        where = "channel=$1 AND ($2::timestamptz IS NULL OR received_at < $2)"
+        async with self._transaction() as conn:
+            status = await conn.execute(f"DELETE FROM pending_updates WHERE {where} AND attempts >= $3",
+                                        channel, before, max_attempts)
+            rows = await conn.fetch(f"UPDATE pending_updates SET attempts = attempts + 1 WHERE {where} "
+                                    "RETURNING payload, received_at, length(update_id) AS size, update_id",
+                                    channel, before)
+        ordered = sorted(rows, key=lambda row: (row["received_at"], row["size"], row["update_id"]))
+        return [row["payload"] for row in ordered], int(status.split()[-1])
 
     async def purge_pending_updates(self, before: datetime) -> int:
         status = await self.pool.execute("DELETE FROM pending_updates WHERE received_at < $1", to_utc(before))

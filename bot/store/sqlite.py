@@ -581,11 +581,20 @@ class SqliteStore(Store):
 
         await self._write(remove)
 
-    async def pending_updates(self, channel: str, received_before: datetime | None = None) -> list[str]:
-        before = _iso(received_before) if received_before is not None else "9999"
-        rows = await self._all("SELECT payload FROM pending_updates WHERE channel=? AND received_at < ? "
-                               "ORDER BY received_at, length(update_id), update_id", (channel, before))
-        return [row["payload"] for row in rows]
+    async def take_pending_updates(self, channel: str, received_before: datetime | None = None,
+                                   max_attempts: int = 3) -> tuple[list[str], int]:
+        params = (channel, _iso(received_before) if received_before is not None else "9999")
+
+        def take(db: sqlite3.Connection) -> tuple[list[str], int]:
+            where = "channel=? AND received_at < ?"
+            dropped = db.execute(f"DELETE FROM pending_updates WHERE {where} AND attempts >= ?",
+                                 (*params, max_attempts)).rowcount
+            db.execute(f"UPDATE pending_updates SET attempts = attempts + 1 WHERE {where}", params)
+            rows = db.execute(f"SELECT payload FROM pending_updates WHERE {where} "
+                              "ORDER BY received_at, length(update_id), update_id", params).fetchall()
+            return [row[0] for row in rows], dropped
+
+        return await self._write(take)
 
     async def purge_pending_updates(self, before: datetime) -> int:
         return await self._write(_statement("DELETE FROM pending_updates WHERE received_at < ?", (_iso(before),)))

@@ -28,6 +28,7 @@ BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Hotline", "username": "
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "entities",
                 "reply_parameters", "caption_entities", "media"}
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "from_chat_id"}
+HELD_AT_MOST = 30.0  # seconds a held call waits for `release` before giving up
 _MESSAGE_METHODS = {"sendMessage", "sendVenue", "sendLocation", "sendContact", "sendPhoto", "sendDocument"}
 
 
@@ -226,7 +227,7 @@ class FakeTelegram:
         if method in self._holding:
             self.held += 1
             self._notify()
-            await self._released.wait()
+            await asyncio.wait_for(self._released.wait(), HELD_AT_MOST)
             if request.transport is None or request.transport.is_closing():  # the caller is gone: nothing sent
                 raise web.HTTPServiceUnavailable
         failures = self._failures.get(method)

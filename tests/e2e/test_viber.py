@@ -349,7 +349,7 @@ async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(runn
     await user.start()
     await user.press("English")
     for _ in range(400):  # until the running channel has cleared what it answered (it clears in batches)
-        if not await running.rt.store.pending_updates(CHANNEL):
+        if not (await running.rt.store.take_pending_updates(CHANNEL, max_attempts=1000))[0]:
             break
         await asyncio.sleep(0.005)
     callback = user.callback({"type": "text", "text": "/help"})
@@ -367,7 +367,8 @@ async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(runn
         await later.shutdown()
     answers = running.fake.sent(user.id)[before:]
     assert len([a for a in answers if "Commands:" in a.get("text", "")]) == 1
-    assert not [p for p in await running.rt.store.pending_updates(CHANNEL) if f'"message_token":{token}' in p]
+    stored, _ = await running.rt.store.take_pending_updates(CHANNEL, max_attempts=1000)
+    assert not [p for p in stored if f'"message_token":{token}' in p]
 
 
 @module_loop
