@@ -200,6 +200,7 @@ class HotlineBot(ExtBot[Any]):
                 try:
                     await self._keep(result)
                 except Exception as exc:  # not confirmed to Telegram, so fetched again after the poll's back-off
+                    log.error("could not store fetched updates (%s); fetching them again", type(exc).__name__)
                     raise NetworkError(f"could not store fetched updates ({type(exc).__name__})") from exc
         return result
 

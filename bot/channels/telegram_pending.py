@@ -66,16 +66,17 @@ class PolledUpdates:
         if not isinstance(update, Update):
             return False
         first = self._replayed.get(update.update_id)
-        return first is not None and first is not update
+        return update.update_id in self._finished or (first is not None and first is not update)
 
     def done(self, update: object) -> None:
         """Clears a handled update; a second copy leaves the row to its first copy while that is still running."""
         if not isinstance(update, Update):
             return
         first = self._replayed.get(update.update_id)
-        if first is update:
+        if first is update:  # only the id is needed from now on, not the message
+            del self._replayed[update.update_id]
             self._finished.add(update.update_id)
-        elif first is not None and update.update_id not in self._finished:
+        elif first is not None:
             return
         self.pending.clear(str(update.update_id))
 
