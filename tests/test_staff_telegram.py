@@ -120,6 +120,20 @@ async def test_new_request_is_announced_without_personal_data(staff: Desk) -> No
     assert await staff.rt.store.pending_announcements() == [], "marked announced once Telegram accepted it"
 
 
+async def test_the_group_sees_the_area_not_an_address_or_coordinates(staff: Desk) -> None:
+    address = await staff.request(user="a1", town="Kutaisi, Tamar Mepe st 14, flat 3")
+    shared = await staff.request(user="a2", town="📍 41.72, 44.78")
+    unknown = await staff.request(user="a3", town="at my aunt's house")
+    posts = {r.ref: (await staff.announced(r.ref)).text for r in (address, shared, unknown)}
+    assert "Town: Kutaisi" in posts[address.ref] and "Tamar" not in posts[address.ref]
+    assert "shared location, nearest centre:" in posts[shared.ref] and "41.72" not in posts[shared.ref]
+    assert "Tbilisi" in posts[shared.ref]
+    assert "Town: see the details" in posts[unknown.ref] and "aunt" not in posts[unknown.ref]
+    nino = staff.member(11, "Nino")
+    replies = await staff.push(staff.group_command(nino, f"/take {address.ref}"), method="sendMessage", chat_id=11)
+    assert "Tamar Mepe st 14, flat 3" in replies[0].text, "the caseworker who takes it gets the town as written"
+
+
 async def test_take_sends_details_privately_and_a_second_take_is_told_who_has_it(staff: Desk) -> None:
     request = await staff.request()
     post = await staff.announced(request.ref)

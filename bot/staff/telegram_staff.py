@@ -1,6 +1,7 @@
 """The Telegram staff group: new requests announced with Take / Done / Unreachable, and staff commands.
 
-The group only ever sees a request's reference, topic, town, language and time window; the name and phone go
+The group only ever sees a request's reference, topic, area (a known place's name, or the centre nearest to a
+shared location: `area_label`), language and time window; the name, phone, the town as typed and the note go
 to the caseworker who takes it, in a private chat with the bot, so personal data does not sit in a group's
 history. Once a request is closed or withdrawn its group message is cut down to the reference and topic.
 Only user ids in `settings.telegram.staff_user_ids` may act; anyone else is refused and nothing changes.
@@ -36,7 +37,7 @@ from telegram.ext import (
 
 from bot.app import Runtime
 from bot.channels.telegram_render import split_text
-from bot.core.flows.callback_fields import describe_request, topic_label, window_label
+from bot.core.flows.callback_fields import area_label, describe_request, topic_label, window_label
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.staff.queue import LOCAL_TZ, Actor, Outcome, Queue, display_name
 from bot.store.base import OPEN_STATUSES, CallbackRequest
@@ -132,7 +133,7 @@ class StaffDesk:
         lines = [
             t.gettext("📞 Callback request {ref}").format(ref=request.ref),
             f"{t.gettext('Topic')}: {topic}",
-            f"{t.gettext('Town')}: {request.town}",
+            f"{t.gettext('Town')}: {area_label(self.rt.content.current, t, request.town)}",
             f"{t.gettext('Language')}: {LANGUAGE_NAMES.get(request.language, request.language)}",
             f"{t.gettext('Time to call')}: {window_label(t, request.time_window)}",
         ]
@@ -339,7 +340,7 @@ class StaffDesk:
             status = (t.gettext("Taken by {who}").format(who=display_name(request.assigned_to))
                       if request.status == "assigned" else t.gettext("new"))
             parts = [request.ref, status, topic_label(content, t, request.topic) if request.topic else "",
-                     request.town, request.language, window_label(t, request.time_window)]
+                     area_label(content, t, request.town), request.language, window_label(t, request.time_window)]
             if self.queue.overdue(request):
                 parts.append(t.gettext("⚠️ Overdue"))
             lines.append(" · ".join(p for p in parts if p))

@@ -38,6 +38,7 @@ from bot.core.flows.callback_fields import (
     format_phone,
     parse_month_year,
     parse_phone,
+    shared_location_text,
     shared_phone,
     topic_label,
     window_label,
@@ -438,7 +439,7 @@ class CallbackFlow:
     def _location(self, ctx: Ctx) -> Replies:
         location = ctx.event.location
         assert location is not None
-        return self._accept(ctx, "town", f"📍 {location.latitude:.2f}, {location.longitude:.2f}")
+        return self._accept(ctx, "town", shared_location_text(location.latitude, location.longitude))
 
     def _read_returned(self, ctx: Ctx, text: str) -> Replies:
         value = parse_month_year(text, date.today())

@@ -16,6 +16,7 @@ from babel.dates import format_date
 
 from bot.core.events import SessionKey
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.knowledge.geo import nearest_centres
 from bot.knowledge.loader import Content
 from bot.store.base import CallbackRequest
 
@@ -27,6 +28,7 @@ __all__ = [
     "TOPICS",
     "TOWN_MAX",
     "WINDOWS",
+    "area_label",
     "check_name",
     "check_note",
     "check_place",
@@ -36,6 +38,7 @@ __all__ = [
     "month_label",
     "parse_month_year",
     "parse_phone",
+    "shared_location_text",
     "shared_phone",
     "status_label",
     "topic_label",
@@ -77,6 +80,7 @@ _PHONE_CHARS = re.compile(r"^[\d\s+().\-/]+$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[./\-\s]\s*(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})\s*[./\-\s]\s*(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
+_SHARED_LOCATION = re.compile(r"^📍 (-?\d+\.\d+), (-?\d+\.\d+)$")
 FIELDS = ("name", "phone", "town", "topic", "return_country", "return_month", "language", "time_window", "note")
 
 
@@ -88,6 +92,30 @@ def topic_label(content: Content, t: Translator, topic: str) -> str:
     if node is not None:
         return content.text(node.title, t.lang)
     return t.gettext(_TOPIC_FALLBACK[topic]) if topic in _TOPIC_FALLBACK else topic
+
+
+def shared_location_text(latitude: float, longitude: float) -> str:
+    """How a shared location is kept as the town: about a kilometre, enough to call back and find the centre."""
+    return f"📍 {latitude:.2f}, {longitude:.2f}"
+
+
+def area_label(content: Content, t: Translator, town: str) -> str:
+    """The town as coarsely as a group of staff needs it: a known place's name, or the centre nearest to a shared
+    location. What the person typed can hold an address, and their coordinates are personal: both go only to
+    the caseworker who takes the request."""
+    shared = _SHARED_LOCATION.match(town)
+    if shared:
+        lat, lon = float(shared.group(1)), float(shared.group(2))
+        nearest = next(iter(nearest_centres(lat, lon, content.gazetteer.centres)), None)
+        centre = content.centre(nearest[0].id) if nearest else None
+        if centre is not None:
+            name = content.text(centre.name, t.lang)
+            return t.gettext("shared location, nearest centre: {centre}").format(centre=name)
+    else:
+        place = content.gazetteer.resolve(town).place
+        if place is not None:
+            return place.name(t.lang)
+    return t.gettext("see the details")
 
 
 def window_label(t: Translator, window: str) -> str:
