@@ -271,6 +271,14 @@ async def test_a_pending_update_is_taken_a_bounded_number_of_times(store: Store)
     assert await store.take_pending_updates("telegram", max_attempts=3) == ([], 1)
 
 
+async def test_a_taken_pending_update_waits_a_whole_delay_again(store: Store) -> None:
+    await store.add_pending_updates("viber", [("1", "{}")])
+    await asyncio.sleep(0.01)
+    assert await store.take_pending_updates("viber", datetime.now(UTC)) == (["{}"], 0)
+    assert await store.take_pending_updates("viber", datetime.now(UTC) - timedelta(seconds=30)) == ([], 0)
+    assert await store.take_pending_updates("viber", datetime.now(UTC) + timedelta(seconds=1)) == (["{}"], 0)
+
+
 async def test_subscriptions(store: Store) -> None:
     assert await store.is_subscribed(ALICE) is None
     await store.set_subscribed(ALICE, True)

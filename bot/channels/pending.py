@@ -26,7 +26,7 @@ __all__ = ["CLEAR_DELAY", "MAX_ATTEMPTS", "PendingUpdates"]
 log = logging.getLogger(__name__)
 
 CLEAR_DELAY = 0.05
-MAX_ATTEMPTS = 3  # an update handled this often without being cleared has killed the process each time
+MAX_ATTEMPTS = 3  # an update taken up this often without being cleared has failed, or killed the process, each time
 
 
 def _dumps(payload: Any) -> str:

@@ -13,8 +13,10 @@ Events:
   no callback for that). Nothing is ever sent to a user recorded as unsubscribed.
 - `message`: stored (bot/channels/pending.py), answered 200, then processed in the background (Viber retries
   callbacks that are slow to be acknowledged), one user at a time in arrival order, and cleared once answered.
-  A message a crash left stored is picked up again after `RECOVER_AFTER` by whichever worker looks next (every
-  `RECOVER_EVERY`, one worker at a time); if it cannot be stored, Viber gets a 503 and sends it again.
+  A message not answered within `ANSWER_WITHIN` (Viber unreachable, the store failing) or left by a crash is
+  taken up again after `RECOVER_AFTER` by whichever worker looks next (every `RECOVER_EVERY`, one worker at a
+  time), at most three times; one from a user who has unsubscribed since is dropped unanswered. If a message
+  cannot be stored, Viber gets a 503 and sends it again.
   text/location/contact become core Events; picture, sticker, file, video, url and anything else become
   Kind.UNSUPPORTED. message_token is the Event's update_id, so the engine processes a token once; a token seen
   moments ago by this process is dropped before that.
@@ -67,9 +69,12 @@ SIGNATURE_HEADER = "X-Viber-Content-Signature"
 RECENT_TOKENS = 10_000
 SHUTDOWN_GRACE = 10.0
 TASK_NAME = "viber-answer"
-# A stored message older than this is not being answered by anyone (answering takes seconds): a crash left it.
+# Answering a message is given up after ANSWER_WITHIN (it stays stored), so a stored message older than
+# RECOVER_AFTER is not being answered by anyone: a crash or a failure left it. Taking it up re-arms that delay.
+ANSWER_WITHIN = timedelta(minutes=2)
 RECOVER_AFTER = timedelta(minutes=5)
 RECOVER_EVERY = timedelta(minutes=1)
+UNREACHABLE = -1  # ViberApiError status when Viber could not be reached or did not answer JSON
 
 MORE = N_("More ➡️")
 FIRST = N_("↩️ Back to the first options")
@@ -125,7 +130,7 @@ class ViberChannel:
             if not ours:
                 return 0
             for callback in await self.pending.take(datetime.now(UTC) - self.recover_after):
-                if isinstance(callback, dict) and self._message(callback):
+                if isinstance(callback, dict) and self._message(callback, recovered=True):
                     taken += 1
         if taken:
             log.info("answering %d Viber message(s) left unanswered by an earlier run", taken)
@@ -225,40 +230,54 @@ class ViberChannel:
         self._message(callback)
         return Response(status_code=200)
 
-    def _message(self, callback: dict[str, Any]) -> bool:
+    def _message(self, callback: dict[str, Any], recovered: bool = False) -> bool:
         """Starts answering a message in the background, unless this process has it already."""
         parts = _message_parts(callback)
         token = callback.get("message_token")
         if parts is None or not self._first_time(token):
             return False
-        task = asyncio.create_task(self._process(parts[0], callback, parts[1]), name=TASK_NAME)
+        task = asyncio.create_task(self._answer(parts[0], callback, parts[1], recovered), name=TASK_NAME)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        if token is not None:
-            task.add_done_callback(lambda done: self._answered(str(token), done))
         return True
 
-    def _answered(self, token: str, task: asyncio.Task[None]) -> None:
-        """Clears the stored message, unless its answer was cut short by a shutdown (then it is answered later)."""
-        if not task.cancelled():
-            self.pending.clear(token)
+    async def _answer(self, user_id: str, callback: dict[str, Any], message: dict[str, Any], recovered: bool) -> None:
+        """Answers, then clears the stored message; one that failed stays stored and is tried again later.
 
-    async def _process(self, user_id: str, callback: dict[str, Any], message: dict[str, Any]) -> None:
+        A shutdown cancels this task before it clears anything, so that message is answered after the restart."""
+        token = callback.get("message_token")
+        answered = await self._process(user_id, callback, message, recovered)
+        if token is None:
+            return
+        if answered:
+            self.pending.clear(str(token))
+        else:
+            self._recent.pop(str(token), None)  # so that this process's next recovery look may take it up
+
+    async def _process(self, user_id: str, callback: dict[str, Any], message: dict[str, Any],
+                       recovered: bool) -> bool:
+        """True when the message is done with: answered, or nothing may be sent (the user has unsubscribed since)."""
         key = SessionKey(CHANNEL, user_id)
         try:
-            async with self._locks.hold(str(key)):
-                if await self.rt.store.is_subscribed(key) is not True:
+            async with asyncio.timeout(ANSWER_WITHIN.total_seconds()), self._locks.hold(str(key)):
+                subscribed = await self.rt.store.is_subscribed(key)
+                if recovered and subscribed is False:
+                    return True
+                if subscribed is not True:
                     await self.rt.store.set_subscribed(key, True)
                 page = parse_more(str(message.get("text") or "")) if message.get("type") == "text" else None
                 if page is not None:
                     await self._send_page(key, page, message.get("tracking_data"))
-                    return
+                    return True
                 token = callback.get("message_token")
                 event = to_event(key, message, None if token is None else str(token), sender_language(callback))
                 await self.deliver(key, await self.rt.engine.handle(event))
                 await self.rt.engine.delivered(event)
+                return True
         except Exception:
-            log.exception("Viber message %s could not be answered", callback.get("message_token"))
+            log.exception("Viber message %s could not be answered; it is tried again later",
+                          callback.get("message_token"))
+            return False
 
     async def deliver(self, key: SessionKey, replies: list[Reply]) -> int:
         """Sends the core's answer; returns how many messages Viber accepted. Never messages an unsubscribed user."""
@@ -282,6 +301,8 @@ class ViberChannel:
             try:
                 await self.client.send_message({"receiver": key.user_id, **payload})
             except ViberApiError as exc:
+                if exc.status == UNREACHABLE:
+                    raise  # Viber could not be reached: the message stays stored and is answered later
                 log.warning("Viber send_message refused (status %s: %s); dropping the rest of this answer",
                             exc.status, exc.message)
                 if exc.status == NOT_SUBSCRIBED:

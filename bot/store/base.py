@@ -238,11 +238,12 @@ class Store(ABC):
     @abstractmethod
     async def take_pending_updates(self, channel: str, received_before: datetime | None = None,
                                    max_attempts: int = 3) -> tuple[list[str], int]:
-        """Counts an attempt on each kept update (received before `received_before`, if given) and returns their
-        payloads, oldest first (updates received together by id, read as a number when it is one).
+        """Takes up the kept updates received (or last taken) before `received_before`, if given: returns their
+        payloads, oldest first (updates received together by id, read as a number when it is one), counts an
+        attempt on each and restarts its clock, so it is taken again only after another such delay.
 
         Updates already taken `max_attempts` times are deleted instead, and counted in the second value: an
-        update that kills the process while it is handled must not come back at every start."""
+        update that kills the process, or fails, every time it is handled must not come back for ever."""
 
     @abstractmethod
     async def purge_pending_updates(self, before: datetime) -> int: ...

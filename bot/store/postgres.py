@@ -478,10 +478,13 @@ class PostgresStore(Store):
         async with self._transaction() as conn:
             status = await conn.execute(f"DELETE FROM pending_updates WHERE {where} AND attempts >= $3",
                                         channel, before, max_attempts)
-            rows = await conn.fetch(f"UPDATE pending_updates SET attempts = attempts + 1 WHERE {where} "
-                                    "RETURNING payload, received_at, length(update_id) AS size, update_id",
-                                    channel, before)
-        ordered = sorted(rows, key=lambda row: (row["received_at"], row["size"], row["update_id"]))
+            rows = await conn.fetch(
+                f"WITH taken AS (SELECT update_id, received_at AS was FROM pending_updates WHERE {where} FOR UPDATE) "
+                "UPDATE pending_updates p SET attempts = p.attempts + 1, received_at = $3 FROM taken "
+                "WHERE p.channel = $1 AND p.update_id = taken.update_id "
+                "RETURNING p.payload, taken.was, length(p.update_id) AS size, p.update_id",
+                channel, before, _now())
+        ordered = sorted(rows, key=lambda row: (row["was"], row["size"], row["update_id"]))
         return [row["payload"] for row in ordered], int(status.split()[-1])
 
     async def purge_pending_updates(self, before: datetime) -> int:

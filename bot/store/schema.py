@@ -109,7 +109,7 @@ def _v3(dialect: str) -> list[str]:
 
 
 def _v4(dialect: str) -> list[str]:
-    """Updates fetched by polling, kept from the moment they are fetched until they have been handled."""
+    """Updates that arrived (fetched by polling, or posted to a webhook answered at once), kept until handled."""
     ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
     return [
         f"""CREATE TABLE pending_updates (

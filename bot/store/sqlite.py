@@ -585,13 +585,16 @@ class SqliteStore(Store):
                                    max_attempts: int = 3) -> tuple[list[str], int]:
         params = (channel, _iso(received_before) if received_before is not None else "9999")
 
+        now = _now()
+
         def take(db: sqlite3.Connection) -> tuple[list[str], int]:
             where = "channel=? AND received_at < ?"
             dropped = db.execute(f"DELETE FROM pending_updates WHERE {where} AND attempts >= ?",
                                  (*params, max_attempts)).rowcount
-            db.execute(f"UPDATE pending_updates SET attempts = attempts + 1 WHERE {where}", params)
             rows = db.execute(f"SELECT payload FROM pending_updates WHERE {where} "
                               "ORDER BY received_at, length(update_id), update_id", params).fetchall()
+            db.execute(f"UPDATE pending_updates SET attempts = attempts + 1, received_at = ? WHERE {where}",
+                       (now, *params))
             return [row[0] for row in rows], dropped
 
         return await self._write(take)

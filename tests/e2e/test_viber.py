@@ -8,7 +8,9 @@ import itertools
 import json
 import logging
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -342,33 +344,90 @@ async def test_duplicate_message_token_is_answered_once(running: Running, http: 
     assert again == []
 
 
+def stored_tokens(running: Running) -> list[str]:
+    """The Viber messages kept in the store, read without taking them up."""
+    with closing(sqlite3.connect(running.rt.store.path)) as db:  # type: ignore[attr-defined]
+        return [row[0] for row in db.execute("SELECT update_id FROM pending_updates WHERE channel=?", (CHANNEL,))]
+
+
+async def until_cleared(running: Running) -> None:
+    for _ in range(400):
+        if not stored_tokens(running):
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"stored Viber messages not cleared: {stored_tokens(running)}")
+
+
+def another_worker(running: Running) -> ViberChannel:
+    """A second channel on the same store, looking for stored messages of any age."""
+    return ViberChannel(running.rt, ViberClient(TOKEN, running.fake.api_url), recover_after=timedelta(0))
+
+
 @module_loop
 async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(running: Running,
                                                                            http: httpx.AsyncClient) -> None:
     user = ViberUser(running, http, "crashed=")
     await user.start()
     await user.press("English")
-    for _ in range(400):  # until the running channel has cleared what it answered (it clears in batches)
-        if not (await running.rt.store.take_pending_updates(CHANNEL, max_attempts=1000))[0]:
-            break
-        await asyncio.sleep(0.005)
+    await until_cleared(running)
     callback = user.callback({"type": "text", "text": "/help"})
-    token = str(callback["message_token"])
     # What a worker killed right after its 200 leaves behind: the message stored, and no answer.
-    await running.rt.store.add_pending_updates(CHANNEL, [(token, json.dumps(callback))])
+    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), json.dumps(callback))])
     before = len(running.fake.sent(user.id))
-    later = ViberChannel(running.rt, ViberClient(TOKEN, running.fake.api_url), recover_after=timedelta(minutes=5))
+    later = another_worker(running)
+    later.recover_after = timedelta(minutes=5)
     assert await later.recover() == 0, "a message this fresh may still be being answered elsewhere"
     later.recover_after = timedelta(0)
     try:
         assert await later.recover() == 1
         await settle()
+        await until_cleared(running)
     finally:
         await later.shutdown()
     answers = running.fake.sent(user.id)[before:]
     assert len([a for a in answers if "Commands:" in a.get("text", "")]) == 1
-    stored, _ = await running.rt.store.take_pending_updates(CHANNEL, max_attempts=1000)
-    assert not [p for p in stored if f'"message_token":{token}' in p]
+
+
+@module_loop
+async def test_a_message_viber_could_not_take_stays_stored_and_is_answered_later(running: Running,
+                                                                                http: httpx.AsyncClient) -> None:
+    user = ViberUser(running, http, "outage=")
+    await user.start()
+    await user.press("English")
+    await until_cleared(running)
+    running.fake.fail_next(4)  # every attempt the client makes
+    assert await user.say("/help") == []
+    assert stored_tokens(running), "kept for a later try, not cleared"
+    later = another_worker(running)
+    try:
+        assert await later.recover() == 1
+        await settle()
+        await until_cleared(running)
+    finally:
+        await later.shutdown()
+    assert len([m for m in running.fake.sent(user.id) if "Commands:" in m.get("text", "")]) == 1
+
+
+@module_loop
+async def test_a_stored_message_from_someone_who_unsubscribed_since_is_not_answered(
+        running: Running, http: httpx.AsyncClient) -> None:
+    user = ViberUser(running, http, "left=")
+    await user.start()
+    await user.press("English")
+    await until_cleared(running)
+    callback = user.callback({"type": "text", "text": "/help"})
+    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), json.dumps(callback))])
+    await user.post({"event": "unsubscribed", "timestamp": 1, "user_id": user.id, "message_token": next(_tokens)})
+    before = len(running.fake.sent(user.id))
+    later = another_worker(running)
+    try:
+        assert await later.recover() == 1
+        await settle()
+        await until_cleared(running)
+    finally:
+        await later.shutdown()
+    assert running.fake.sent(user.id)[before:] == []
+    assert await running.rt.store.is_subscribed(SessionKey(CHANNEL, user.id)) is False
 
 
 @module_loop
