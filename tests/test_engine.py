@@ -189,6 +189,7 @@ async def test_half_an_emoji_from_a_broken_client_is_kept_as_a_replacement_chara
     await user.tap("l:en")
     await user.say("qwzx vbnm \ud83d plkj")  # unanswerable, so it is recorded as a gap too
     assert "something went wrong" not in user.text
+    assert [g.text for g in await user.engine.store.gaps() if "qwzx" in g.text] == ["qwzx vbnm \ufffd plkj"]
     await user.command("callback")
     await user.tap("cb:agree")
     await user.say("Nino \udc00")

@@ -60,6 +60,18 @@ async def test_take_done_with_audit(queue: Queue, store: Store) -> None:
     assert late.reason == "closed" and not late.ok
 
 
+async def test_staff_text_is_made_storable(queue: Queue, store: Store) -> None:
+    """A NUL in a Telegram /note, or a mis-encoded command-line argument, must not make the write fail."""
+    request = await new_request(store)
+    noted = await queue.note(request.ref, Actor("Ni\udcc3no"), "call back\x00 after 6 \ud83d")
+    assert noted.ok
+    done = await queue.act("done", request.ref, Actor("Ni\udcc3no"), note="\x00spoke")
+    assert done.ok
+    history = await queue.history(request.ref)
+    assert [(e.actor, e.note) for e in history[-2:]] == [("Ni\ufffdno", "call back after 6 \ufffd"),
+                                                         ("Ni\ufffdno", "spoke")]
+
+
 async def test_two_caseworkers_take_at_once_exactly_one_wins(queue: Queue, store: Store) -> None:
     for round_ in range(10):
         request = await new_request(store, user=f"race-{round_}")

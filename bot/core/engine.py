@@ -8,7 +8,6 @@ else: a hint and the menu). A failing step never escapes: the user gets an apolo
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -27,7 +26,7 @@ from bot.core.flows.privacy import PrivacyFlow
 from bot.core.flows.questions import QuestionsFlow
 from bot.i18n import Catalogues, pick_language
 from bot.knowledge.loader import ContentHolder
-from bot.store.base import Store
+from bot.store.base import Store, storable_text
 
 __all__ = ["COMMANDS", "Engine"]
 
@@ -48,22 +47,15 @@ def hide_request_keyboard(before: str, after: str, replies: list[Reply]) -> list
 FLOOD_WINDOW = 10.0
 
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _storable_text(text: str) -> str:
-    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
-
-
 def _storable(event: Event) -> Event:
-    """Text every store can hold: NUL (PostgreSQL refuses it; nobody types it) is dropped, and a lone surrogate
-    (half an emoji from a broken client, which no UTF-8 encoder accepts) becomes U+FFFD."""
+    """The event with text every store can hold (see `storable_text`)."""
     contact = event.contact
-    if not any(_UNSTORABLE.search(t) for t in (event.text, event.data, contact.name if contact else "")):
+    texts = (event.text, event.data, *((contact.name, contact.phone) if contact else ()))
+    if all(storable_text(t) == t for t in texts):
         return event
     if contact is not None:
-        contact = replace(contact, name=_storable_text(contact.name), phone=_storable_text(contact.phone))
-    return replace(event, text=_storable_text(event.text), data=_storable_text(event.data), contact=contact)
+        contact = replace(contact, name=storable_text(contact.name), phone=storable_text(contact.phone))
+    return replace(event, text=storable_text(event.text), data=storable_text(event.data), contact=contact)
 
 
 class Engine:

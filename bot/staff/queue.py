@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from bot.config import Settings
-from bot.store.base import OPEN_STATUSES, AuditEntry, CallbackRequest, Store
+from bot.store.base import OPEN_STATUSES, AuditEntry, CallbackRequest, Store, storable_text
 
 __all__ = [
     "ACTIONS",
@@ -150,7 +150,8 @@ class Queue:
             return Outcome("not_allowed")
         ref = ref.strip().upper()
         allowed_from, to_status = ACTIONS[action]
-        result = await self.store.transition(ref, allowed_from, to_status, actor.label, note)
+        result = await self.store.transition(ref, allowed_from, to_status, storable_text(actor.label),
+                                             storable_text(note))
         if result.ok:
             log.info("callback request %s: %s", ref, to_status)
             return Outcome("ok", result.request)
@@ -169,7 +170,7 @@ class Queue:
             return Outcome("not_found")
         if not text.strip():
             return Outcome("empty", request)
-        await self.store.add_note(request.ref, actor.label, text.strip())
+        await self.store.add_note(request.ref, storable_text(actor.label), storable_text(text.strip()))
         return Outcome("ok", request)
 
     async def export_csv(self, since: datetime | None = None, now: datetime | None = None) -> bytes:

@@ -154,10 +154,12 @@ class StaffDesk:
         return InlineKeyboardButton(labels[action], callback_data=f"s:{action}:{ref}")
 
     async def _remember_posted(self) -> None:
+        """Finds the open requests' group messages; the first sync rewrites each, so a message posted by an older
+        version (which showed the town as typed) or before a crash is brought up to date."""
         for request in await self.rt.store.list_requests(OPEN_STATUSES):
             posted = _parse_posted(request.staff_message)
             if posted is not None:
-                posted.text = self.render(request, request.ref)[0]
+                posted.text = ""
                 self._posted[request.ref] = posted
 
     async def announce_pending(self) -> int:

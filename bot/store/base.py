@@ -6,6 +6,7 @@ content gaps are the only places that hold personal or user-derived data.
 
 from __future__ import annotations
 
+import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
@@ -28,11 +29,23 @@ __all__ = [
     "Store",
     "TransitionResult",
     "new_reference",
+    "storable_text",
 ]
 
 OPEN_STATUSES = ("new", "assigned")
 CLOSED_STATUSES = ("done", "unreachable", "cancelled")
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone without mistakes
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """Text every store can hold: NUL (PostgreSQL refuses it; nobody types it) is dropped, and a lone surrogate
+    (half an emoji from a broken client or a mis-encoded argument, which no UTF-8 encoder accepts) becomes U+FFFD."""
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
 class OpenRequestExists(Exception):

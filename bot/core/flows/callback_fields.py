@@ -16,7 +16,7 @@ from babel.dates import format_date
 
 from bot.core.events import SessionKey
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from bot.knowledge.geo import nearest_centres
+from bot.knowledge.geo import in_georgia, nearest_centres
 from bot.knowledge.loader import Content
 from bot.store.base import CallbackRequest
 
@@ -100,21 +100,22 @@ def shared_location_text(latitude: float, longitude: float) -> str:
 
 
 def area_label(content: Content, t: Translator, town: str) -> str:
-    """The town as coarsely as a group of staff needs it: a known place's name, or the centre nearest to a shared
-    location. What the person typed can hold an address, and their coordinates are personal: both go only to
-    the caseworker who takes the request."""
+    """The town as coarsely as a group of staff needs it: the one place the text names (never a guess among
+    several, never from text with numbers in it), or the centre nearest to a shared location in Georgia. What
+    the person typed can hold an address, and their coordinates are personal: both go only to the caseworker
+    who takes the request."""
     shared = _SHARED_LOCATION.match(town)
     if shared:
         lat, lon = float(shared.group(1)), float(shared.group(2))
         nearest = next(iter(nearest_centres(lat, lon, content.gazetteer.centres)), None)
-        centre = content.centre(nearest[0].id) if nearest else None
+        centre = content.centre(nearest[0].id) if nearest and in_georgia(lat, lon) else None
         if centre is not None:
             name = content.text(centre.name, t.lang)
             return t.gettext("shared location, nearest centre: {centre}").format(centre=name)
-    else:
-        place = content.gazetteer.resolve(town).place
-        if place is not None:
-            return place.name(t.lang)
+    elif not any(ch.isdigit() for ch in town):  # a house or flat number: an address, whatever town it names
+        found = content.gazetteer.resolve(town)
+        if found.status in ("found", "abroad") and found.place is not None:
+            return found.place.name(t.lang)
     return t.gettext("see the details")
 
 
