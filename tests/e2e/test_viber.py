@@ -363,6 +363,16 @@ def another_worker(running: Running) -> ViberChannel:
     return ViberChannel(running.rt, ViberClient(TOKEN, running.fake.api_url), recover_after=timedelta(0))
 
 
+async def recover(channel: ViberChannel) -> int:
+    """`channel.recover()`, again if the module's own channel happened to hold the recovery lease just then."""
+    for _ in range(100):
+        taken = await channel.recover()
+        if taken:
+            return taken
+        await asyncio.sleep(0.01)
+    return 0
+
+
 @module_loop
 async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(running: Running,
                                                                            http: httpx.AsyncClient) -> None:
@@ -379,7 +389,7 @@ async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(runn
     assert await later.recover() == 0, "a message this fresh may still be being answered elsewhere"
     later.recover_after = timedelta(0)
     try:
-        assert await later.recover() == 1
+        assert await recover(later) == 1
         await settle()
         await until_cleared(running)
     finally:
@@ -400,7 +410,7 @@ async def test_a_message_viber_could_not_take_stays_stored_and_is_answered_later
     assert stored_tokens(running), "kept for a later try, not cleared"
     later = another_worker(running)
     try:
-        assert await later.recover() == 1
+        assert await recover(later) == 1
         await settle()
         await until_cleared(running)
     finally:
@@ -421,7 +431,7 @@ async def test_a_stored_message_from_someone_who_unsubscribed_since_is_not_answe
     before = len(running.fake.sent(user.id))
     later = another_worker(running)
     try:
-        assert await later.recover() == 1
+        assert await recover(later) == 1
         await settle()
         await until_cleared(running)
     finally:
