@@ -13,13 +13,15 @@ from bot.app import Runtime
 from bot.core.events import ButtonAction, Reply
 from bot.core.flows.callback_fields import (
     TOPICS,
+    area_label,
     check_name,
     check_note,
     check_place,
     parse_month_year,
     parse_phone,
 )
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, Catalogues
+from bot.knowledge.loader import ContentHolder
 from bot.store.base import REF_ALPHABET
 from tests.helpers import ChatUser
 
@@ -432,3 +434,16 @@ async def test_mydata_shows_a_form_parked_by_forget(rt: Runtime) -> None:
     await user.command("forget")
     await user.command("mydata")
     assert "Nino Beridze" in user.text
+
+
+@pytest.mark.parametrize(("town", "shown"), [
+    ("Kutaisi", "Kutaisi"), ("ქუთაისში", "Kutaisi"), ("Terjola village", "Terjola"), ("Istanbul", "Istanbul"),
+    ("Kutaisi, Tamar Mepe st 14", "see the details"), ("Gori street", "see the details"),
+    ("Pekini avenue", "see the details"), ("ул. Руставели", "see the details"),
+    ("ჭავჭავაძის გამზირი", "see the details"),
+    ("I live in Istanbul now", "see the details"), ("at my aunt's house", "see the details"),
+    ("📍 41.72, 44.78", "shared location, nearest centre: IOM Tbilisi office"),
+    ("📍 51.50, -0.12", "see the details"),
+])
+def test_the_staff_group_sees_an_area_never_an_address(shared_content: ContentHolder, town: str, shown: str) -> None:
+    assert area_label(shared_content.current, Catalogues().translator("en"), town) == shown

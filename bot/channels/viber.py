@@ -9,11 +9,11 @@ Events:
   subscribes. It is the core's answer to /start without the platform language, so a new user always sees the
   greeting in all three languages with the language buttons (the Viber app language is often not the one a
   person reads best); someone who already chose a language gets the main menu.
-- `subscribed` / `unsubscribed`: recorded in the store. A user's first message also subscribes them (Viber sends
-  no callback for that). Nothing is ever sent to a user recorded as unsubscribed.
+- `subscribed` / `unsubscribed`: recorded in the store. A user's message also subscribes them (Viber sends no
+  callback for that), recorded before the 200. Nothing is ever sent to a user recorded as unsubscribed.
 - `message`: stored (bot/channels/pending.py), answered 200, then processed in the background (Viber retries
   callbacks that are slow to be acknowledged), one user at a time in arrival order, and cleared once answered.
-  A message not answered within `ANSWER_WITHIN` (Viber unreachable, the store failing) or left by a crash is
+  A message not answered within `ANSWER_WITHIN` (Viber unreachable, or the answer stuck) or left by a crash is
   taken up again after `RECOVER_AFTER` by whichever worker looks next (every `RECOVER_EVERY`, one worker at a
   time), at most three times; one from a user who has unsubscribed since is dropped unanswered. If a message
   cannot be stored, Viber gets a 503 and sends it again.
@@ -217,13 +217,18 @@ class ViberChannel:
             await self.rt.store.set_subscribed(SessionKey(CHANNEL, user_id), subscribed)
 
     async def _arrived(self, callback: dict[str, Any]) -> Response:
-        """Stores a message before answering 200, so that a crash while answering it loses nothing."""
+        """Records the sender as subscribed and stores the message before answering 200, so that a crash while
+        answering it loses nothing, and a recorded unsubscription found later really came after the message."""
         token = callback.get("message_token")
-        if _message_parts(callback) is None or token is None or str(token) in self._recent:
-            self._message(callback)
+        parts = _message_parts(callback)
+        if parts is None or (token is not None and str(token) in self._recent):
             return Response(status_code=200)
         try:
-            await self.pending.keep([(str(token), callback)])
+            key = SessionKey(CHANNEL, parts[0])
+            if await self.rt.store.is_subscribed(key) is not True:
+                await self.rt.store.set_subscribed(key, True)  # a message subscribes; Viber sends no callback
+            if token is not None:
+                await self.pending.keep([(str(token), callback)])
         except Exception as exc:
             log.error("could not store Viber message %s (%s); Viber will send it again", token, type(exc).__name__)
             return Response(status_code=503)
@@ -260,11 +265,8 @@ class ViberChannel:
         key = SessionKey(CHANNEL, user_id)
         try:
             async with asyncio.timeout(ANSWER_WITHIN.total_seconds()), self._locks.hold(str(key)):
-                subscribed = await self.rt.store.is_subscribed(key)
-                if recovered and subscribed is False:
-                    return True
-                if subscribed is not True:
-                    await self.rt.store.set_subscribed(key, True)
+                if recovered and await self.rt.store.is_subscribed(key) is False:
+                    return True  # they unsubscribed after sending it: nothing may be sent to them now
                 page = parse_more(str(message.get("text") or "")) if message.get("type") == "text" else None
                 if page is not None:
                     await self._send_page(key, page, message.get("tracking_data"))

@@ -65,7 +65,7 @@ class Actor:
         """Whether a request assigned to `assigned_to` is this actor's (a Telegram name may have changed)."""
         if self.telegram_id is not None:
             return assigned_to.endswith(f"(tg:{self.telegram_id})")
-        return assigned_to == self.name
+        return assigned_to == storable_text(self.name)
 
 
 def display_name(assigned_to: str) -> str:

@@ -204,7 +204,12 @@ class StaffDesk:
             await self.application.bot.edit_message_text(text, chat_id=posted.chat_id, message_id=posted.message_id,
                                                          reply_markup=markup, parse_mode=None)
         except TelegramError as exc:
-            if "not modified" not in str(exc).lower():
+            problem = str(exc).lower()
+            if "not found" in problem:  # deleted from the group: nothing left to keep up to date
+                log.info("staff desk: the group message of %s is gone", ref)
+                self._posted.pop(ref, None)
+                return
+            if "not modified" not in problem:
                 log.warning("staff desk: could not update the group message of %s (%s)", ref, type(exc).__name__)
                 return
         posted.text = text

@@ -419,6 +419,26 @@ async def test_a_message_viber_could_not_take_stays_stored_and_is_answered_later
 
 
 @module_loop
+async def test_a_message_from_someone_who_had_unsubscribed_before_is_answered_when_taken_up_again(
+        running: Running, http: httpx.AsyncClient) -> None:
+    user = ViberUser(running, http, "back=")
+    await user.start()
+    await user.press("English")
+    await user.post({"event": "unsubscribed", "timestamp": 1, "user_id": user.id, "message_token": next(_tokens)})
+    await until_cleared(running)
+    running.fake.fail_next(4)
+    assert await user.say("/help") == []  # writing again subscribes them; the answer could not be sent yet
+    later = another_worker(running)
+    try:
+        assert await recover(later) == 1
+        await settle()
+        await until_cleared(running)
+    finally:
+        await later.shutdown()
+    assert len([m for m in running.fake.sent(user.id) if "Commands:" in m.get("text", "")]) == 1
+
+
+@module_loop
 async def test_a_stored_message_from_someone_who_unsubscribed_since_is_not_answered(
         running: Running, http: httpx.AsyncClient) -> None:
     user = ViberUser(running, http, "left=")

@@ -81,6 +81,12 @@ _MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[./\-\s]\s*(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})\s*[./\-\s]\s*(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _SHARED_LOCATION = re.compile(r"^📍 (-?\d+\.\d+), (-?\d+\.\d+)$")
+# A number, or a word for a street, avenue or flat: the town field holds an address, whatever town it names.
+_ADDRESS = re.compile(
+    r"\d|\b(?:street|str|st|avenue|ave|road|lane|flat|apt|apartment|улица|ул|проспект|пр-т|переулок|пер|квартира|кв)"
+    r"\b|ქუჩ|გამზირ|შესახვევ|ჩიხ|ბინა|კორპუს",
+    re.IGNORECASE,
+)
 FIELDS = ("name", "phone", "town", "topic", "return_country", "return_month", "language", "time_window", "note")
 
 
@@ -101,9 +107,9 @@ def shared_location_text(latitude: float, longitude: float) -> str:
 
 def area_label(content: Content, t: Translator, town: str) -> str:
     """The town as coarsely as a group of staff needs it: the one place the text names (never a guess among
-    several, never from text with numbers in it), or the centre nearest to a shared location in Georgia. What
-    the person typed can hold an address, and their coordinates are personal: both go only to the caseworker
-    who takes the request."""
+    several, never from what reads as an address, a foreign place only when named on its own), or the centre
+    nearest to a shared location in Georgia. What the person typed can hold an address, and their coordinates
+    are personal: both go only to the caseworker who takes the request."""
     shared = _SHARED_LOCATION.match(town)
     if shared:
         lat, lon = float(shared.group(1)), float(shared.group(2))
@@ -112,9 +118,10 @@ def area_label(content: Content, t: Translator, town: str) -> str:
         if centre is not None:
             name = content.text(centre.name, t.lang)
             return t.gettext("shared location, nearest centre: {centre}").format(centre=name)
-    elif not any(ch.isdigit() for ch in town):  # a house or flat number: an address, whatever town it names
+    elif not _ADDRESS.search(town):  # many Tbilisi streets are named after towns and capitals
         found = content.gazetteer.resolve(town)
-        if found.status in ("found", "abroad") and found.place is not None:
+        alone = len(town.split()) <= 2
+        if found.place is not None and (found.status == "found" or (found.status == "abroad" and alone)):
             return found.place.name(t.lang)
     return t.gettext("see the details")
 
