@@ -251,9 +251,10 @@ class Store(ABC):
     @abstractmethod
     async def take_pending_updates(self, channel: str, received_before: datetime | None = None,
                                    max_attempts: int = 3) -> tuple[list[str], int]:
-        """Takes up the kept updates received (or last taken) before `received_before`, if given: returns their
-        payloads, oldest first (updates received together by id, read as a number when it is one), counts an
-        attempt on each and restarts its clock, so it is taken again only after another such delay.
+        """Takes up the kept updates received (or last taken up) before `received_before`, if given: returns
+        their payloads, oldest first (updates received together by id, read as a number when it is one), counts
+        an attempt on each and notes the time, so it is taken again only after another such delay. The
+        retention purge still counts from when the update arrived.
 
         Updates already taken `max_attempts` times are deleted instead, and counted in the second value: an
         update that kills the process, or fails, every time it is handled must not come back for ever."""

@@ -474,17 +474,15 @@ class PostgresStore(Store):
     async def take_pending_updates(self, channel: str, received_before: datetime | None = None,
                                    max_attempts: int = 3) -> tuple[list[str], int]:
         before = to_utc(received_before) if received_before is not None else None
-        where = "channel=$1 AND ($2::timestamptz IS NULL OR received_at < $2)"
+        where = "channel=$1 AND ($2::timestamptz IS NULL OR coalesce(taken_at, received_at) < $2)"
         async with self._transaction() as conn:
             status = await conn.execute(f"DELETE FROM pending_updates WHERE {where} AND attempts >= $3",
                                         channel, before, max_attempts)
             rows = await conn.fetch(
-                f"WITH taken AS (SELECT update_id, received_at AS was FROM pending_updates WHERE {where} FOR UPDATE) "
-                "UPDATE pending_updates p SET attempts = p.attempts + 1, received_at = $3 FROM taken "
-                "WHERE p.channel = $1 AND p.update_id = taken.update_id "
-                "RETURNING p.payload, taken.was, length(p.update_id) AS size, p.update_id",
+                f"UPDATE pending_updates SET attempts = attempts + 1, taken_at = $3 WHERE {where} "
+                "RETURNING payload, received_at, length(update_id) AS size, update_id",
                 channel, before, _now())
-        ordered = sorted(rows, key=lambda row: (row["was"], row["size"], row["update_id"]))
+        ordered = sorted(rows, key=lambda row: (row["received_at"], row["size"], row["update_id"]))
         return [row["payload"] for row in ordered], int(status.split()[-1])
 
     async def purge_pending_updates(self, before: datetime) -> int:

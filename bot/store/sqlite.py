@@ -588,12 +588,12 @@ class SqliteStore(Store):
         now = _now()
 
         def take(db: sqlite3.Connection) -> tuple[list[str], int]:
-            where = "channel=? AND received_at < ?"
+            where = "channel=? AND coalesce(taken_at, received_at) < ?"
             dropped = db.execute(f"DELETE FROM pending_updates WHERE {where} AND attempts >= ?",
                                  (*params, max_attempts)).rowcount
             rows = db.execute(f"SELECT payload FROM pending_updates WHERE {where} "
                               "ORDER BY received_at, length(update_id), update_id", params).fetchall()
-            db.execute(f"UPDATE pending_updates SET attempts = attempts + 1, received_at = ? WHERE {where}",
+            db.execute(f"UPDATE pending_updates SET attempts = attempts + 1, taken_at = ? WHERE {where}",
                        (now, *params))
             return [row[0] for row in rows], dropped
 
