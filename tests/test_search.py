@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.knowledge.textnorm import analyse, stem_ka, tokenize
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "content"
 EVAL_FILE = Path(__file__).resolve().parent / "data" / "faq_eval.yaml"
+HELDOUT_FILE = Path(__file__).resolve().parent / "data" / "faq_heldout.yaml"
 
 SAMPLE: dict[str, dict[str, tuple[str, str, tuple[str, ...]]]] = {
     "work_visa": {
@@ -245,8 +247,8 @@ def load_content_docs() -> list[FaqDoc]:
     return list(faq_docs(content.faqs))
 
 
-def load_eval() -> list[dict[str, str]]:
-    data: Any = yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))
+def load_eval(path: Path = EVAL_FILE) -> list[dict[str, str]]:
+    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [{"q": str(item["q"]), "lang": str(item["lang"]), "faq": str(item["faq"])} for item in data["questions"]]
 
 
@@ -268,14 +270,21 @@ def test_eval_set_is_labelled_with_existing_entries() -> None:
     assert not unknown, f"eval labels not in content: {unknown}"
 
 
-def test_search_accuracy_on_the_eval_set(content_index: FaqIndex) -> None:
-    questions = load_eval()
+@dataclass
+class Accuracy:
+    top1: float
+    top3: float
+    confident_wrong: float
+
+
+def measure(index: FaqIndex, questions: list[dict[str, str]], title: str) -> Accuracy:
+    """Scores the search on labelled questions and prints the figures and the misses (`pytest -s`)."""
     answerable = [q for q in questions if q["faq"] != "none"]
     unanswerable = [q for q in questions if q["faq"] == "none"]
     top1 = top3 = confident = 0
     misses: list[str] = []
     for q in answerable:
-        result = content_index.search(q["q"], q["lang"])
+        result = index.search(q["q"], q["lang"])
         ids = [hit.faq_id for hit in result.hits]
         top1 += bool(ids) and ids[0] == q["faq"]
         top3 += q["faq"] in ids
@@ -284,16 +293,35 @@ def test_search_accuracy_on_the_eval_set(content_index: FaqIndex) -> None:
             misses.append(f"  [{q['lang']}] {q['q']!r}: want {q['faq']}, got {result.status} {ids}")
     wrong_confident: list[str] = []
     for q in unanswerable:
-        result = content_index.search(q["q"], q["lang"])
+        result = index.search(q["q"], q["lang"])
         if result.status == "confident":
             wrong_confident.append(f"  [{q['lang']}] {q['q']!r}: confident {result.hits[0].faq_id}")
     n, m = len(answerable), len(unanswerable)
     print(
-        f"\nanswerable {n}: top-1 {top1 / n:.1%}, top-3 {top3 / n:.1%}, confident {confident / n:.1%}; "
+        f"\n{title}: answerable {n}: top-1 {top1 / n:.1%}, top-3 {top3 / n:.1%}, confident {confident / n:.1%}; "
         f"unanswerable {m}: confident wrong {len(wrong_confident) / m:.1%}"
     )
     print("misses (top-1):", *misses, sep="\n")
     print("confident answers to unanswerable questions:", *wrong_confident, sep="\n")
-    assert top1 / n >= 0.85
-    assert top3 / n >= 0.95
-    assert len(wrong_confident) / m <= 0.05
+    return Accuracy(top1 / n, top3 / n, len(wrong_confident) / m)
+
+
+def test_search_accuracy_on_the_eval_set(content_index: FaqIndex) -> None:
+    accuracy = measure(content_index, load_eval(), "eval set")
+    assert accuracy.top1 >= 0.85
+    assert accuracy.top3 >= 0.95
+    assert accuracy.confident_wrong <= 0.05
+
+
+def test_search_accuracy_on_the_held_out_set(content_index: FaqIndex) -> None:
+    """Questions written without seeing the eval set or the search's tuning, and never tuned on: the honest
+    figure. The first run measured top-1 73.4 %, top-3 79.2 %, confident-wrong 3.3 %, short of the goals the
+    tuned eval set meets (mostly "none" for questions worded unlike any entry, which hands over to a person).
+    These bounds only guard against regressions; do not tune the search or the content on this set."""
+    questions = load_eval(HELDOUT_FILE)
+    known = {doc.faq_id for doc in load_content_docs()}
+    assert not sorted({q["faq"] for q in questions} - known - {"none"}), "held-out labels not in content"
+    accuracy = measure(content_index, questions, "held-out set")
+    assert accuracy.top1 >= 0.70
+    assert accuracy.top3 >= 0.75
+    assert accuracy.confident_wrong <= 0.10
