@@ -249,9 +249,9 @@ async def test_purge_processed_updates(store: Store) -> None:
 
 
 async def test_pending_updates_are_kept_in_fetch_order_until_removed(store: Store) -> None:
-    await store.add_pending_updates("telegram", [("99", '{"update_id": 99}'), ("100", '{"update_id": 100}')])
-    await store.add_pending_updates("telegram", [("100", '{"update_id": 100, "again": true}'), ("101", "{}")])
-    await store.add_pending_updates("viber", [("token-1", "{}")])
+    await store.add_pending_updates("telegram", [("99", "1", '{"update_id": 99}'), ("100", "1", '{"update_id": 100}')])
+    await store.add_pending_updates("telegram", [("100", "1", '{"update_id": 100, "again": 1}'), ("101", None, "{}")])
+    await store.add_pending_updates("viber", [("token-1", "v1", "{}")])
     assert await store.take_pending_updates("telegram") == (['{"update_id": 99}', '{"update_id": 100}', "{}"], 0)
     await store.remove_pending_updates("telegram", ["100"])
     await store.remove_pending_updates("telegram", ["100", "12345"])
@@ -264,15 +264,21 @@ async def test_pending_updates_are_kept_in_fetch_order_until_removed(store: Stor
     assert await store.take_pending_updates("viber") == ([], 0)
 
 
+async def test_forget_user_drops_what_is_kept_of_their_updates(store: Store) -> None:
+    await store.add_pending_updates("telegram", [("1", ALICE.user_id, '"alice"'), ("2", BOB.user_id, '"bob"')])
+    await store.forget_user(ALICE)
+    assert await store.take_pending_updates("telegram") == (['"bob"'], 0)
+
+
 async def test_a_pending_update_is_taken_a_bounded_number_of_times(store: Store) -> None:
-    await store.add_pending_updates("telegram", [("7", "{}")])
+    await store.add_pending_updates("telegram", [("7", None, "{}")])
     for _ in range(3):
         assert await store.take_pending_updates("telegram", max_attempts=3) == (["{}"], 0)
     assert await store.take_pending_updates("telegram", max_attempts=3) == ([], 1)
 
 
 async def test_a_taken_pending_update_waits_a_whole_delay_again(store: Store) -> None:
-    await store.add_pending_updates("viber", [("1", "{}")])
+    await store.add_pending_updates("viber", [("1", None, "{}")])
     await asyncio.sleep(0.01)
     assert await store.take_pending_updates("viber", datetime.now(UTC)) == (["{}"], 0)
     assert await store.take_pending_updates("viber", datetime.now(UTC) - timedelta(seconds=30)) == ([], 0)

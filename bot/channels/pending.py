@@ -47,11 +47,12 @@ class PendingUpdates:
         self._handled: list[str] = []
         self._clearing: asyncio.Task[None] | None = None
 
-    async def keep(self, updates: list[tuple[str, Any]]) -> None:
-        """Stores (update id, JSON-ready payload) pairs; an id already stored keeps its first payload."""
+    async def keep(self, updates: list[tuple[str, str | None, Any]]) -> None:
+        """Stores (update id, sender's user id, JSON-ready payload); an id already stored keeps its first payload.
+        The user id lets /forget delete what is kept of that user's messages."""
         if updates:
             await self.store.add_pending_updates(
-                self.channel, [(update_id, _dumps(payload)) for update_id, payload in updates]
+                self.channel, [(update_id, user_id, _dumps(payload)) for update_id, user_id, payload in updates]
             )
 
     async def take(self, received_before: datetime | None = None) -> list[Any]:

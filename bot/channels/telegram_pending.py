@@ -33,6 +33,15 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 
 
+def _sender(update: dict[str, Any]) -> str | None:
+    """The id of the user an update comes from, as the store keys sessions, if it names one."""
+    for value in update.values():
+        sender = value.get("from") if isinstance(value, dict) else None
+        if isinstance(sender, dict) and sender.get("id") is not None:
+            return str(sender["id"])
+    return None
+
+
 class PolledUpdates:
     """Fetched updates kept until handled, and the ones replayed at start."""
 
@@ -43,7 +52,7 @@ class PolledUpdates:
 
     async def keep(self, updates: list[dict[str, Any]]) -> None:
         """Stores a fetched batch; returns once it is durable, so the next getUpdates may confirm it."""
-        await self.pending.keep([(str(u["update_id"]), u) for u in updates if isinstance(u, dict)])
+        await self.pending.keep([(str(u["update_id"]), _sender(u), u) for u in updates if isinstance(u, dict)])
 
     async def replay(self, parse: Callable[[dict[str, Any]], Update | None]) -> list[Update]:
         """The updates a previous run fetched and never finished, parsed with `parse`, oldest first."""

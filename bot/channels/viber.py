@@ -228,7 +228,7 @@ class ViberChannel:
             if await self.rt.store.is_subscribed(key) is not True:
                 await self.rt.store.set_subscribed(key, True)  # a message subscribes; Viber sends no callback
             if token is not None:
-                await self.pending.keep([(str(token), callback)])
+                await self.pending.keep([(str(token), parts[0], callback)])
         except Exception as exc:
             log.error("could not store Viber message %s (%s); Viber will send it again", token, type(exc).__name__)
             return Response(status_code=503)

@@ -217,7 +217,7 @@ class Store(ABC):
 
     @abstractmethod
     async def forget_user(self, key: SessionKey) -> int:
-        """Deletes the user's requests (their audit keeps only non-personal fields) and session."""
+        """Deletes the user's requests (their audit keeps only non-personal fields), session and kept updates."""
 
     @abstractmethod
     async def purge_closed(self, closed_before: datetime) -> int: ...
@@ -241,9 +241,9 @@ class Store(ABC):
         """Forgets update ids processed before `before`; platforms stop redelivering after a day or so."""
 
     @abstractmethod
-    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str]]) -> None:
-        """Keeps fetched updates, as (update id, JSON payload), until `remove_pending_updates`; known ids are kept
-        as they are. Durable when it returns, like every write."""
+    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str | None, str]]) -> None:
+        """Keeps updates that arrived, as (update id, sender's user id, JSON payload), until
+        `remove_pending_updates` (or `forget_user`); known ids are kept as they are. Durable when it returns."""
 
     @abstractmethod
     async def remove_pending_updates(self, channel: str, update_ids: list[str]) -> None: ...

@@ -408,6 +408,8 @@ class PostgresStore(Store):
             await conn.execute("UPDATE processed_updates SET replies=NULL WHERE channel=$1 AND user_id=$2",
                                key.channel, key.user_id)
             await conn.execute("DELETE FROM subscriptions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
+            await conn.execute("DELETE FROM pending_updates WHERE channel=$1 AND user_id=$2",
+                               key.channel, key.user_id)
         return len(refs)
 
     async def purge_closed(self, closed_before: datetime) -> int:
@@ -459,12 +461,12 @@ class PostgresStore(Store):
         status = await self.pool.execute("DELETE FROM processed_updates WHERE processed_at < $1", to_utc(before))
         return int(status.split()[-1])
 
-    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str]]) -> None:
+    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str | None, str]]) -> None:
         now = _now()
         await self.pool.executemany(
-            "INSERT INTO pending_updates (channel, update_id, received_at, payload) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT DO NOTHING",
-            [(channel, update_id, now, payload) for update_id, payload in updates],
+            "INSERT INTO pending_updates (channel, update_id, user_id, received_at, payload) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            [(channel, update_id, user_id, now, payload) for update_id, user_id, payload in updates],
         )
 
     async def remove_pending_updates(self, channel: str, update_ids: list[str]) -> None:

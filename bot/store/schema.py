@@ -114,7 +114,7 @@ def _v4(dialect: str) -> list[str]:
     return [
         f"""CREATE TABLE pending_updates (
             channel TEXT NOT NULL, update_id TEXT NOT NULL, received_at {ts} NOT NULL, payload TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0, taken_at {ts}, PRIMARY KEY (channel, update_id))""",
+            attempts INTEGER NOT NULL DEFAULT 0, taken_at {ts}, user_id TEXT, PRIMARY KEY (channel, update_id))""",
         "CREATE INDEX pending_updates_at ON pending_updates (received_at)",
     ]
 

@@ -509,6 +509,7 @@ class SqliteStore(Store):
             db.execute("UPDATE processed_updates SET replies=NULL WHERE channel=? AND user_id=?",
                        (key.channel, key.user_id))
             db.execute("DELETE FROM subscriptions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
+            db.execute("DELETE FROM pending_updates WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             return len(refs)
 
         return await self._write(forget)
@@ -563,13 +564,13 @@ class SqliteStore(Store):
     async def purge_processed_updates(self, before: datetime) -> int:
         return await self._write(_statement("DELETE FROM processed_updates WHERE processed_at < ?", (_iso(before),)))
 
-    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str]]) -> None:
+    async def add_pending_updates(self, channel: str, updates: list[tuple[str, str | None, str]]) -> None:
         now = _now()
-        rows = [(channel, update_id, now, payload) for update_id, payload in updates]
+        rows = [(channel, update_id, user_id, now, payload) for update_id, user_id, payload in updates]
 
         def add(db: sqlite3.Connection) -> None:
-            db.executemany("INSERT OR IGNORE INTO pending_updates (channel, update_id, received_at, payload) "
-                           "VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR IGNORE INTO pending_updates (channel, update_id, user_id, received_at, "
+                           "payload) VALUES (?, ?, ?, ?, ?)", rows)
 
         await self._write(add)
 

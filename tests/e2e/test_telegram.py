@@ -474,7 +474,8 @@ async def test_a_replayed_update_that_telegram_also_resends_is_handled_once(tmp_
                                                       staff_chat_id=STAFF_CHAT, staff_user_ids=[CASEWORKER]))
         left_over = {"update_id": fake.next_update_id(), **FakeUser(fake, CASEWORKER).in_group(STAFF_CHAT, "/queue")}
         async with runtime(settings, watch_content=False) as rt:  # what a killed run left behind
-            await rt.store.add_pending_updates("telegram", [(str(left_over["update_id"]), json.dumps(left_over))])
+            await rt.store.add_pending_updates("telegram",
+                                               [(str(left_over["update_id"]), str(CASEWORKER), json.dumps(left_over))])
         fake.push(left_over)  # never confirmed, so Telegram sends it again too
         async with running_bot(settings, fake) as harness:
             await harness.until_handled(left_over["update_id"])

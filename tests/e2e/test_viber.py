@@ -382,7 +382,8 @@ async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(runn
     await until_cleared(running)
     callback = user.callback({"type": "text", "text": "/help"})
     # What a worker killed right after its 200 leaves behind: the message stored, and no answer.
-    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), json.dumps(callback))])
+    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), user.id,
+                                                           json.dumps(callback))])
     before = len(running.fake.sent(user.id))
     later = another_worker(running)
     later.recover_after = timedelta(minutes=5)
@@ -446,7 +447,8 @@ async def test_a_stored_message_from_someone_who_unsubscribed_since_is_not_answe
     await user.press("English")
     await until_cleared(running)
     callback = user.callback({"type": "text", "text": "/help"})
-    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), json.dumps(callback))])
+    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), user.id,
+                                                           json.dumps(callback))])
     await user.post({"event": "unsubscribed", "timestamp": 1, "user_id": user.id, "message_token": next(_tokens)})
     before = len(running.fake.sent(user.id))
     later = another_worker(running)
