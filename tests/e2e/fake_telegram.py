@@ -176,7 +176,7 @@ class FakeTelegram:
         self._failures.setdefault(method, []).append((HTTPStatus.OK, "<html>proxy error</html>", None))
 
     def hold(self, method: str) -> None:
-        """Leaves calls of `method` unanswered until `release`, as a stalled network would."""
+        """Leaves calls of `method` unanswered until `release`, then fails them, as a stalled network would."""
         self._holding.add(method)
         self._released = asyncio.Event()
 
@@ -228,8 +228,7 @@ class FakeTelegram:
             self.held += 1
             self._notify()
             await asyncio.wait_for(self._released.wait(), HELD_AT_MOST)
-            if request.transport is None or request.transport.is_closing():  # the caller is gone: nothing sent
-                raise web.HTTPServiceUnavailable
+            raise web.HTTPServiceUnavailable  # never carried out: its caller has given up or gone by now
         failures = self._failures.get(method)
         if failures:
             code, description, retry_after = failures.pop(0)
