@@ -2,7 +2,7 @@
 
 A channel stores an update (`keep`) before it tells the platform the update arrived: the next getUpdates offset
 on Telegram, the 200 answer on Viber. It clears the update once handled (`clear`), and after a crash it reads
-back what is still stored (`take`) and handles it again, at most `MAX_ATTEMPTS` times.
+back what is still stored (`take`) and handles it again, a bounded number of times (`max_attempts`).
 
 Clearing is batched: one delete per update cost a fifth of the Telegram bot's throughput. A crash inside that
 short window only means a handled update is seen once more; the engine recognises its update id and sends
@@ -40,10 +40,12 @@ def _dumps(payload: Any) -> str:
 class PendingUpdates:
     """One channel's stored updates; `keep` is durable when it returns, `clear` is batched."""
 
-    def __init__(self, store: Store, channel: str, clear_delay: float = CLEAR_DELAY) -> None:
+    def __init__(self, store: Store, channel: str, clear_delay: float = CLEAR_DELAY,
+                 max_attempts: int = MAX_ATTEMPTS) -> None:
         self.store = store
         self.channel = channel
         self.clear_delay = clear_delay
+        self.max_attempts = max_attempts
         self._handled: list[str] = []
         self._clearing: asyncio.Task[None] | None = None
 
@@ -59,9 +61,10 @@ class PendingUpdates:
         """The stored payloads, oldest first, each counted as one more attempt (see `Store.take_pending_updates`).
 
         A row that is not JSON is skipped; the retention purge removes it."""
-        texts, dropped = await self.store.take_pending_updates(self.channel, received_before, MAX_ATTEMPTS)
+        texts, dropped = await self.store.take_pending_updates(self.channel, received_before, self.max_attempts)
         if dropped:
-            log.error("gave up on %d stored %s update(s) after %d attempts", dropped, self.channel, MAX_ATTEMPTS)
+            log.error("gave up on %d stored %s update(s) after %d attempts", dropped, self.channel,
+                      self.max_attempts)
         payloads = []
         for text in texts:
             try:

@@ -15,7 +15,7 @@ Events:
   callbacks that are slow to be acknowledged), one user at a time in arrival order, and cleared once answered.
   A message not answered within `ANSWER_WITHIN` (Viber unreachable, or the answer stuck) or left by a crash is
   taken up again after `RECOVER_AFTER` by whichever worker looks next (every `RECOVER_EVERY`, one worker at a
-  time), at most three times; one from a user who has unsubscribed since is dropped unanswered. If a message
+  time), for about an hour (`RECOVER_ATTEMPTS`); one from a user who has unsubscribed since is dropped. If a message
   cannot be stored, Viber gets a 503 and sends it again.
   text/location/contact become core Events; picture, sticker, file, video, url and anything else become
   Kind.UNSUPPORTED. message_token is the Event's update_id, so the engine processes a token once; a token seen
@@ -74,6 +74,9 @@ TASK_NAME = "viber-answer"
 ANSWER_WITHIN = timedelta(minutes=2)
 RECOVER_AFTER = timedelta(minutes=5)
 RECOVER_EVERY = timedelta(minutes=1)
+# Taken up at most this often, RECOVER_AFTER apart: about an hour, Viber's own patience with a webhook, so an
+# outage of Viber's API that long still loses nothing.
+RECOVER_ATTEMPTS = 12
 UNREACHABLE = -1  # ViberApiError status when Viber could not be reached or did not answer JSON
 
 MORE = N_("More ➡️")
@@ -106,7 +109,7 @@ class ViberChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks = KeyLocks()
         self._recent: OrderedDict[str, None] = OrderedDict()
-        self.pending = PendingUpdates(rt.store, CHANNEL)
+        self.pending = PendingUpdates(rt.store, CHANNEL, max_attempts=RECOVER_ATTEMPTS)
         self.recover_after = recover_after
         self.recover_every = recover_every
         self._recovering: asyncio.Task[None] | None = None
