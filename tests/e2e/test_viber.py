@@ -373,91 +373,79 @@ async def recover(channel: ViberChannel) -> int:
     return 0
 
 
-@module_loop
-async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(running: Running,
-                                                                           http: httpx.AsyncClient) -> None:
-    user = ViberUser(running, http, "crashed=")
-    await user.start()
-    await user.press("English")
-    await until_cleared(running)
-    callback = user.callback({"type": "text", "text": "/help"})
-    # What a worker killed right after its 200 leaves behind: the message stored, and no answer.
-    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), user.id,
-                                                           json.dumps(callback))])
-    before = len(running.fake.sent(user.id))
+async def taken_up_by_another_worker(running: Running) -> None:
+    """Another worker takes up the one stored message, answers it, and it is cleared."""
     later = another_worker(running)
-    later.recover_after = timedelta(minutes=5)
-    assert await later.recover() == 0, "a message this fresh may still be being answered elsewhere"
-    later.recover_after = timedelta(0)
     try:
         assert await recover(later) == 1
         await settle()
         await until_cleared(running)
     finally:
         await later.shutdown()
-    answers = running.fake.sent(user.id)[before:]
-    assert len([a for a in answers if "Commands:" in a.get("text", "")]) == 1
+
+
+async def english_user(running: Running, http: httpx.AsyncClient, user_id: str) -> ViberUser:
+    user = ViberUser(running, http, user_id)
+    await user.start()
+    await user.press("English")
+    await until_cleared(running)
+    return user
+
+
+async def store_unanswered(running: Running, user: ViberUser, text: str) -> None:
+    """What a worker killed right after its 200 leaves behind: the message stored, and no answer."""
+    callback = user.callback({"type": "text", "text": text})
+    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), user.id,
+                                                           json.dumps(callback))])
+
+
+def help_answers(running: Running, user: ViberUser) -> int:
+    return len([m for m in running.fake.sent(user.id) if "Commands:" in m.get("text", "")])
+
+
+@module_loop
+async def test_a_message_a_crash_left_unanswered_is_answered_by_a_later_run(running: Running,
+                                                                           http: httpx.AsyncClient) -> None:
+    user = await english_user(running, http, "crashed=")
+    await store_unanswered(running, user, "/help")
+    fresh_only = another_worker(running)
+    fresh_only.recover_after = timedelta(minutes=5)
+    assert await fresh_only.recover() == 0, "a message this fresh may still be being answered elsewhere"
+    await fresh_only.shutdown()
+    await taken_up_by_another_worker(running)
+    assert help_answers(running, user) == 1
 
 
 @module_loop
 async def test_a_message_viber_could_not_take_stays_stored_and_is_answered_later(running: Running,
                                                                                 http: httpx.AsyncClient) -> None:
-    user = ViberUser(running, http, "outage=")
-    await user.start()
-    await user.press("English")
-    await until_cleared(running)
+    user = await english_user(running, http, "outage=")
     running.fake.fail_next(4)  # every attempt the client makes
     assert await user.say("/help") == []
     assert stored_tokens(running), "kept for a later try, not cleared"
-    later = another_worker(running)
-    try:
-        assert await recover(later) == 1
-        await settle()
-        await until_cleared(running)
-    finally:
-        await later.shutdown()
-    assert len([m for m in running.fake.sent(user.id) if "Commands:" in m.get("text", "")]) == 1
+    await taken_up_by_another_worker(running)
+    assert help_answers(running, user) == 1
 
 
 @module_loop
 async def test_a_message_from_someone_who_had_unsubscribed_before_is_answered_when_taken_up_again(
         running: Running, http: httpx.AsyncClient) -> None:
-    user = ViberUser(running, http, "back=")
-    await user.start()
-    await user.press("English")
+    user = await english_user(running, http, "back=")
     await user.post({"event": "unsubscribed", "timestamp": 1, "user_id": user.id, "message_token": next(_tokens)})
-    await until_cleared(running)
     running.fake.fail_next(4)
     assert await user.say("/help") == []  # writing again subscribes them; the answer could not be sent yet
-    later = another_worker(running)
-    try:
-        assert await recover(later) == 1
-        await settle()
-        await until_cleared(running)
-    finally:
-        await later.shutdown()
-    assert len([m for m in running.fake.sent(user.id) if "Commands:" in m.get("text", "")]) == 1
+    await taken_up_by_another_worker(running)
+    assert help_answers(running, user) == 1
 
 
 @module_loop
 async def test_a_stored_message_from_someone_who_unsubscribed_since_is_not_answered(
         running: Running, http: httpx.AsyncClient) -> None:
-    user = ViberUser(running, http, "left=")
-    await user.start()
-    await user.press("English")
-    await until_cleared(running)
-    callback = user.callback({"type": "text", "text": "/help"})
-    await running.rt.store.add_pending_updates(CHANNEL, [(str(callback["message_token"]), user.id,
-                                                           json.dumps(callback))])
+    user = await english_user(running, http, "left=")
+    await store_unanswered(running, user, "/help")
     await user.post({"event": "unsubscribed", "timestamp": 1, "user_id": user.id, "message_token": next(_tokens)})
     before = len(running.fake.sent(user.id))
-    later = another_worker(running)
-    try:
-        assert await recover(later) == 1
-        await settle()
-        await until_cleared(running)
-    finally:
-        await later.shutdown()
+    await taken_up_by_another_worker(running)
     assert running.fake.sent(user.id)[before:] == []
     assert await running.rt.store.is_subscribed(SessionKey(CHANNEL, user.id)) is False
 
