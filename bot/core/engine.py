@@ -212,7 +212,8 @@ class Engine:
             replies = await self._nav(ctx, arg)
         elif prefix == "f":
             ctx.session.leave()
-            replies = self.menu.faq(ctx, arg)
+            faq_id, _, part = arg.partition(":")
+            replies = self.menu.faq_more(ctx, faq_id) if part == "more" else self.menu.faq(ctx, faq_id)
         elif prefix == "l":
             replies = self.menu.set_language(ctx, arg)
         elif prefix == "a":

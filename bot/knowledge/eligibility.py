@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from bot.i18n import LANGUAGES, fallback_chain
-from bot.knowledge.schema import KNOWN_PLACEHOLDERS, PLACEHOLDER, LocalText
+from bot.knowledge.schema import KNOWN_PLACEHOLDERS, PLACEHOLDER, LocalText, Sourced
 from bot.knowledge.yamlread import Issue, YamlDoc, validate
 
 __all__ = [
@@ -51,6 +51,15 @@ class Answer(_Model):
     id: StepId
     label: LocalText
     next: StepId
+    # For a question about when something happened: a typed month ("03/2026", "last month") picks the answer
+    # whose range holds the whole months since then, [from, to] inclusive; `to` may be omitted (no upper end).
+    months: tuple[int] | tuple[int, int] | None = None
+
+    def holds(self, months: int) -> bool:
+        if self.months is None:
+            return False
+        low, high = self.months[0], (self.months[1] if len(self.months) > 1 else None)
+        return low <= months and (high is None or months <= high)
 
 
 class Question(_Model):
@@ -61,6 +70,13 @@ class Question(_Model):
     def answer(self, answer_id: str) -> Answer | None:
         return next((a for a in self.answers if a.id == answer_id), None)
 
+    def by_months(self, months: int) -> Answer | None:
+        return next((a for a in self.answers if a.holds(months)), None)
+
+    @property
+    def asks_month(self) -> bool:
+        return any(a.months is not None for a in self.answers)
+
 
 def _one_or_many(value: Any) -> Any:
     """`when: {housing: need}` and `when: {housing: [need, temporary]}` both read naturally."""
@@ -69,7 +85,7 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
-class Rule(_Model):
+class Rule(Sourced):
     when: Annotated[dict[StepId, list[StepId]], BeforeValidator(_one_or_many)]
     directions: list[str] = Field(default_factory=list)
     note: LocalText | None = None
@@ -92,7 +108,7 @@ class Results(_Model):
     notice: LocalText
 
 
-class Eligibility(_Model):
+class Eligibility(Sourced):
     start: StepId
     intro: LocalText
     questions: list[Question]

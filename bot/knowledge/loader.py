@@ -10,6 +10,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,13 @@ from bot.knowledge.schema import (
     MenuFile,
     MenuItem,
     MenuNode,
+    Sourced,
 )
 from bot.knowledge.search import FaqDoc, FaqIndex
 from bot.knowledge.yamlread import Issue, YamlDoc, read_yaml, validate
 
-__all__ = ["LIMITS", "Content", "ContentHolder", "LoadResult", "faq_docs", "load_content"]
+__all__ = ["FIRST_SCREEN", "LIMITS", "REVIEW_EVERY", "Content", "ContentHolder", "LoadResult", "faq_docs",
+           "load_content"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ LIMITS = {
     "viber_button_text": 250,
     "button_label": 60,
 }
+FIRST_SCREEN = 500  # characters of an answer's first screen: what a phone shows without scrolling much
+REVIEW_EVERY = timedelta(days=365)  # facts read against their source longer ago than this are due again
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ def faq_docs(faqs: dict[str, FaqEntry]) -> Iterable[FaqDoc]:
                 question=entry.question[lang],
                 answer=entry.answer.get(lang, ""),
                 keywords=tuple(entry.keywords.get(lang, ())),
+                examples=tuple(entry.examples.get(lang, ())),
             )
 
 
@@ -142,7 +148,7 @@ def _fingerprint(paths: Iterable[Path]) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_content(directory: Path) -> LoadResult:
+def load_content(directory: Path, today: date | None = None) -> LoadResult:
     directory = Path(directory)
     issues: list[Issue] = []
     if not directory.is_dir():
@@ -161,7 +167,7 @@ def load_content(directory: Path) -> LoadResult:
     for doc in [d for d in (menu_doc, centres_doc) if d] + faq_yaml:
         issues.extend(doc.issues)
 
-    checker = _CrossChecker(issues)
+    checker = _CrossChecker(issues, today or date.today())
     nodes = checker.nodes(menu_doc, menu) if menu_doc and menu else {}
     faqs, faq_where = checker.faqs(faq_files)
     if menu_doc and menu:
@@ -186,6 +192,8 @@ def load_content(directory: Path) -> LoadResult:
     node_faqs: dict[str, list[str]] = {}
     for fid, entry in faqs.items():
         node_faqs.setdefault(entry.menu, []).append(fid)
+    faq_index = FaqIndex.build(faq_docs(faqs))
+    checker.examples(faq_index, faqs, faq_where)
     content = Content(
         version=_fingerprint(content_files(directory)),
         root=menu.root,
@@ -193,7 +201,7 @@ def load_content(directory: Path) -> LoadResult:
         nodes=nodes,
         faqs=faqs,
         centres=tuple(centres.centres),
-        faq_index=FaqIndex.build(faq_docs(faqs)),
+        faq_index=faq_index,
         gazetteer=Gazetteer.build(places, [CentrePoint(c.id, c.location.lat, c.location.lon) for c in centres.centres]),
         eligibility=eligibility,
         node_faqs={k: tuple(v) for k, v in node_faqs.items()},
@@ -204,8 +212,9 @@ def load_content(directory: Path) -> LoadResult:
 class _CrossChecker:
     """Checks that need more than one field: ids, references, translations, platform limits."""
 
-    def __init__(self, issues: list[Issue]) -> None:
+    def __init__(self, issues: list[Issue], today: date) -> None:
         self.issues = issues
+        self.today = today
 
     def _error(self, doc: YamlDoc, loc: tuple[str | int, ...], message: str) -> None:
         self.issues.append(doc.issue(loc, message))
@@ -240,6 +249,35 @@ class _CrossChecker:
                         f"{len(text)} characters: over Telegram's {LIMITS['telegram_message']}, sent as two messages",
                     )
 
+    def sourced(self, doc: YamlDoc, loc: tuple[str | int, ...], item: Sourced, what: str) -> None:
+        """Every fact needs a source, and a person who read it against the source within a year."""
+        if not item.sources:
+            self._warn(doc, loc, f"{what}: no `sources:` (a URL or \"seed\", with the date it was checked)")
+        if item.reviewed is None:
+            self._warn(doc, loc, f"{what}: no `reviewed:` date")
+        elif self.today - item.reviewed > REVIEW_EVERY:
+            self._warn(doc, (*loc, "reviewed"), f"{what}: last reviewed {item.reviewed}, more than a year ago")
+        elif item.reviewed > self.today:
+            self._warn(doc, (*loc, "reviewed"), f"{what}: reviewed date {item.reviewed} is in the future")
+
+    def first_screen(self, doc: YamlDoc, loc: tuple[str | int, ...], entry: FaqEntry) -> None:
+        for lang, text in entry.answer.items():
+            length = len(entry.question.get(lang, "")) + len(text)
+            if length > FIRST_SCREEN:
+                self._warn(doc, (*loc, "answer", lang), f"first screen is {length} characters; keep it under "
+                                                        f"{FIRST_SCREEN} and move the rest to `more:`")
+
+    def examples(self, index: FaqIndex, faqs: dict[str, FaqEntry],
+                 where: dict[str, tuple[YamlDoc, int]]) -> None:
+        """An example that another entry answers better teaches the matcher the wrong thing."""
+        for fid, (doc, position) in where.items():
+            for lang, examples in faqs[fid].examples.items():
+                for number, example in enumerate(examples):
+                    hits = index.scores(example, lang, limit=1, leave_out=True)
+                    if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs:
+                        self._warn(doc, ("entries", position, "examples", lang, number),
+                                   f"example {example!r} matches {hits[0].faq_id!r} better than {fid!r}")
+
     def nodes(self, doc: YamlDoc, menu: MenuFile) -> dict[str, MenuNode]:
         nodes: dict[str, MenuNode] = {}
         for index, node in enumerate(menu.nodes):
@@ -272,6 +310,9 @@ class _CrossChecker:
                 where[entry.id] = (doc, index)
                 self.texts(doc, ("entries", index, "question"), entry.question, "label_long")
                 self.texts(doc, ("entries", index, "answer"), entry.answer, "message")
+                self.texts(doc, ("entries", index, "more"), entry.more, "message")
+                self.first_screen(doc, ("entries", index), entry)
+                self.sourced(doc, ("entries", index, "id"), entry, f"FAQ {entry.id!r}")
                 callback = f"f:{entry.id}".encode()
                 if len(callback) > LIMITS["telegram_callback_bytes"]:
                     self._error(doc, ("entries", index, "id"), "id too long for a button's callback data")
@@ -302,6 +343,7 @@ class _CrossChecker:
 
     def centres(self, doc: YamlDoc, parsed: CentresFile) -> None:
         self.texts(doc, ("hotline", "hours"), parsed.hotline.hours, "message")
+        self.sourced(doc, ("hotline",), parsed.hotline, "hotline")
         seen: set[str] = set()
         for index, centre in enumerate(parsed.centres):
             if centre.id in seen:
@@ -309,6 +351,7 @@ class _CrossChecker:
             seen.add(centre.id)
             for name in ("name", "address", "hours"):
                 self.texts(doc, ("centres", index, name), getattr(centre, name), "message")
+            self.sourced(doc, ("centres", index, "id"), centre, f"centre {centre.id!r}")
         if not parsed.centres:
             self._error(doc, ("centres",), "at least one centre is needed")
 

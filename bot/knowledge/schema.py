@@ -7,6 +7,7 @@ translations, platform limits) live in `loader.py`, which knows files and lines.
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -29,6 +30,8 @@ __all__ = [
     "MenuFile",
     "MenuItem",
     "MenuNode",
+    "Source",
+    "Sourced",
 ]
 
 ID_PATTERN = r"^[a-z0-9_]{1,40}$"
@@ -52,6 +55,20 @@ LocalText = Annotated[dict[str, str], AfterValidator(_check_languages)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    """Where a fact comes from: a public page, or "seed" for the hotline's own first texts."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^(https?://\S+|seed)$")]
+    checked: date
+
+
+class Sourced(_Model):
+    """Anything that states facts: where they come from and when a person last read them against the source."""
+
+    sources: list[Source] = Field(default_factory=list)
+    reviewed: date | None = None
 
 
 class Action(StrEnum):
@@ -86,18 +103,23 @@ class MenuFile(_Model):
     nodes: list[MenuNode]
 
 
-class FaqEntry(_Model):
+class FaqEntry(Sourced):
+    """A question and its answer. `answer` is the first screen (one-sentence answer first); `more` the rest."""
+
     id: Id
     menu: Id
     question: LocalText
     answer: LocalText
+    more: LocalText | None = None
     keywords: dict[str, list[str]] = Field(default_factory=dict)
+    examples: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _keyword_languages(self) -> FaqEntry:
-        unknown = sorted(set(self.keywords) - set(LANGUAGES))
-        if unknown:
-            raise ValueError(f"keywords: unknown language code(s) {', '.join(unknown)}")
+    def _known_languages(self) -> FaqEntry:
+        for name in ("keywords", "examples"):
+            unknown = sorted(set(getattr(self, name)) - set(LANGUAGES))
+            if unknown:
+                raise ValueError(f"{name}: unknown language code(s) {', '.join(unknown)}")
         return self
 
 
@@ -123,7 +145,7 @@ def _check_phone(value: str) -> str:
 Phone = Annotated[str, AfterValidator(_check_phone)]
 
 
-class Hotline(_Model):
+class Hotline(Sourced):
     phone: Phone
     display: str
     hours: LocalText
@@ -139,7 +161,7 @@ class Hotline(_Model):
         )
 
 
-class Centre(_Model):
+class Centre(Sourced):
     id: Id
     name: LocalText
     address: LocalText

@@ -36,6 +36,7 @@ class FaqDoc:
     question: str
     answer: str
     keywords: tuple[str, ...]
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Tuning:
     confident_at: float = 0.4
     confident_margin: float = 0.65  # the runner-up must score at most this share of the best
     several_share: float = 0.5  # "several" lists entries scoring at least this share of the best
+    example_weight: float = 1.0  # a question close to one of an entry's examples counts like one close to its text
 
 
 _Postings = tuple["array[int]", "array[float]"]
@@ -98,6 +100,7 @@ class _LangIndex:
         tuning: Tuning,
     ) -> None:
         self.faq_ids = [doc.faq_id for doc in docs]
+        self.texts = [doc.question for doc in docs]
         self.places = places
         self.analyse = analyse
         self.tuning = tuning
@@ -174,8 +177,11 @@ class _LangIndex:
         terms = dict.fromkeys(self.surfaces[cand] for cand, dist, _ in found if dist == best)
         return [(term, int(best)) for term in terms]
 
-    def score(self, query: str, limit: int) -> list[tuple[str, float]]:
-        """The `limit` best (FAQ id, share) pairs: matched query weight over total query weight."""
+    def score(self, query: str, limit: int, leave_out: bool = False) -> list[tuple[str, float]]:
+        """The `limit` best (FAQ id, share) pairs: matched query weight over total query weight.
+
+        `leave_out` ignores documents whose text is the query itself: how an example fares without itself.
+        """
         analysed = self.analyse(query)
         pairs: dict[str, str] = {}
         for surface, term in analysed:
@@ -209,6 +215,10 @@ class _LangIndex:
                     self._add(totals, postings, 1.0)
         if total_weight <= 0.0:
             return []
+        if leave_out:
+            for doc_no, text in enumerate(self.texts):
+                if text == query:
+                    totals.pop(doc_no, None)
         best = heapq.nlargest(limit, totals.items(), key=itemgetter(1))
         return [(self.faq_ids[doc_no], value / total_weight) for doc_no, value in best]
 
@@ -222,8 +232,9 @@ class _LangIndex:
 class FaqIndex:
     """All FAQ entries in all languages, built once per content snapshot and safe to share."""
 
-    def __init__(self, indexes: dict[str, _LangIndex], tuning: Tuning) -> None:
+    def __init__(self, indexes: dict[str, _LangIndex], examples: dict[str, _LangIndex], tuning: Tuning) -> None:
         self._indexes = indexes
+        self._examples = examples
         self._tuning = tuning
 
     @classmethod
@@ -235,19 +246,32 @@ class FaqIndex:
         indexes = {
             lang: _LangIndex(items, analyser(lang), place_terms(lang), tuning) for lang, items in per_lang.items()
         }
-        return cls(indexes, tuning)
+        # Each example is a document of its own: a question close to one way people ask counts, however the
+        # entry's own text is worded (a nearest-neighbour vote, not a bag of every example's words).
+        examples = {}
+        for lang, items in per_lang.items():
+            shots = [FaqDoc(d.faq_id, lang, e, "", ()) for d in items for e in d.examples]
+            if shots:
+                examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), tuning)
+        return cls(indexes, examples, tuning)
 
-    def scores(self, query: str, lang: str, limit: int = 10) -> list[Hit]:
+    def scores(self, query: str, lang: str, limit: int = 10, leave_out: bool = False) -> list[Hit]:
         """The `limit` best entries, best first; the user's language is searched first and preferred.
 
-        An entry's score is its best language's; each language's top `limit` suffices for the overall top.
+        An entry's score is its best language's, from its text or its closest example; each language's top
+        `limit` suffices for the overall top. `leave_out`: see `_LangIndex.score`.
         """
         query = query[:MAX_QUERY_CHARS]
         best: dict[str, float] = {}
         order = sorted(self._indexes, key=lambda code: code != lang)
+        tuning = self._tuning
         for code in order:
-            factor = 1.0 if code == lang else self._tuning.other_language
-            for faq_id, share in self._indexes[code].score(query, limit):
+            factor = 1.0 if code == lang else tuning.other_language
+            found = self._indexes[code].score(query, limit)
+            if code in self._examples:
+                shots = self._examples[code].score(query, limit * 3, leave_out)
+                found += [(faq_id, share * tuning.example_weight) for faq_id, share in shots]
+            for faq_id, share in found:
                 value = share * factor
                 if value > best.get(faq_id, 0.0):
                     best[faq_id] = value

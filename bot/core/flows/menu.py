@@ -84,17 +84,32 @@ class MenuFlow:
     async def input(self, ctx: Ctx) -> Replies | None:
         return None
 
-    def faq(self, ctx: Ctx, faq_id: str, feedback: bool = False) -> Replies | None:
+    def faq(self, ctx: Ctx, faq_id: str, feedback: bool = False, opening: str = "") -> Replies | None:
+        """An answer's first screen: the short answer, the hotline and a callback button; "More" for the rest."""
         entry = ctx.content.faqs.get(faq_id)
         if entry is None:
             return None
         ctx.session.visit(f"f:{faq_id}")
-        text = f"{ctx.text(entry.question)}\n\n{ctx.text(entry.answer)}"
+        answer = ctx.text(entry.answer)
+        parts = [opening, ctx.text(entry.question), answer]
+        if ctx.content.hotline.display not in answer:
+            parts.append(ctx.hotline_line())
         rows: list[tuple[Button, ...]] = []
+        if entry.more:
+            rows.append((Button(ctx._("📖 More"), f"f:{faq_id}:more"),))
+        rows.append((Button(action_label(ctx, Action.CALLBACK), "a:callback"),))
         if feedback:
             rows.append((Button(ctx._("👍 Helpful"), f"q:y:{faq_id}"),
                          Button(ctx._("👎 Not helpful"), f"q:n:{faq_id}")))
-        return [ctx.with_nav(text, rows)]
+        return [ctx.with_nav("\n\n".join(p for p in parts if p), rows)]
+
+    def faq_more(self, ctx: Ctx, faq_id: str) -> Replies | None:
+        """The rest of an answer, as a new message under the first screen."""
+        entry = ctx.content.faqs.get(faq_id)
+        if entry is None or entry.more is None:
+            return None
+        rows = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
+        return [ctx.with_nav(ctx.text(entry.more), rows)]
 
     def language_menu(self, ctx: Ctx, first_contact: bool = False) -> Replies:
         catalogues = ctx.catalogues
