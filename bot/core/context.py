@@ -65,6 +65,7 @@ class Ctx:
     catalogues: Catalogues
     store: Store
     settings: Settings
+    outcome: str = ""  # what became of a typed message (questions.OUTCOMES), for the metrics
 
     @property
     def lang(self) -> str:

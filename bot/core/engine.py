@@ -24,6 +24,7 @@ from bot.core.flows.eligibility import EligibilityFlow
 from bot.core.flows.menu import MenuFlow, help_text
 from bot.core.flows.privacy import PrivacyFlow
 from bot.core.flows.questions import QuestionsFlow
+from bot.core.language import guess_language
 from bot.i18n import Catalogues, pick_language
 from bot.knowledge.loader import ContentHolder
 from bot.store.base import Store, storable_text
@@ -74,7 +75,7 @@ class Engine:
         """Every flow, in one place; the prefix is both its button namespace and its state namespace."""
         centres = CentresFlow(self.menu)
         for flow in (self.menu, centres, EligibilityFlow(self.menu), CallbackFlow(self.menu),
-                     PrivacyFlow(self.menu), QuestionsFlow(self.menu, centres)):
+                     PrivacyFlow(self.menu), QuestionsFlow(self.menu, centres, self._typed_action)):
             self.flows[flow.prefix] = flow
 
     async def handle(self, event: Event) -> list[Reply]:
@@ -160,6 +161,10 @@ class Engine:
                 replies = self.menu.set_language(ctx, event.data[2:])
                 if replies:
                     return replies
+            if event.kind is Kind.TEXT and event.text.strip():
+                # The first message is answered, not thrown away: its words choose the language.
+                session.lang = guess_language(ctx.content, event.text, preselected)
+                return [self.menu.language_note(ctx), *await self._step(ctx)]
             if preselected is None:
                 return self.menu.language_menu(ctx, first_contact=True)
             session.lang = preselected
@@ -168,6 +173,10 @@ class Engine:
         if session.state == "c:ask" and event.kind in (Kind.COMMAND, Kind.BUTTON) \
                 and event.data not in ("centres", "a:centres") and not event.data.startswith("c:"):
             session.leave()  # the place question is over: later text is a question again, not a town
+        if event.kind is Kind.TEXT and session.state and not session.state.startswith("cb:") \
+                and "urgent" in ctx.content.intents.match(event.text):
+            session.leave()  # danger comes before a half-answered question about a place or a pre-check
+            return await self._fallback(ctx)
         if event.kind is Kind.COMMAND:
             return await self._command(ctx)
         if event.kind is Kind.BUTTON:
@@ -223,6 +232,15 @@ class Engine:
         if replies is None:
             return self.menu.home(ctx, prefix=ctx._("That button is out of date. Here is the current menu."))
         return replies
+
+    async def _typed_action(self, ctx: Ctx, action: str) -> Replies | None:
+        """What a typed request does: the same as its button or command."""
+        if action == "human":
+            ctx.session.leave()
+            return self.menu.human(ctx)
+        if action in ("forget", "mydata"):
+            return await self.flows["p"].button(ctx, "forget" if action == "forget" else "show")
+        return await self._action(ctx, action)
 
     async def _action(self, ctx: Ctx, action: str) -> Replies | None:
         if action == "language":

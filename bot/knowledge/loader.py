@@ -17,6 +17,7 @@ from typing import Any
 from bot.i18n import LANGUAGES, fallback_chain
 from bot.knowledge.eligibility import Eligibility, load_eligibility
 from bot.knowledge.geo import CentrePoint
+from bot.knowledge.intents import Intents, IntentsFile
 from bot.knowledge.places import Gazetteer, PlacesFile, check_places
 from bot.knowledge.schema import (
     KNOWN_PLACEHOLDERS,
@@ -65,6 +66,7 @@ class Content:
     gazetteer: Gazetteer
     eligibility: Eligibility | None = None
     node_faqs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    intents: Intents = field(default_factory=lambda: Intents(IntentsFile(intents={})))
 
     def text(self, local: dict[str, str] | None, lang: str) -> str:
         """The text in `lang`, falling back to Georgian then English, with placeholders filled."""
@@ -178,6 +180,11 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
     if centres_doc and centres:
         checker.centres(centres_doc, centres)
     places = _load_places(directory / "places.yaml", centres, issues)
+    intents = None
+    if (directory / "intents.yaml").exists():
+        intents_doc = read_yaml(directory / "intents.yaml")
+        intents = validate(intents_doc, IntentsFile)
+        issues.extend(intents_doc.issues)
     eligibility = None
     if (directory / "eligibility.yaml").exists():
         directions = {n for n in nodes if n.startswith("reint_")}
@@ -205,6 +212,7 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
         gazetteer=Gazetteer.build(places, [CentrePoint(c.id, c.location.lat, c.location.lon) for c in centres.centres]),
         eligibility=eligibility,
         node_faqs={k: tuple(v) for k, v in node_faqs.items()},
+        intents=Intents(intents or IntentsFile(intents={})),
     )
     return LoadResult(content, sorted(set(issues)))
 

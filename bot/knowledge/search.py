@@ -236,6 +236,9 @@ class FaqIndex:
         self._indexes = indexes
         self._examples = examples
         self._tuning = tuning
+        self._vocabulary = {
+            lang: frozenset(t for t in index.postings if " " not in t) for lang, index in indexes.items()
+        }
 
     @classmethod
     def build(cls, docs: Iterable[FaqDoc], tuning: Tuning | None = None) -> FaqIndex:
@@ -254,6 +257,10 @@ class FaqIndex:
             if shots:
                 examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), tuning)
         return cls(indexes, examples, tuning)
+
+    def vocabulary(self, lang: str) -> frozenset[str]:
+        """The terms `lang`'s entries use: what words of that language look like to the analyser."""
+        return self._vocabulary.get(lang, frozenset())
 
     def scores(self, query: str, lang: str, limit: int = 10, leave_out: bool = False) -> list[Hit]:
         """The `limit` best entries, best first; the user's language is searched first and preferred.

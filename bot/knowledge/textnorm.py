@@ -22,6 +22,7 @@ __all__ = [
     "analyse",
     "analyse_pairs",
     "analyser",
+    "phrase_tokens",
     "place_terms",
     "stem",
     "stem_ka",
@@ -184,6 +185,17 @@ def analyse_pairs(text: str, lang: str) -> list[tuple[str, str]]:
         if term and term not in stop:
             pairs.append((token, term))
     return pairs
+
+
+def phrase_tokens(text: str, lang: str) -> list[tuple[str, str]]:
+    """(word, term) pairs with function words kept: "call me", "можно на русском" are phrases too.
+
+    The word is what prefix patterns are compared with: lower-cased, and for Georgian in Georgian letters.
+    """
+    if lang == "ka":
+        # In Georgian letters, not folded: folded, ჩემი (my) and ცემს (beats) would be one word.
+        return [(token, stem_ka(token)) for token in _georgian_tokens(text)]
+    return [(token, stem(token, lang)) for token in tokenize(text)]
 
 
 def analyse(text: str, lang: str) -> list[str]:

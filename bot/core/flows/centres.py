@@ -133,11 +133,15 @@ class CentresFlow:
         if result.status == "abroad":
             return self.abroad(ctx)
         if result.status == "ambiguous":
-            rows = []
-            for place in result.candidates[:5]:
-                label = place.name(ctx.lang)
-                region = place.region_name(ctx.lang)
-                rows.append((Button(f"{label} ({region})" if region else label, f"c:p:{place.id}"),))
-            rows.append((Button(ctx._("None of these"), "c:none"),))
-            return [ctx.with_nav(ctx._("Which place do you mean?"), rows)]
+            return self.choose(ctx, result.candidates)
         return self.ask(ctx, retry=True)
+
+    def choose(self, ctx: Ctx, candidates: list[Place]) -> Replies:
+        """Places of the same name, told apart by their region."""
+        rows = []
+        for place in candidates[:5]:
+            label = place.name(ctx.lang)
+            region = place.region_name(ctx.lang)
+            rows.append((Button(f"{label} ({region})" if region else label, f"c:p:{place.id}"),))
+        rows.append((Button(ctx._("None of these"), "c:none"),))
+        return [ctx.with_nav(ctx._("Which place do you mean?"), rows)]

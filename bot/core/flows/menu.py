@@ -123,6 +123,11 @@ class MenuFlow:
         rows = tuple((Button(LANGUAGE_NAMES[lang], f"l:{lang}"),) for lang in LANGUAGES)
         return [Reply(text=text, buttons=rows)]
 
+    def language_note(self, ctx: Ctx) -> Reply:
+        """Shown once, above the answer to a first message: the language chosen, and one tap to another."""
+        others = tuple(Button(LANGUAGE_NAMES[code], f"l:{code}") for code in LANGUAGES if code != ctx.lang)
+        return Reply(text=ctx._("I will answer in English. Another language:"), buttons=(others,))
+
     def set_language(self, ctx: Ctx, lang: str) -> Replies | None:
         if lang not in LANGUAGES:
             return None

@@ -1,10 +1,16 @@
-"""Free-text questions: search the FAQ, answer when confident, offer choices when close, admit when not.
+"""Typed messages: decide what a message is, then answer it, act on it, or say honestly that we cannot help.
+
+The order is fixed (see content/intents.yaml for the phrases): urgent danger -> a change of language -> delete
+or show my data -> a callback -> a person -> a centre -> "I live in <place>" or just a place -> greeting or
+thanks -> an FAQ question -> out of scope. A place inside a question is context, not a request for a centre.
 
 No state of its own. Buttons: q:y:<faq> / q:n:<faq> ("was this helpful?"). Unanswered questions and
 "not helpful" answers are recorded for staff with personal data stripped.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from bot.core.context import Ctx
 from bot.core.events import Button, Reply
@@ -13,18 +19,29 @@ from bot.core.flows.centres import CentresFlow
 from bot.core.flows.menu import MenuFlow, action_label
 from bot.knowledge.redact import normalise_question, redact
 from bot.knowledge.schema import Action
+from bot.knowledge.search import SearchResult
+from bot.knowledge.textnorm import tokenize
 
-__all__ = ["QuestionsFlow"]
+__all__ = ["OUTCOMES", "QuestionsFlow"]
 
 MAX_QUESTION = 1000
+SHORT_MESSAGE = 3  # words: a message this short that names a place is the place, not a question about it
+SUGGESTIONS = 3
+OUTCOMES = ("answered", "suggested", "declined", "urgent", "action")
+LANGUAGE_INTENTS = ("language_ka", "language_en", "language_ru")
+ACTIONS = ("forget", "mydata", "callback", "human")
+
+# Runs an action the engine owns (a:<name>, or p:<name> for the privacy flow) on behalf of a typed message.
+Act = Callable[[Ctx, str], Awaitable[Replies | None]]
 
 
 class QuestionsFlow:
     prefix = "q"
 
-    def __init__(self, menu: MenuFlow, centres: CentresFlow) -> None:
+    def __init__(self, menu: MenuFlow, centres: CentresFlow, act: Act) -> None:
         self.menu = menu
         self.centres = centres
+        self.act = act
 
     async def button(self, ctx: Ctx, arg: str) -> Replies | None:
         verdict, _, faq_id = arg.partition(":")
@@ -39,18 +56,84 @@ class QuestionsFlow:
         text = ctx.event.text.strip()[:MAX_QUESTION]
         if not text:
             return None
+        match = ctx.content.intents.match(text)
+        if "urgent" in match:
+            ctx.outcome = "urgent"
+            return self.urgent(ctx, ctx.content.faq_index.search(text, ctx.lang))
+        ctx.outcome = "action"
+        language = match.first(LANGUAGE_INTENTS)
+        if language is not None:
+            return self.menu.set_language(ctx, language.removeprefix("language_"))
+        action = match.first(ACTIONS)
+        if action is not None:
+            replies = await self.act(ctx, action)
+            if replies is not None:
+                return replies
+        if match.first(("greeting", "thanks")):
+            opening = ctx._("Hello!") if "greeting" in match else ctx._("You are welcome!")
+            return self.menu.home(ctx, prefix=opening)
+        short = len(tokenize(text)) <= SHORT_MESSAGE
         result = ctx.content.faq_index.search(text, ctx.lang)
-        if result.status == "confident":
-            return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True)
-        if result.status == "several":
-            rows = [(Button(ctx.text(ctx.content.faqs[h.faq_id].question), f"f:{h.faq_id}"),)
-                    for h in result.hits[:3] if h.faq_id in ctx.content.faqs]
-            return [ctx.with_nav(ctx._("Did you mean one of these?"), rows)]
+        if "centre" in match or short or result.status != "confident":
+            replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match or short)
+            if replies is not None:
+                return replies
+        return await self.answer(ctx, text, result, out_of_scope="out_of_scope" in match)
+
+    def _place(self, ctx: Ctx, text: str, centre: bool, lives: bool) -> Replies | None:
+        """The centre flow, for a message that asks for a centre, says where the person lives, or is a place."""
+        if not (centre or lives):
+            return None
         place = ctx.content.gazetteer.resolve(text)
-        if place.status == "found":
+        if place.status == "found" and not place.candidates[0].abroad:
             return self.centres.for_place(ctx, place.candidates[0])
+        if place.status == "ambiguous":
+            ctx.session.enter("c:ask")
+            return self.centres.choose(ctx, place.candidates)
+        if centre:
+            return self.centres.ask(ctx)
+        return None
+
+    async def answer(self, ctx: Ctx, text: str, result: SearchResult, out_of_scope: bool = False) -> Replies:
+        if result.status == "confident":
+            ctx.outcome = "answered"
+            return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or []
+        if result.status == "several" and not out_of_scope:
+            ctx.outcome = "suggested"
+            return self.suggest(ctx, result)
+        ctx.outcome = "declined"
         await self._record(ctx, "unanswered", text)
+        if out_of_scope:
+            return self.not_found(ctx, ctx._("Sorry, I can't help with that here. I answer questions about "
+                                             "working abroad safely and about help after returning to Georgia."))
         return self.not_found(ctx, ctx._("Sorry, I did not find an answer to that."))
+
+    def suggest(self, ctx: Ctx, result: SearchResult) -> Replies:
+        """Close matches, always beside the hotline and the callback button."""
+        rows: list[tuple[Button, ...]] = [
+            (Button(ctx.text(ctx.content.faqs[h.faq_id].question), f"f:{h.faq_id}"),)
+            for h in result.hits[:SUGGESTIONS] if h.faq_id in ctx.content.faqs
+        ]
+        rows.append((Button(action_label(ctx, Action.CALLBACK), "a:callback"),))
+        text = "\n\n".join([ctx._("Did you mean one of these?"), ctx.hotline_line()])
+        return [ctx.with_nav(text, rows)]
+
+    def urgent(self, ctx: Ctx, result: SearchResult) -> Replies:
+        """Danger first: 112 and the hotline in the first message, then the closest answer or choices."""
+        hotline = ctx.content.hotline
+        first = "\n".join([
+            ctx._("🚨 If you or someone else is in danger now, call 112 (police and ambulance in Georgia, free, "
+                  "24 hours). Abroad, call the local emergency number."),
+            ctx._("Hotline: {phone}").format(phone=hotline.display),
+            ctx._("From abroad, call {number}.").format(number=hotline.international),
+        ])
+        rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
+        replies = [Reply(text=first, buttons=tuple(rows))]
+        if result.status == "confident":
+            replies.extend(self.menu.faq(ctx, result.hits[0].faq_id) or [])
+        elif result.hits:
+            replies.extend(self.suggest(ctx, result))
+        return replies
 
     def not_found(self, ctx: Ctx, opening: str) -> Replies:
         text = "\n\n".join([

@@ -1,0 +1,195 @@
+"""What a typed message asks for, from phrases staff write in content/intents.yaml.
+
+A phrase matches when every one of its words is in the message, in any order, with any ending (the language's
+stemmer), with one typo in a long word, or as a prefix when the word ends with `*` ("угрож*" matches угрожают
+and угрозы). Georgian phrases also match Georgian typed in Latin or Cyrillic letters, through the same
+transliteration and folding as the FAQ search. The core decides what to do with a match; this module only finds
+them, and counts how much of the message they leave unexplained, so that "english please" switches the language
+while "do I need English to work in the UK?" stays a question.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.i18n import LANGUAGES
+from bot.knowledge.textnorm import STOPWORDS, phrase_tokens
+
+__all__ = ["INTENTS", "IntentSpec", "Intents", "IntentsFile", "Match"]
+
+# The intents the core acts on, in the order it considers them.
+INTENTS = (
+    "urgent", "language_ka", "language_en", "language_ru", "forget", "mydata", "callback", "human", "centre",
+    "live_in", "greeting", "thanks", "out_of_scope",
+)
+FUZZY_MIN = 5  # shorter words are too often another real word one letter away
+PREFIX_MIN = 3
+
+Phrases = Annotated[dict[str, list[str]], Field(default_factory=dict)]
+
+
+class IntentSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phrases: Phrases
+    unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
+    alone: int | None = None  # at most this many other words in the message; None: any message
+
+    @model_validator(mode="after")
+    def _languages(self) -> IntentSpec:
+        for name in ("phrases", "unless"):
+            unknown = sorted(set(getattr(self, name)) - set(LANGUAGES))
+            if unknown:
+                raise ValueError(f"{name}: unknown language code(s) {', '.join(unknown)}")
+        return self
+
+
+class IntentsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    intents: dict[str, IntentSpec]
+
+    @model_validator(mode="after")
+    def _known(self) -> IntentsFile:
+        unknown = sorted(set(self.intents) - set(INTENTS))
+        if unknown:
+            raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}")
+        return self
+
+
+@dataclass(frozen=True)
+class Match:
+    """The intents a message matched, each with the fewest message words its phrases left unexplained."""
+
+    intents: dict[str, int] = field(default_factory=dict)
+
+    def __contains__(self, intent: str) -> bool:
+        return intent in self.intents
+
+    def first(self, names: Iterable[str]) -> str | None:
+        return next((name for name in names if name in self.intents), None)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    intent: str
+    words: tuple[str, ...]  # exact terms, and prefixes ending with "*"
+    blocks: bool
+
+
+class _LangPhrases:
+    """All phrases of one language, indexed by each of their words."""
+
+    def __init__(self, lang: str, phrases: list[_Phrase]) -> None:
+        self.lang = lang
+        self.phrases = phrases
+        self.exact: set[str] = set()
+        self.prefixes: set[str] = set()
+        for phrase in phrases:
+            for word in phrase.words:
+                (self.prefixes if word.endswith("*") else self.exact).add(word.rstrip("*"))
+        self.by_length: dict[int, list[str]] = defaultdict(list)
+        for word in self.exact:
+            self.by_length[len(word)].append(word)
+        self.stop = frozenset(t for word in STOPWORDS.get(lang, ()) for _, t in phrase_tokens(word, lang))
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - one per content version; typed words recur
+    def _near(self, term: str) -> str | None:
+        if len(term) < FUZZY_MIN:
+            return None
+        choices = [*self.by_length.get(len(term) - 1, ()), *self.by_length.get(len(term), ()),
+                   *self.by_length.get(len(term) + 1, ())]
+        found = process.extractOne(term, choices, scorer=OSA.distance, score_cutoff=1)
+        return found[0] if found else None
+
+    def match(self, text: str) -> dict[str, int]:
+        tokens = phrase_tokens(text, self.lang)
+        if not tokens:
+            return {}
+        # The phrase words each position of the message stands for.
+        at: dict[str, list[int]] = defaultdict(list)
+        for position, (surface, term) in enumerate(tokens):
+            if term in self.exact:
+                at[term].append(position)
+            elif (near := self._near(term)) is not None:
+                at[near].append(position)
+            for size in range(PREFIX_MIN, len(surface) + 1):
+                if surface[:size] in self.prefixes:
+                    at[surface[:size] + "*"].append(position)
+        if not at:
+            return {}
+        fired: dict[str, set[int]] = {}
+        blocked: set[str] = set()
+        for phrase in self.phrases:
+            if phrase.intent in blocked or not all(word in at for word in phrase.words):
+                continue
+            used = _in_order(phrase.words, at)
+            if used is None:
+                continue
+            if phrase.blocks:
+                blocked.add(phrase.intent)
+                fired.pop(phrase.intent, None)
+            else:
+                fired.setdefault(phrase.intent, set()).update(used)
+        content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
+        return {intent: sum(1 for i in content if i not in used) for intent, used in fired.items()
+                if intent not in blocked}
+
+
+def _in_order(words: tuple[str, ...], at: dict[str, list[int]]) -> list[int] | None:
+    """Positions of the phrase's words in the message, in the phrase's order and close together."""
+    window = len(words) + 2
+    for first in at[words[0]]:
+        used = [first]
+        for word in words[1:]:
+            following = [p for p in at[word] if used[-1] < p <= first + window]
+            if not following:
+                break
+            used.append(following[0])
+        else:
+            return used
+    return None
+
+
+class Intents:
+    """Built once per content version; `match` is cheap enough to run on every typed message."""
+
+    def __init__(self, spec: IntentsFile) -> None:
+        self.spec = spec
+        per_lang: dict[str, list[_Phrase]] = defaultdict(list)
+        for intent, item in spec.intents.items():
+            for blocks, phrases in ((False, item.phrases), (True, item.unless)):
+                for lang, texts in phrases.items():
+                    for text in texts:
+                        words = _phrase_words(text, lang)
+                        if words:
+                            per_lang[lang].append(_Phrase(intent, words, blocks))
+        self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
+
+    def match(self, text: str) -> Match:
+        found: dict[str, int] = {}
+        for lang in self._langs:
+            for intent, left in lang.match(text).items():
+                found[intent] = min(left, found.get(intent, left))
+        alone = {name: spec.alone for name, spec in self.spec.intents.items()}
+        return Match({k: v for k, v in found.items() if alone.get(k) is None or v <= (alone[k] or 0)})
+
+
+def _phrase_words(text: str, lang: str) -> tuple[str, ...]:
+    words: list[str] = []
+    for raw in text.split():
+        if raw.endswith("*"):
+            tokens = phrase_tokens(raw[:-1], lang)
+            if tokens:
+                words.append(tokens[0][0] + "*")
+        else:
+            words.extend(term for _, term in phrase_tokens(raw, lang))
+    return tuple(dict.fromkeys(words))

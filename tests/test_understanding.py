@@ -1,0 +1,163 @@
+"""Typed messages as people write them: danger first, requests acted on, places as context, honest refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import Runtime
+from tests.helpers import ChatUser
+
+HOTLINE = "(+995 32) 2 91 34 61"
+
+
+async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
+    user = ChatUser(rt.engine, name)
+    if lang:
+        await user.tap(f"l:{lang}")
+    return user
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "call me back please"),
+    ("ka", "დამირეკეთ რა"),
+    ("ka", "damireket ra, ar vici rogor davwero"),
+    ("ru", "перезвоните мне"),
+])
+async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"cb-{text}", lang)
+    await user.say(text)
+    data = [b.data for b in user.buttons]
+    assert "cb:agree" in data, f"{text!r} should start the callback form, got {user.text!r}"
+    assert "reference" not in user.text.lower(), "nothing may claim a request exists before one does"
+
+
+async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt: Runtime) -> None:
+    user = await chat(rt, "cb-before", "en")
+    await user.say("I already requested a callback yesterday and nobody called, what happens now?")
+    assert "cb:agree" not in [b.data for b in user.buttons]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ru", "сыну угрожают, он заперт, помогите срочно"),
+    ("ka", "saprtxeshi var, damexmaret"),
+    ("en", "they took her phone and lock her in"),
+    ("ka", "ჩემს დას ემუქრებიან და სახლიდან არ უშვებენ"),
+    ("en", "i dont want to live anymore"),
+])
+async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"urgent-{text}", lang)
+    replies = await user.say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+    assert "a:callback" in [b.data for row in replies[0].buttons for b in row]
+
+
+async def test_danger_comes_before_an_open_place_question(rt: Runtime) -> None:
+    user = await chat(rt, "urgent-in-flow", "en")
+    await user.command("centres")
+    replies = await user.say("please help me they locked me in the flat")
+    assert "112" in replies[0].text
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ka", "ბათუმში ხვალ წვიმა იქნება?"),
+    ("ru", "какой курс доллара сегодня?"),
+    ("en", "who won the football match in Tbilisi yesterday"),
+    ("ru", "они сегодня играют в футбол?"),
+])
+async def test_out_of_scope_is_declined_honestly_without_a_centre_or_suggestions(
+        rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"oos-{text}", lang)
+    replies = await user.say(text)
+    data = [b.data for b in user.buttons]
+    assert not any(r.venue for r in replies), "a town inside a question is not a request for a centre"
+    assert not any(d.startswith("f:") for d in data), f"no unrelated suggestions: {data}"
+    assert HOTLINE in user.text and "a:callback" in data
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ka", "თელავში ან ახლოს გაქვთ ოფისი? ყვარელში ვცხოვრობ"),
+    ("ru", "я живу в Кутаиси"),
+    ("en", "Gori"),
+    ("ka", "ozurgetshi vcxovrob"),
+])
+async def test_a_place_alone_or_where_one_lives_gets_the_nearest_centre(rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"place-{text}", lang)
+    replies = await user.say(text)
+    assert any(r.venue for r in replies), f"{text!r} should get a centre card, got {user.text!r}"
+
+
+async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> None:
+    user = await chat(rt, "office", "en")
+    await user.say("where is your nearest office?")
+    assert "Share your location" in user.text
+
+
+@pytest.mark.parametrize(("lang", "text", "target", "shown"), [
+    ("ka", "english please", "en", "Language set: English"),
+    ("en", "можно на русском?", "ru", "Язык:"),
+    ("ru", "kartulad mipasuxet", "ka", "ენა"),
+])
+async def test_asking_for_another_language_switches_it(
+        rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
+    user = await chat(rt, f"lang-{text}", lang)
+    await user.say(text)
+    assert shown in user.text
+    session = await rt.store.load_session(user.key)
+    assert session is not None and session["lang"] == target
+
+
+async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime) -> None:
+    user = await chat(rt, "lang-question", "ka")
+    await user.say("do I need to speak english to get a legal job in the UK?")
+    session = await rt.store.load_session(user.key)
+    assert session is not None and session["lang"] == "ka"
+
+
+async def test_which_number_shows_the_number(rt: Runtime) -> None:
+    for n, (lang, text) in enumerate([("en", "what number do i call to talk to a real person"),
+                                      ("ru", "куда звонить?")]):
+        user = await chat(rt, f"human-{n}", lang)
+        await user.say(text)
+        assert HOTLINE in user.text and "a:callback" in [b.data for b in user.buttons]
+
+
+@pytest.mark.parametrize(("lang", "text"), [("en", "hi"), ("ka", "madloba"), ("ru", "здравствуйте")])
+async def test_greeting_and_thanks_get_a_short_reply_and_the_menu(rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"hi-{text}", lang)
+    await user.say(text)
+    assert any(b.data == "m:legal" for b in user.buttons)
+
+
+async def test_delete_my_data_asks_to_confirm(rt: Runtime) -> None:
+    user = await chat(rt, "forget", "ru")
+    await user.say("удалите мои данные")
+    assert [b.data for b in user.buttons][:2] == ["p:yes", "p:no"]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("facebookze vnaxe reklama espanetshi marwyvis krefa, 500 evro winaswar unda gadavixado. normaluria?", "ka"),
+    ("kartuli", "ka"),
+    ("русский", "ru"),
+    ("Здравствуйте, как получить рабочую визу в Германию?", "ru"),
+    ("how do I check that a job agency is licensed?", "en"),
+    ("სად არის ბათუმის ოფისი?", "ka"),
+])
+async def test_a_first_message_is_answered_in_its_language_not_thrown_away(
+        rt: Runtime, text: str, lang: str) -> None:
+    user = ChatUser(rt.engine, f"first-{text}")
+    replies = await user.say(text)
+    session = await rt.store.load_session(user.key)
+    assert session is not None and session["lang"] == lang
+    assert len(replies) >= 2, "the language note, then the answer to the message itself"
+    assert {b.data for row in replies[0].buttons for b in row} == {f"l:{c}" for c in ("ka", "en", "ru")} - {f"l:{lang}"}
+
+
+async def test_an_answer_keeps_the_hotline_and_the_callback_on_its_first_screen(rt: Runtime) -> None:
+    user = await chat(rt, "faq", "en")
+    await user.tap("f:legal_agency_fees")
+    data = [b.data for b in user.buttons]
+    assert HOTLINE in user.text and "a:callback" in data
+    more = rt.content.current.faqs["legal_agency_fees"].more
+    if more:
+        await user.tap("f:legal_agency_fees:more")
+        assert rt.content.current.text(more, "en") in user.text
