@@ -204,6 +204,11 @@ async def test_back_and_cancel_at_every_step(rt: Runtime) -> None:
     await user.tap("cb:agree")
     await user.say("Nino")
     await user.tap("cb:cancel")
+    assert "Delete what you entered?" in user.text, "a filled-in form is not thrown away without asking"
+    await user.tap("cb:resume")
+    assert "phone" in user.text.lower(), "“No” goes back to the step on screen"
+    await user.tap("cb:cancel")
+    await user.tap("cb:cancel:yes")
     assert "Nothing was saved" in user.text
     assert await rt.store.requests_for(user.key) == []
     await user.say("Rustavi")
@@ -447,3 +452,26 @@ async def test_mydata_shows_a_form_parked_by_forget(rt: Runtime) -> None:
 ])
 def test_the_staff_group_sees_an_area_never_an_address(shared_content: ContentHolder, town: str, shown: str) -> None:
     assert area_label(shared_content.current, Catalogues().translator("en"), town) == shown
+
+
+async def test_menu_and_language_keep_a_half_filled_form(rt: Runtime) -> None:
+    user = ChatUser(rt.engine, "jumper")
+    await begin(user)
+    await user.say("Nino")
+    for leave in ("start", "menu", "language"):
+        await user.command(leave)
+        if leave == "language":
+            await user.tap("l:en")
+        assert "Your unfinished callback request is kept." in user.text
+        await user.press("Continue my request")
+        assert "phone" in user.text.lower(), f"after /{leave} the form goes on where it was"
+    await user.say("+995 577 11 22 33")
+    assert "Your number: 577 11 22 33" in user.text or "Your number:" in user.text
+
+
+async def test_a_typed_phone_number_is_shown_back(rt: Runtime) -> None:
+    user = ChatUser(rt.engine, "typo")
+    await begin(user)
+    await user.say("Nino")
+    await user.say("577 11 22 34")
+    assert "577 11 22 34" in user.text.replace("(", "").replace(")", "") and "Back" in user.text

@@ -82,6 +82,10 @@ class TerminalChat:
             self._print(t.gettext("Type your location as: loc LATITUDE LONGITUDE (for example: loc 42.27 42.70)"))
             return True
         self.render(await self.engine.handle(event))
+        if event.kind is Kind.COMMAND and event.data == "help":
+            t = self.catalogues.translator(self.language or "en")
+            self._print(t.gettext("In this terminal: a number presses a button, loc LAT LON sends a location, "
+                                  "phone NUMBER shares a phone number, /quit leaves."))
         return True
 
     async def run(self) -> None:

@@ -24,6 +24,7 @@ class Session:
     state: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
+    draft: dict[str, Any] | None = None  # an unfinished callback form put aside by /start, /menu or /language
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> Session:
@@ -34,10 +35,19 @@ class Session:
             state=str(raw.get("state") or ""),
             data=dict(raw.get("data") or {}),
             history=[str(h) for h in raw.get("history") or []][-HISTORY_LIMIT:],
+            draft=raw["draft"] if isinstance(raw.get("draft"), dict) else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lang": self.lang, "state": self.state, "data": self.data, "history": self.history[-HISTORY_LIMIT:]}
+        raw = {"lang": self.lang, "state": self.state, "data": self.data, "history": self.history[-HISTORY_LIMIT:]}
+        if self.draft:
+            raw["draft"] = self.draft
+        return raw
+
+    def park(self) -> None:
+        """Puts a callback form with answers in it aside, so that jumping to the menu loses nothing typed."""
+        if self.state.startswith("cb:") and self.data.get("form") and not self.data.get("ref"):
+            self.draft = {"state": self.state, "data": self.data}
 
     def enter(self, state: str, **data: Any) -> None:
         """Starts a flow step, dropping the data of any other flow."""

@@ -197,8 +197,12 @@ class Engine:
             "mydata": lambda: self.flows["p"].button(ctx, "show"),
             "forget": lambda: self.flows["p"].button(ctx, "forget"),
         }
+        if name in ("start", "menu", "language"):
+            ctx.session.park()
         if name == "start":
             return self.menu.home(ctx, prefix=ctx._("Hello! I am the migrant hotline assistant."))
+        if name == "cancel" and ctx.session.state.startswith("cb:"):
+            return await self.flows["cb"].button(ctx, "cancel") or []
         if name in ("menu", "cancel"):
             prefix = ctx._("Cancelled.") if name == "cancel" and ctx.session.state else ""
             return self.menu.home(ctx, prefix=prefix)
@@ -255,6 +259,7 @@ class Engine:
 
     async def _nav(self, ctx: Ctx, arg: str) -> Replies | None:
         if arg == "home":
+            ctx.session.park()
             return self.menu.home(ctx, edit=True)
         if arg == "human":
             ctx.session.leave()

@@ -14,6 +14,7 @@ reference is shown. Nothing here logs a form value. Field checks and labels are 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -70,7 +71,14 @@ class CallbackFlow:
         if kind == "start":
             return await self.start(ctx, value if value in TOPICS else "")
         if kind == "cancel":
+            if value != "yes" and self._form(ctx) and ctx.session.state not in ("cb:open", "cb:withdraw") \
+                    and not ctx.session.data.get("ref"):
+                rows = ((Button(ctx._("🗑 Yes, delete it"), "cb:cancel:yes"),
+                         Button(ctx._("↩️ No, continue"), "cb:resume")),)
+                return [Reply(text=ctx._("Delete what you entered?"), buttons=rows)]
             return self._cancel(ctx)
+        if kind == "resume" and ctx.session.state.startswith("cb:"):
+            return await self._reshow(ctx, "")
         if not ctx.session.state.startswith("cb:"):
             return None
         if self._expired(ctx):
@@ -122,6 +130,13 @@ class CallbackFlow:
     # entry, consent and the open request
 
     async def start(self, ctx: Ctx, topic: str = "") -> Replies:
+        draft = ctx.session.draft
+        if draft and not ctx.session.state.startswith("cb:"):
+            ctx.session.draft = None
+            ctx.session.state, ctx.session.data = str(draft.get("state", "")), dict(draft.get("data") or {})
+            if self._expired(ctx):
+                return self._expire(ctx)
+            return await self._reshow(ctx, ctx._("Here is your request where you left it."))
         state = ctx.session.state
         if state.startswith("cb:") and state not in ("cb:consent", "cb:open", "cb:withdraw") and not topic \
                 and not self._expired(ctx):
@@ -262,10 +277,10 @@ class CallbackFlow:
         question, rows = self._question(ctx, step)
         data = ctx.session.data
         counter = ""
-        sequence = self._sequence(ctx)
-        position = "returned" if step == "month" else step
-        if not data.get("edit") and position in sequence:
-            counter = ctx._("Step {n} of {total}").format(n=sequence.index(position) + 1, total=len(sequence))
+        # The returnee's two extra questions are not counted, so the count never jumps when they are added.
+        sequence = [s for s in self._sequence(ctx) if s not in ("country", "returned")]
+        if not data.get("edit") and step in sequence:
+            counter = ctx._("Step {n} of {total}").format(n=sequence.index(step) + 1, total=len(sequence))
         text = "\n\n".join(x for x in (hint, counter, question) if x)
         nav = (Button(ctx._("⬅️ Back"), "cb:back"), Button(ctx._("✖️ Cancel"), "cb:cancel"))
         if step in _REQUEST_STEPS:
@@ -408,7 +423,9 @@ class CallbackFlow:
         phone = parse_phone(text)
         if phone is None:
             return self._prompt(ctx, "phone", ctx._("I could not read that as a phone number."))
-        return self._accept(ctx, "phone", phone)
+        replies = self._accept(ctx, "phone", phone)
+        said = ctx._("Your number: {phone}. If it is wrong, press “Back”.").format(phone=format_phone(phone))
+        return [replace(replies[0], text=f"{said}\n\n{replies[0].text}"), *replies[1:]]
 
     def _contact(self, ctx: Ctx) -> Replies:
         contact = ctx.event.contact

@@ -240,9 +240,28 @@ def shared_phone(raw: str) -> str | None:
     return parse_phone(raw)
 
 
+# "this month", "last month", "3 months ago", as people answer "when did you come back?", in our languages.
+_THIS_MONTH = ("this month", "этом месяце", "этот месяц", "ამ თვეში", "am tveshi", "am tvesi")
+_LAST_MONTH = ("last month", "прошлом месяце", "прошлый месяц", "გასულ თვეს", "წინა თვეს",
+               "gasul tves", "wina tves", "tsina tves")
+_MONTHS_AGO = re.compile(r"(\d{1,2})\s*(?:months?\s+ago|месяц\w*\s+назад|თვის\s+წინ|tvis\s+(?:win|tsin))")
+
+
+def _months_back(today: date, months: int) -> str:
+    index = today.year * 12 + today.month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def parse_month_year(text: str, today: date) -> str | None:
-    """"03/2024", "2024-03" or "2024" -> "2024-03" / "2024"; nothing in the future or before 1950."""
+    """"03/2024", "2024-03", "2024", "last month", "3 months ago" -> "2024-03" / "2024"; not future or before 1950."""
     raw = text.strip()
+    lowered = " ".join(raw.lower().split())
+    if any(p in lowered for p in _THIS_MONTH):
+        return _months_back(today, 0)
+    if any(p in lowered for p in _LAST_MONTH):
+        return _months_back(today, 1)
+    if (ago := _MONTHS_AGO.search(lowered)) and int(ago.group(1)) < 600:
+        return _months_back(today, int(ago.group(1)))
     month: int | None = None
     if m := _MONTH_YEAR.match(raw):
         month, year = int(m.group(1)), int(m.group(2))

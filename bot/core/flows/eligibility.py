@@ -8,15 +8,27 @@ are dropped as soon as the result is shown: nothing about the user's situation i
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.core.context import Ctx
 from bot.core.events import Button, Reply
 from bot.core.flows.base import Replies
+from bot.core.flows.callback_fields import parse_month_year
 from bot.core.flows.menu import MenuFlow
-from bot.knowledge.eligibility import END, Eligibility, Question, answer_data
+from bot.knowledge.eligibility import END, Answer, Eligibility, Question, answer_data
 
 __all__ = ["EligibilityFlow"]
 
 STATE = "e:ask"
+
+
+def by_month(question: Question, text: str, today: date) -> Answer | None:
+    """The answer whose range holds the whole months since a typed month ("03/2026", "last month")."""
+    value = parse_month_year(text, today)
+    if value is None or "-" not in value:
+        return None
+    year, month = map(int, value.split("-"))
+    return question.by_months(today.year * 12 + today.month - (year * 12 + month))
 
 
 class EligibilityFlow:
@@ -56,6 +68,10 @@ class EligibilityFlow:
         for answer in question.answers:
             if typed and typed in {" ".join(label.split()).casefold() for label in answer.label.values()}:
                 return self.answer(ctx, check, question.id, answer.id, edit=False)
+        if question.asks_month:
+            chosen = by_month(question, ctx.event.text, date.today())
+            if chosen is not None:
+                return self.answer(ctx, check, question.id, chosen.id, edit=False)
         hint = ctx._("Please choose one of the answers with the buttons, or press “Cancel” to stop the check.")
         return self.ask(ctx, check, question.id, edit=False, hint=hint)
 

@@ -72,6 +72,10 @@ class MenuFlow:
         ctx.session.history.clear()
         reply = self.node(ctx, ctx.content.root, edit=edit)
         assert reply is not None
+        if ctx.session.draft:
+            prefix = "\n\n".join(p for p in (prefix, ctx._("Your unfinished callback request is kept.")) if p)
+            reply = Reply(text=reply.text, buttons=((Button(ctx._("Continue my request"), "cb:start"),),
+                                                    *reply.buttons), edit=edit)
         if prefix:
             reply = Reply(text=f"{prefix}\n\n{reply.text}", buttons=reply.buttons, edit=edit)
         return [reply]
@@ -147,5 +151,6 @@ class MenuFlow:
         rows = [
             (Button(action_label(ctx, Action.CALLBACK), "a:callback"),),
             (Button(action_label(ctx, Action.CENTRES), "a:centres"),),
+            tuple(b for b in ctx.nav_row() if b.data != "n:human"),
         ]
-        return [ctx.with_nav(text, rows)]
+        return [Reply(text=text, buttons=tuple(rows))]

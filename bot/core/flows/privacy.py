@@ -21,6 +21,8 @@ def _draft_form(ctx: Ctx) -> dict[str, object] | None:
     session = ctx.session
     if session.state.startswith("cb:"):
         return session.data.get("form") or None
+    if session.draft:
+        return (session.draft.get("data") or {}).get("form") or None
     if session.state == "p:forget":
         return (session.data.get("draft") or {}).get("data", {}).get("form") or None
     return None
@@ -43,6 +45,7 @@ class PrivacyFlow:
                                        "This cannot be undone."), rows)]
         if arg == "yes" and ctx.session.state == "p:forget":
             await ctx.store.forget_user(ctx.event.key)
+            ctx.session.draft = None
             ctx.session.data.clear()
             ctx.session.leave()
             ctx.session.history.clear()
