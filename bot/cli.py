@@ -70,6 +70,7 @@ def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_content_gaps(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge.loader import load_content
     from bot.store import open_store
 
     async def report() -> None:
@@ -82,9 +83,13 @@ def cmd_content_gaps(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
         unanswered = [r for r in rows if r.kind == "unanswered"][: args.limit]
         unhelpful = [r for r in rows if r.kind == "unhelpful"][: args.limit]
+        content = load_content(settings.content_dir).content
+        print("After each question, → the entries it came closest to: add it to one of them as an example.\n")
         print("Most frequent unanswered questions:")
         for row in unanswered:
-            print(f"{row.count:5d}  [{row.lang}] {row.text}")
+            closest = content.faq_index.scores(row.text, row.lang, limit=3) if content else []
+            near = "  → " + ", ".join(f"{hit.faq_id} ({hit.score:.2f})" for hit in closest) if closest else ""
+            print(f"{row.count:5d}  [{row.lang}] {row.text}{near}")
         if not unanswered:
             print("  (none)")
         print("\nAnswers marked not helpful:")
