@@ -22,6 +22,7 @@ from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
 from bot.knowledge.textnorm import STOPWORDS, phrase_tokens
+from bot.knowledge.translit import fold
 
 __all__ = ["INTENTS", "IntentSpec", "Intents", "IntentsFile", "Match"]
 
@@ -30,8 +31,9 @@ INTENTS = (
     "urgent", "language_ka", "language_en", "language_ru", "forget", "mydata", "callback", "human", "centre",
     "live_in", "greeting", "thanks", "out_of_scope",
 )
-FUZZY_MIN = 5  # shorter words are too often another real word one letter away
+FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
+FOLDED_MIN = 5
 
 Phrases = Annotated[dict[str, list[str]], Field(default_factory=dict)]
 
@@ -99,6 +101,17 @@ class _LangPhrases:
         self.by_length: dict[int, list[str]] = defaultdict(list)
         for word in self.exact:
             self.by_length[len(word)].append(word)
+        # Georgian typed in Latin letters is transliterated by guess (p: პ or ფ? t: თ or ტ?), so long words also
+        # meet in the folded, script-blind form; short ones do not (folded, ჩემი "my" and ცემს "beats" are one).
+        self.folded: dict[str, set[str]] = defaultdict(set)
+        self.folded_prefixes: dict[str, set[str]] = defaultdict(set)
+        if lang == "ka":
+            for word in self.exact:
+                if len(key := fold(word)) >= FOLDED_MIN:
+                    self.folded[key].add(word)
+            for word in self.prefixes:
+                if len(key := fold(word)) >= FOLDED_MIN:
+                    self.folded_prefixes[key].add(word + "*")
         self.stop = frozenset(t for word in STOPWORDS.get(lang, ()) for _, t in phrase_tokens(word, lang))
 
     @lru_cache(maxsize=8192)  # noqa: B019 - one per content version; typed words recur
@@ -124,6 +137,13 @@ class _LangPhrases:
             for size in range(PREFIX_MIN, len(surface) + 1):
                 if surface[:size] in self.prefixes:
                     at[surface[:size] + "*"].append(position)
+            if self.folded:
+                for word in self.folded.get(fold(term), ()):
+                    at[word].append(position)
+                folded = fold(surface)
+                for size in range(FOLDED_MIN, len(folded) + 1):
+                    for word in self.folded_prefixes.get(folded[:size], ()):
+                        at[word].append(position)
         if not at:
             return {}
         fired: dict[str, set[int]] = {}
