@@ -125,3 +125,43 @@ def test_reload_with_broken_file_keeps_last_good_content(content: Path) -> None:
     holder.reload()
     assert holder.current is not good
     assert "written contract" in holder.current.faqs["legal_contract"].answer["en"]
+
+
+def test_facts_without_a_source_or_review_are_warned(content: Path) -> None:
+    legal = content / "faq" / "legal.yaml"
+    found = messages(content)
+    assert f"{legal}:2: warning: FAQ 'legal_contract': no `sources:` (a URL or \"seed\", with the date it was " \
+           "checked)" in found, found
+    _edit(legal, "    keywords:", "    sources: [{url: \"https://example.org/contracts\", checked: 2024-01-10}]\n"
+                                   "    reviewed: 2024-01-10\n    keywords:")
+    found = messages(content)
+    assert not any("legal_contract': no `sources:`" in m for m in found)
+    assert any(m.startswith(f"{legal}:") and "last reviewed 2024-01-10, more than a year ago" in m
+               for m in found), found
+
+
+def test_a_long_first_screen_is_warned_with_its_line(content: Path) -> None:
+    legal = content / "faq" / "legal.yaml"
+    _edit(legal, "      en: A contract states the wage", "      en: " + "Long words. " * 50 + "A contract states the wage")
+    found = messages(content)
+    assert any(m.startswith(f"{legal}:7: warning: first screen is ") and "move the rest to `more:`" in m
+               for m in found), found
+
+
+def test_an_example_another_entry_answers_better_is_warned(content: Path) -> None:
+    (content / "faq" / "visa.yaml").write_text(
+        "entries:\n"
+        "  - id: legal_visa\n"
+        "    menu: legal\n"
+        "    question: {en: \"Do I need a work visa?\"}\n"
+        "    answer: {en: \"Usually yes: a work visa or permit.\"}\n"
+        "    examples:\n"
+        "      en:\n"
+        "        - \"what visa do i need to work in poland\"\n"
+        "        - \"what should my job contract say about wage and hours\"\n",
+        encoding="utf-8")
+    found = messages(content)
+    visa = content / "faq" / "visa.yaml"
+    assert any(m.startswith(f"{visa}:9: warning: example 'what should my job contract say about wage and hours' "
+                            "matches 'legal_contract' better") for m in found), found
+    assert not any("what visa do i need" in m for m in found)
