@@ -150,20 +150,54 @@ def test_yaml_syntax_error_and_empty_file(tmp_path: Path) -> None:
     assert issues == [f"{path}:1: error: the file is empty"]
 
 
-def test_shipped_rules_are_clean_sample_rules(shared_content: ContentHolder) -> None:
+MEETS_CRITERIA = {"citizen": {"citizen", "stateless"}, "stay": {"irregular", "asylum"},
+                  "returned": {"within_9", "near_deadline"}}
+
+
+def test_shipped_rules_use_the_programme_criteria(shared_content: ContentHolder) -> None:
     text = RULES_FILE.read_text(encoding="utf-8")
-    assert "SAMPLE RULES" in text.split("\nstart:")[0], "the header says these are sample rules"
+    assert "SAMPLE" not in text.upper(), "the pre-check states the real criteria, not sample rules"
     assert DIRECTIONS <= set(shared_content.current.nodes)
     assert shared_content.current.eligibility is not None, "the loader serves the check"
     parsed, issues = load_eligibility(read_yaml(RULES_FILE), DIRECTIONS)
     assert [str(i) for i in issues] == []
     assert parsed is not None
-    assert 4 <= len(parsed.questions) <= 6
-    assert "sample" in parsed.results.notice["en"].lower()
+    assert parsed.sources and parsed.reviewed is not None
+    assert [q.id for q in parsed.questions] == ["citizen", "stay", "returned", "need"]
     for question in parsed.questions:
         for answer in question.answers:
             assert len(answer_data(question.id, answer.id).encode()) <= 64
             assert all(len(label) <= 60 for label in answer.label.values())
+    for rule in parsed.rules:
+        if rule.note is not None:
+            assert rule.sources and rule.reviewed is not None, f"the note of {rule.when} states a fact"
+    agency = {"ka": "სააგენტო", "en": "Agency", "ru": "Агентств"}
+    programme = {"ka": "სახელმწიფო სარეინტეგრაციო პროგრამ", "en": "State reintegration programme",
+                 "ru": "государственн"}
+    for lang in LANGUAGES:
+        assert agency[lang] in parsed.results.notice[lang], "the notice says that the Agency decides"
+        assert len(parsed.results.notice[lang].splitlines()) == 1
+        for text_ in (parsed.results.found[lang], parsed.results.none[lang]):
+            assert agency[lang] in text_ and programme[lang] in text_
+        for text_ in (parsed.results.notice[lang], parsed.results.found[lang], parsed.results.none[lang]):
+            assert not any(word in text_.lower() for word in ("sample", "სანიმუშო", "пример"))
+        assert "03/2026" in parsed.question("returned").text[lang]  # type: ignore[union-attr]
+
+
+def test_month_of_return_picks_the_answer_by_the_one_year_deadline() -> None:
+    parsed, _ = load_eligibility(read_yaml(RULES_FILE), DIRECTIONS)
+    assert parsed is not None
+    returned = parsed.question("returned")
+    assert returned is not None and returned.asks_month
+    picked = {months: getattr(returned.by_months(months), "id", None) for months in (0, 8, 9, 12, 13, 40)}
+    assert picked == {0: "within_9", 8: "within_9", 9: "near_deadline", 12: "near_deadline", 13: "over_year",
+                      40: "over_year"}
+    not_back = returned.answer("not_back")
+    assert not_back is not None and not_back.months is None, "'not back yet' is chosen with its button only"
+    near = next(r.note for r in parsed.rules if r.when == {"returned": ["near_deadline"]} and r.note)
+    assert "NOW" in near["en"] and "СЕЙЧАС" in near["ru"] and "ახლავე" in near["ka"]
+    over = next(r.note for r in parsed.rules if r.when == {"returned": ["over_year"]} and r.note)
+    assert "deadline to apply to the State programme has passed" in over["en"]
 
 
 def test_every_way_through_the_shipped_check_ends_in_real_directions() -> None:
@@ -184,9 +218,12 @@ def test_every_way_through_the_shipped_check_ends_in_real_directions() -> None:
         directions = parsed.evaluate(answers)
         assert set(directions) <= DIRECTIONS
         assert len(directions) == len(set(directions))
+        meets = all(answers.get(q) in ok for q, ok in MEETS_CRITERIA.items())
+        assert bool(directions) == meets, f"directions only for people who meet the criteria: {answers}"
+        if not meets:
+            assert parsed.notes(answers), f"a person outside the programme is told why and what else exists: {answers}"
         suggested.update(directions)
     assert suggested == DIRECTIONS, "every direction is suggested by some answers"
-    assert any(not parsed.evaluate(p) for p in paths), "some answers lead to 'no direction stands out'"
 
 
 # --- the flow -------------------------------------------------------------------------------------------------
@@ -215,15 +252,19 @@ async def test_full_check_in_english_lists_directions_and_offers_callback(rt: Ru
     user = await started(rt, "returnee-en", "en")
     check = check_of(rt)
     assert check.intro["en"] in user.text
-    assert check.question("returned").text["en"] in user.text  # type: ignore[union-attr]
-    for label in ("Yes, recently", "Only for a short while", "It needs repairs", "Yes, we do", "Finding a job"):
+    assert check.question("citizen").text["en"] in user.text  # type: ignore[union-attr]
+    for label in ("Yes, a Georgian citizen", "Irregularly, for more than a year", "9–12 months ago",
+                  "Several of these"):
         await user.press(label)
     content = rt.content.current
-    expected = ["reint_housing", "reint_living", "reint_medical", "reint_employment"]
+    expected = ["reint_medical", "reint_business", "reint_training", "reint_housing"]
     for direction in expected:
         assert f"• {content.text(content.nodes[direction].title, 'en')}" in user.text
-    assert content.text(content.nodes["reint_training"].title, "en") not in user.text
+    for other in ("reint_employment", "reint_living"):
+        assert content.text(content.nodes[other].title, "en") not in user.text
     assert check.results.found["en"] in user.text
+    assert "Apply to the Agency NOW: call 1505" in user.text, "near the deadline: apply now"
+    assert "You are within the one-year period" not in user.text
     assert "This is a first orientation, not a decision. A caseworker confirms whether you are eligible." in user.text
     assert check.results.notice["en"] in user.text
     assert content.hotline.display in user.text
@@ -240,8 +281,9 @@ async def test_full_check_in_english_lists_directions_and_offers_callback(rt: Ru
 
 async def test_direction_button_opens_its_menu(rt: Runtime) -> None:
     user = await started(rt, "reader", "en")
-    for label in ("Yes, recently", "nowhere to live", "No, not at the moment", "Nothing at the moment"):
+    for label in ("Stateless", "asylum", "Less than 9 months ago", "A place to stay"):
         await user.press(label)
+    assert "You are within the one-year period. Do not put it off: call the Agency's hotline 1505" in user.text
     await user.tap("m:reint_housing")
     content = rt.content.current
     assert content.text(content.nodes["reint_housing"].text, "en").split("\n")[0] in user.text
@@ -253,8 +295,7 @@ async def test_check_in_every_language(rt: Runtime, lang: str) -> None:
     check = check_of(rt)
     content = rt.content.current
     assert check.intro[lang] in user.text
-    path = [("returned", "recent"), ("housing", "settled"), ("home", "fine"), ("health", "no_care"),
-            ("work", "own"), ("business", "idea")]
+    path = [("citizen", "citizen"), ("stay", "asylum"), ("returned", "within_9"), ("need", "job")]
     for question_id, answer_id in path:
         question = check.question(question_id)
         assert question is not None
@@ -263,17 +304,20 @@ async def test_check_in_every_language(rt: Runtime, lang: str) -> None:
         assert answer is not None
         assert all(len(b.data.encode()) <= 64 for b in user.buttons)
         await user.press(answer.label[lang])
-    for direction in ("reint_business", "reint_training"):
+    for direction in ("reint_employment", "reint_training"):
         assert content.text(content.nodes[direction].title, lang) in user.text
+    job_note = next(r.note for r in check.rules if r.when == {"need": ["job"]} and r.note)
+    assert job_note[lang] in user.text, "finding a job is not a programme service: the result says so"
     assert check.results.notice[lang] in user.text
 
 
 async def test_not_yet_returned_gets_note_and_general_callback(rt: Runtime) -> None:
     user = await started(rt, "abroad", "en")
-    await user.press("Not yet")
+    for label in ("Yes, a Georgian citizen", "Irregularly, for more than a year", "I am not back yet"):
+        await user.press(label)
     check = check_of(rt)
     assert check.results.none["en"].split("\n")[0] in user.text
-    assert "Reintegration help usually starts once you are back in Georgia." in user.text
+    assert "You apply to the State programme only after you return, within one year of your return." in user.text
     assert "A caseworker confirms whether you are eligible." in user.text
     data = [b.data for b in user.buttons]
     assert "cb:start" in data
@@ -282,10 +326,10 @@ async def test_not_yet_returned_gets_note_and_general_callback(rt: Runtime) -> N
 
 async def test_back_goes_one_question_back_then_to_the_menu(rt: Runtime) -> None:
     user = await started(rt, "undecided", "en")
-    await user.press("Yes, recently")
-    assert "somewhere to live" in user.text
+    await user.press("Yes, a Georgian citizen")
+    assert "How did you stay abroad?" in user.text
     await user.tap("e:b")
-    assert "come back to Georgia" in user.text
+    assert "Are you a citizen of Georgia?" in user.text
     assert user.last[0].edit
     await user.tap("e:b")
     assert "a:eligibility" in [b.data for b in user.buttons], "back on the first question returns to its menu"
@@ -294,46 +338,48 @@ async def test_back_goes_one_question_back_then_to_the_menu(rt: Runtime) -> None
 
 async def test_cancel_returns_home(rt: Runtime) -> None:
     user = await started(rt, "quitter", "en")
-    await user.press("Yes, recently")
+    await user.press("Yes, a Georgian citizen")
     await user.tap("e:x")
     assert "Cancelled." in user.text
     assert "m:reintegration" in [b.data for b in user.buttons]
-    await user.tap(answer_data("housing", "nowhere"))
+    await user.tap(answer_data("stay", "irregular"))
     assert "out of date" in user.text, "answers from a cancelled check are stale"
 
 
 async def test_changing_an_earlier_answer_drops_the_later_ones(rt: Runtime) -> None:
     user = await started(rt, "changer", "en")
-    for label in ("Yes, recently", "Yes, I do", "It needs repairs"):
+    for label in ("Yes, a Georgian citizen", "Irregularly, for more than a year", "Less than 9 months ago"):
         await user.press(label)
-    await user.tap(answer_data("housing", "nowhere"))  # pressed on an older message
-    assert "medical care" in user.text, "'nowhere to live' skips the question about the home"
-    for label in ("No, not at the moment", "Nothing at the moment"):
-        await user.press(label)
-    content = rt.content.current
-    assert content.text(content.nodes["reint_housing"].title, "en") in user.text
-    assert content.text(content.nodes["reint_living"].title, "en") not in user.text
+    assert "Which help do you need most?" in user.text
+    await user.tap(answer_data("stay", "other"))  # pressed on an older message
+    check = check_of(rt)
+    assert check.results.none["en"] in user.text, "a legal stay ends the check: the programme does not fit"
+    assert "The State programme is for people who stayed abroad irregularly for more than a year" in user.text
+    assert "one-year period" not in user.text, "the later answer about the return is dropped"
+    assert not any(b.data.startswith("m:reint") for b in user.buttons)
 
 
 async def test_typed_answers_count_and_other_text_asks_again(rt: Runtime) -> None:
     user = await started(rt, "typist", "ru")
-    await user.say("да,  НЕДАВНО")
-    question = check_of(rt).question("housing")
+    await user.press("Да, гражданин(ка) Грузии")
+    await user.say("незаконно,  БОЛЬШЕ года")
+    question = check_of(rt).question("returned")
     assert question is not None and question.text["ru"] in user.text
     await user.say("что-то непонятное")
     assert question.text["ru"] in user.text
-    assert [b.data for b in user.buttons][:3] == [answer_data("housing", a.id) for a in question.answers]
+    assert [b.data for b in user.buttons][:4] == [answer_data("returned", a.id) for a in question.answers]
     assert (await session_of(rt, user)).get("state") == "e:ask"
 
 
 async def test_restart_from_an_old_first_question_and_from_the_result(rt: Runtime) -> None:
     user = await started(rt, "again", "en")
-    await user.press("Not yet")
-    await user.tap(answer_data("returned", "recent"))
-    assert "somewhere to live" in user.text, "the first question's buttons start a new check"
+    await user.press("Neither")
+    assert "The State programme is for Georgian citizens and for stateless persons" in user.text
+    await user.tap(answer_data("citizen", "citizen"))
+    assert "How did you stay abroad?" in user.text, "the first question's buttons start a new check"
     await user.tap("e:start")
-    assert "come back to Georgia" in user.text
-    await user.tap(answer_data("work", "job"))
+    assert "Are you a citizen of Georgia?" in user.text
+    await user.tap(answer_data("need", "job"))
     assert "out of date" in user.text, "a later question's answer without a running check is stale"
 
 
@@ -347,7 +393,7 @@ async def test_without_a_rules_file_the_check_hands_over_to_the_hotline(settings
         await user.tap("e:start")
         assert content.hotline.display in user.text
         assert "a:callback" in [b.data for b in user.buttons]
-        await user.tap(answer_data("returned", "recent"))
+        await user.tap(answer_data("citizen", "citizen"))
         assert "out of date" in user.text
     finally:
         await store.close()
