@@ -142,7 +142,8 @@ def test_facts_without_a_source_or_review_are_warned(content: Path) -> None:
 
 def test_a_long_first_screen_is_warned_with_its_line(content: Path) -> None:
     legal = content / "faq" / "legal.yaml"
-    _edit(legal, "      en: A contract states the wage", "      en: " + "Long words. " * 50 + "A contract states the wage")
+    long_answer = "      en: " + "Long words. " * 50 + "A contract states the wage"
+    _edit(legal, "      en: A contract states the wage", long_answer)
     found = messages(content)
     assert any(m.startswith(f"{legal}:7: warning: first screen is ") and "move the rest to `more:`" in m
                for m in found), found

@@ -20,8 +20,8 @@ from tests.helpers import ChatUser
 # Each pair is one question asked twice by different people: counted once, with a count of 2.
 UNANSWERED = {
     "en": [
-        "My name is David Miller, can I take my parrot on the ferry? My number +995 599 12 34 56",
-        "my name is Anna Brown. Can I take my parrot on the ferry?? my number 599123456",
+        "My name is David Miller, can I take my parrot on the ferry? tel +995 599 12 34 56",
+        "my name is Anna Brown. Can I take my parrot on the ferry?? tel 599123456",
     ],
     "ru": [
         "Меня зовут Ирина Петрова, можно ли перевезти пианино на пароме? Пишите irina.petrova@mail.ru",

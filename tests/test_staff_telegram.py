@@ -108,7 +108,9 @@ def assert_no_personal_data(calls: list[Call]) -> None:
 async def test_new_request_is_announced_without_personal_data(staff: Desk) -> None:
     request = await staff.request()
     post = await staff.announced(request.ref)
-    assert "Zugdidi" in post.text and "Medical assistance" in post.text
+    content = staff.rt.content.current
+    topic = content.text(content.nodes["reint_medical"].title, "en")
+    assert "Zugdidi" in post.text and topic in post.text
     assert "Русский" in post.text and "Evening" in post.text
     assert [d for _, d in post.buttons] == [f"s:t:{request.ref}", f"s:d:{request.ref}", f"s:u:{request.ref}"]
     assert "parse_mode" not in post.params, "sent as plain text: user input cannot inject markup"

@@ -26,6 +26,7 @@ __all__ = ["OUTCOMES", "QuestionsFlow"]
 
 MAX_QUESTION = 1000
 SHORT_MESSAGE = 3  # words: a message this short that names a place is the place, not a question about it
+LIVES_MESSAGE = 6  # words: "я живу в селе Дарчели" says where one lives; a longer message asks something too
 SUGGESTIONS = 3
 OUTCOMES = ("answered", "suggested", "declined", "urgent", "action")
 LANGUAGE_INTENTS = ("language_ka", "language_en", "language_ru")
@@ -72,9 +73,11 @@ class QuestionsFlow:
         if match.first(("greeting", "thanks")):
             opening = ctx._("Hello!") if "greeting" in match else ctx._("You are welcome!")
             return self.menu.home(ctx, prefix=opening)
-        short = len(tokenize(text)) <= SHORT_MESSAGE
+        words = len(tokenize(text))
+        short = words <= SHORT_MESSAGE
         result = ctx.content.faq_index.search(text, ctx.lang)
-        if "centre" in match or short or result.status != "confident":
+        lives_only = "live_in" in match and words <= LIVES_MESSAGE
+        if "centre" in match or short or lives_only or result.status != "confident":
             replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match or short)
             if replies is not None:
                 return replies
