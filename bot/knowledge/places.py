@@ -793,6 +793,10 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self._places)
 
+    def regions(self) -> list[Place]:
+        """The regions of Georgia from content, for "choose your region" when a place is unknown."""
+        return [p for p in self._places.values() if p.kind == "region" and p.region_id == p.id and not p.abroad]
+
     def place(self, place_id: str) -> Place | None:
         """The place behind an id (as sent back by a candidate button)."""
         return self._places.get(place_id)
