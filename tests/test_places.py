@@ -123,6 +123,42 @@ def test_villages_set(gazetteer: Gazetteer) -> None:
     assert score >= 0.95
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "я пока в Испании, хочу вернуться домой",  # Poka
+        "как переводить деньги маме из Греции",  # Mami
+        "я в Германии, какой код набирать",  # Koda
+        "kvira dges mushaobt?",  # Kvara
+        "ზარი მოვითხოვე და ჯერ არავინ დამირეკა",  # Dzari
+        "სააგენტო 3000 ლარს მთხოვს წინასწარ",  # Lara
+        "უვიზოდ რომ ჩავიდე და ცოტა ხანს ვიმუშაო",  # Khani
+        "I came back with diabetes and need medicines and a doctor",  # "and a": Anda
+        "how much income tax do I pay as an individual entrepreneur",  # "as an": Asano
+        "посредник предлагает вычитать из зарплаты",  # a typo away from Zarati
+        "сахлс сахурави чамоенгра, шекетебаши дамехмаребит?",
+    ],
+)
+def test_ordinary_words_in_a_sentence_are_not_villages(gazetteer: Gazetteer, text: str) -> None:
+    result = gazetteer.resolve(text)
+    assert not any(p.kind == "village" and p.id.startswith("g") for p in result.candidates), result
+
+
+@pytest.mark.parametrize(
+    ("text", "village"),
+    [
+        ("я живу в селе Пока", "Poka"),
+        ("ვცხოვრობ სოფელ ზარში", "Dzari"),
+        ("I live in Koda, Tetri Tskaro", "Koda"),
+        ("Mami", "Mami"),
+    ],
+)
+def test_the_same_words_are_villages_when_the_sentence_says_so(gazetteer: Gazetteer, text: str, village: str) -> None:
+    result = gazetteer.resolve(text)
+    assert result.status in ("found", "ambiguous")
+    assert result.candidates[0].name("en") == village
+
+
 # ---- the forms the issue names
 
 

@@ -118,6 +118,24 @@ georgia грузия грузии საქართველო საქარ
 артём артем владимир charlotte austin florence victoria
 """
 _STOPWORDS = frozenset(k for k in (fold(w).replace(" ", "") for w in _STOPWORDS_TEXT.split()) if k)
+# Many villages share their name with an ordinary word (Poka ~ пока, Koda ~ кода, Mami ~ мами, Khomi ~ ხომ). Inside
+# a sentence of more than _SHORT_ANSWER words a village is read only with a cue: one of these words just before
+# it ("в селе Дарчели", "I live in Ruispiri", "სოფელ ..."), a village or municipality word after it, or a
+# Georgian "in/from/to" case ending on it ("ჭკადუაშში", "ruispiridan").
+_PLACE_CUES = frozenset(
+    fold(w) for w in """in from near at village live living lived born ვცხოვრობ ვცხოვრობთ ვიმყოფები სოფელი სოფელ სოფ
+                        დაბა vcxovrob vtskhovrob sofeli sopeli в во из около возле рядом под село селе села деревня
+                        деревне поселок посёлок поселке живу живем живём родом""".split()
+)
+_AFTER_CUES = frozenset(
+    fold(w) for w in "village sofeli sopeli municipality district raion სოფელი მუნიციპალიტეტი რაიონი село район".split()
+)
+_WHERE_ENDINGS = {
+    "ka": ("ში", "შიც", "დან", "იდან", "ამდე", "მდე"),
+    "lat": ("shi", "shic", "dan", "idan", "amde", "mde"),
+}
+_SHORT_ANSWER = 3
+
 # A capitalised common word right after one of these is read as the place it also spells: "я живу в Они" (Oni),
 # "в городе Они".
 _PLACE_PREPOSITIONS = frozenset(
@@ -556,7 +574,7 @@ class _Index:
 
     centre_ids: set[str]
     places: dict[str, Place] = field(default_factory=dict)
-    names: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # fold key -> (place id, tier)
+    names: dict[str, dict[str, int]] = field(default_factory=dict)  # fold key -> {place id: best tier}
     precise: dict[str, set[str]] = field(default_factory=dict)  # spelling as typed (and stem) -> place ids
 
     def add(self, place: Place, spellings: Iterable[_Spelling]) -> None:
@@ -568,12 +586,8 @@ class _Index:
         for form in (plain, plain[:-1] if plain[-1:] in _VOWELS else ""):
             if form:
                 self.precise.setdefault(form, set()).add(place_id)
-        entries = self.names.setdefault(key, [])
-        for k, (pid, old_tier) in enumerate(entries):
-            if pid == place_id:
-                entries[k] = (pid, min(old_tier, tier))
-                return
-        entries.append((place_id, tier))
+        entries = self.names.setdefault(key, {})
+        entries[place_id] = min(tier, entries.get(place_id, tier))
 
     def centre(self, *choices: str | None) -> str | None:
         """The first mapped centre that exists (place, then municipality, then region)."""
@@ -758,7 +772,7 @@ class Gazetteer:
     def __init__(self, index: _Index, centres: list[CentrePoint]) -> None:
         self._places = index.places
         # Tuples take a third of the memory of the lists and sets used while filling.
-        self._names: dict[str, tuple[tuple[str, int], ...]] = {k: tuple(v) for k, v in index.names.items()}
+        self._names: dict[str, tuple[tuple[str, int], ...]] = {k: tuple(v.items()) for k, v in index.names.items()}
         self._precise: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in index.precise.items()}
         self._centres = list(centres)
         stems: dict[str, list[tuple[str, int]]] = {}
@@ -831,7 +845,11 @@ class Gazetteer:
                 common = size == 1 and sentence and window[0].stop and not _named_place(tokens, start)
                 if any(covered[start : start + size]) or common:
                     continue
+                if sentence and size > 1 and all(t.stop for t in window):
+                    continue  # "as an" is not Asano, "and a" not Anda
                 hit = self._window_hit(start, window, exact_only=size == 1 and window[0].stop)
+                if hit is not None and len(tokens) > _SHORT_ANSWER and not _cued(tokens, start, size):
+                    hit = self._without_villages(hit)
                 if hit is not None and not (sentence and self._doubtful(hit)):
                     hits.append(hit)
                     covered[start : start + size] = [True] * size
@@ -860,6 +878,16 @@ class Gazetteer:
             return None
         return _Hit(start, start + len(window), _INFLECTED, tuple(dict.fromkeys(found)), raw)
 
+    def _without_villages(self, hit: _Hit) -> _Hit | None:
+        """The hit without its built-in villages (names that may well be ordinary words), None if nothing is left."""
+        kept = tuple(
+            (pid, tier) for pid, tier in hit.places
+            if not (self._places[pid].kind == "village" and _is_builtin(self._places[pid]))
+        )  # fmt: skip
+        if len(kept) == len(hit.places):
+            return hit
+        return _Hit(hit.start, hit.end, hit.quality, kept, hit.raw) if kept else None
+
     def _doubtful(self, hit: _Hit) -> bool:
         """Inside a sentence, a foreign place named only by one of geonames' exonyms is more likely a word."""
         return all(tier == _ALTERNATE and self._places[pid].abroad for pid, tier in hit.places)
@@ -885,6 +913,12 @@ class Gazetteer:
                         continue
                     places = tuple(dict.fromkeys(e for m in matches for e in self._names[m]))
                     hit = _Hit(start, start + size, _FUZZY, places, ("".join(t.raw for t in window),))
+                    # A misspelt village inside a sentence needs a cue word, and capitals where the script has them.
+                    named = window[0].capital or window[0].script == "ka"
+                    if sentence and not (named and _cued(tokens, start, size, endings=False)):
+                        hit = self._without_villages(hit)
+                    if hit is None:
+                        continue
                     score = distance / len(key)
                     if score < best_score - 1e-9:
                         best, best_score = [hit], score
@@ -1005,6 +1039,17 @@ _ENDINGS = {
 def _plain(text: str) -> str:
     """Lower-case letters only: the spelling as typed, where `fold` would merge ტ and თ."""
     return _NOT_LETTER.sub("", unicodedata.normalize("NFKC", text).lower().replace("ё", "е"))
+
+
+def _cued(tokens: list[_Token], start: int, size: int, endings: bool = True) -> bool:
+    """Whether the words around tokens[start:start+size] say it is a place (see _PLACE_CUES)."""
+    last = tokens[start + size - 1]
+    where = _WHERE_ENDINGS.get(last.script, ()) if endings else ()
+    if any(last.raw.endswith(e) and len(last.raw) > len(e) + 2 for e in where):
+        return True
+    before = tokens[max(0, start - 2) : start]
+    after = tokens[start + size : start + size + 1]
+    return any(t.key in _PLACE_CUES for t in before) or any(t.key in _AFTER_CUES for t in after)
 
 
 def _named_place(tokens: list[_Token], index: int) -> bool:
