@@ -1,4 +1,4 @@
-"""Build bot/knowledge/data/georgia_places.tsv.gz: every populated place in Georgia the open data knows.
+"""Build bot/knowledge/places/data/georgia_places.tsv.gz: every populated place in Georgia the open data knows.
 
 Sources (both may be shipped with attribution; see README, "Place data"):
 
@@ -11,7 +11,7 @@ Sources (both may be shipped with attribution; see README, "Place data"):
 
 Run it with a checkout (or `git archive`) of the Who's On First repository:
 
-    python tools/build_gazetteer.py /path/to/whosonfirst-data-admin-ge [--out bot/knowledge/data/georgia_places.tsv.gz]
+    python tools/build_gazetteer.py /path/to/whosonfirst-data-admin-ge [--out path/to/georgia_places.tsv.gz]
 
 Abandoned places (GeoNames PPLQ) and records Who's On First marks as not current are left out. Where a place has
 no Georgian-script name, one is generated from its Latin spelling with letter choices learnt from the places that
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 WOF_COMMIT = "0f2786117f3acb814b6ca6b518517628aad29877"
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "bot" / "knowledge" / "data" / "georgia_places.tsv.gz"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "bot" / "knowledge" / "places" / "data" / "georgia_places.tsv.gz"
 
 # Who's On First regions by ISO 3166-2 code, to GeoNames admin1 codes (what content/places.yaml uses).
 ISO_TO_ADMIN1 = {

@@ -92,8 +92,7 @@ class CentresFlow:
     def nearest(self, ctx: Ctx, lat: float, lon: float, place_name: str = "", serving: str | None = None) -> Replies:
         """The nearest centre first (or the one content maps the place to), then the others by distance."""
         points = [CentrePoint(c.id, c.location.lat, c.location.lon) for c in ctx.content.centres]
-        ranked = nearest_centres(lat, lon, points)
-        ranked.sort(key=lambda pair: pair[0].id != serving)
+        ranked = nearest_centres(lat, lon, points, serving=serving)
         first_point, first_km = ranked[0]
         first = ctx.content.centre(first_point.id)
         assert first is not None
