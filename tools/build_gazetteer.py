@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lines, stats = build(args.wof)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(args.out, "wb", mtime=0) as raw:
+    # No file name and no time in the gzip header: the same data gives the same bytes.
+    with args.out.open("wb") as out, gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as raw:
         raw.write(("\n".join(lines) + "\n").encode("utf-8"))
     print(f"{args.out}: {stats}", file=sys.stderr)
     return 0
