@@ -163,7 +163,8 @@ def _add_georgia(index: _Index, extra: PlacesFile) -> None:
         region = region_by_admin1.get(record.admin1)
         row = rows.get(record.municipality)
         muni = own_municipality(record.municipality, region.id if region else None)
-        muni = muni or _nearest_municipality(record, region.id if region else None, extra.municipalities)
+        if muni is None and row is None:  # the data does not say: the nearest seat in the region
+            muni = _nearest_municipality(record, region.id if region else None, extra.municipalities)
         label = dict(muni.names) if muni else dict(row.names) if row else {}
         place = Place(
             f"g{record.geonameid}", dict(record.names), dict(region.names) if region else {},
