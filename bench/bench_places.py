@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.geo import CentrePoint  # noqa: E402
-from bot.knowledge.places import Gazetteer, PlacesFile, _georgia_data  # noqa: E402
+from bot.knowledge.places import Gazetteer, PlacesFile  # noqa: E402
+from bot.knowledge.places.sources import _georgia_data  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "places_labelled.yaml"
 VILLAGES = ROOT / "tests" / "data" / "villages_labelled.yaml"

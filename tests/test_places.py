@@ -21,10 +21,9 @@ from bot.knowledge.places import (
     Place,
     PlacesFile,
     Resolution,
-    _foreign_records,
-    _georgian_records,
     check_places,
 )
+from bot.knowledge.places.sources import _foreign_records, _georgian_records
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = Path(__file__).resolve().parent / "data" / "places_labelled.yaml"

@@ -28,7 +28,7 @@ from bot.knowledge.places.schema import (
     Resolution,
     Status,
 )
-from bot.knowledge.places.sources import ABROAD_COUNTRIES, _foreign_records, _georgia_data, _georgian_records
+from bot.knowledge.places.sources import ABROAD_COUNTRIES
 
 __all__ = [
     "ABROAD_COUNTRIES",
@@ -43,8 +43,5 @@ __all__ = [
     "RegionEntry",
     "Resolution",
     "Status",
-    "_foreign_records",
-    "_georgia_data",
-    "_georgian_records",
     "check_places",
 ]
