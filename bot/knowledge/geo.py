@@ -30,9 +30,18 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def nearest_centres(lat: float, lon: float, centres: list[CentrePoint]) -> list[tuple[CentrePoint, float]]:
-    """Every centre with its distance from (lat, lon), nearest first; ties keep the given order."""
-    return sorted(((c, haversine_km(lat, lon, c.lat, c.lon)) for c in centres), key=lambda pair: pair[1])
+def nearest_centres(
+    lat: float, lon: float, centres: list[CentrePoint], serving: str | None = None
+) -> list[tuple[CentrePoint, float]]:
+    """Every centre with its straight-line distance from (lat, lon), nearest first; ties keep the given order.
+
+    `serving` (a centre content maps the place to) comes first whatever its distance: the one ranking used for
+    typed places and shared locations alike.
+    """
+    ranked = sorted(((c, haversine_km(lat, lon, c.lat, c.lon)) for c in centres), key=lambda pair: pair[1])
+    if serving is not None:
+        ranked.sort(key=lambda pair: pair[0].id != serving)
+    return ranked
 
 
 # (lat, lon) clockwise from the mouth of the Psou: the Greater Caucasus watershed with Russia, the Alazani and

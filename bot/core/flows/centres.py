@@ -37,20 +37,26 @@ class CentresFlow:
             place = ctx.content.gazetteer.place(value)
             return self.for_place(ctx, place) if place else None
         if kind == "none":
-            return self.ask(ctx, retry=True)
+            return self.unknown(ctx)
         return None
 
-    def ask(self, ctx: Ctx, retry: bool = False) -> Replies:
+    def ask(self, ctx: Ctx) -> Replies:
         ctx.session.enter("c:ask")
         ctx.session.visit("c:ask")
-        intro = (
-            ctx._("I could not find that place. Write the name of your town or village again, for example "
-                  "“Zugdidi”, or share your location.")
-            if retry
-            else ctx._("Share your location with the button below, or write the name of your town or village.")
-        )
+        intro = ctx._("Share your location with the button below, or write the name of your town or village.")
         request = Reply(text=intro, buttons=((Button(ctx._("📍 Share my location"), action=ButtonAction.LOCATION),),))
         rows = [(Button(ctx._("All centres"), "c:all"),)]
+        return [request, ctx.with_nav(ctx.hotline_line(), rows)]
+
+    def unknown(self, ctx: Ctx) -> Replies:
+        """A place we do not know: never a guess, but the region, each leading to its nearest centre."""
+        ctx.session.enter("c:ask")
+        ctx.session.visit("c:ask")
+        intro = ctx._("I don't know this place. Share your location, or choose your region:")
+        request = Reply(text=intro, buttons=((Button(ctx._("📍 Share my location"), action=ButtonAction.LOCATION),),))
+        regions = [Button(r.name(ctx.lang), f"c:p:{r.id}") for r in ctx.content.gazetteer.regions()]
+        rows = [tuple(regions[i : i + 2]) for i in range(0, len(regions), 2)]
+        rows.append((Button(ctx._("All centres"), "c:all"),))
         return [request, ctx.with_nav(ctx.hotline_line(), rows)]
 
     def _details(self, ctx: Ctx, centre: Centre) -> str:
@@ -64,7 +70,9 @@ class CentresFlow:
         return Venue(ctx.text(centre.name), ctx.text(centre.address), centre.location.lat, centre.location.lon)
 
     def km(self, ctx: Ctx, distance: float) -> str:
-        return ctx._("{distance} km").format(distance=ctx.t.number(distance, 0 if distance >= 10 else 1))
+        """Distances are as the crow flies, and say so: the road may be much longer."""
+        number = ctx.t.number(distance, 0 if distance >= 10 else 1)
+        return ctx._("about {distance} km in a straight line").format(distance=number)
 
     def one_centre(self, ctx: Ctx, centre: Centre) -> Replies:
         ctx.session.visit(f"c:c:{centre.id}")
@@ -84,8 +92,7 @@ class CentresFlow:
     def nearest(self, ctx: Ctx, lat: float, lon: float, place_name: str = "", serving: str | None = None) -> Replies:
         """The nearest centre first (or the one content maps the place to), then the others by distance."""
         points = [CentrePoint(c.id, c.location.lat, c.location.lon) for c in ctx.content.centres]
-        ranked = nearest_centres(lat, lon, points)
-        ranked.sort(key=lambda pair: pair[0].id != serving)
+        ranked = nearest_centres(lat, lon, points, serving=serving)
         first_point, first_km = ranked[0]
         first = ctx.content.centre(first_point.id)
         assert first is not None
@@ -134,14 +141,16 @@ class CentresFlow:
             return self.abroad(ctx)
         if result.status == "ambiguous":
             return self.choose(ctx, result.candidates)
-        return self.ask(ctx, retry=True)
+        return self.unknown(ctx)
 
     def choose(self, ctx: Ctx, candidates: list[Place]) -> Replies:
-        """Places of the same name, told apart by their region."""
+        """Places of the same name, told apart by municipality ("Ruispiri, Telavi Municipality"), else by region."""
         rows = []
         for place in candidates[:5]:
             label = place.name(ctx.lang)
+            where = place.municipality_name(ctx.lang)
             region = place.region_name(ctx.lang)
-            rows.append((Button(f"{label} ({region})" if region else label, f"c:p:{place.id}"),))
+            text = f"{label}, {where}" if where else f"{label} ({region})" if region else label
+            rows.append((Button(text, f"c:p:{place.id}"),))
         rows.append((Button(ctx._("None of these"), "c:none"),))
         return [ctx.with_nav(ctx._("Which place do you mean?"), rows)]
