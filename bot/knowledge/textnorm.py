@@ -203,8 +203,9 @@ def analyse(text: str, lang: str) -> list[str]:
     return [term for _, term in analyse_pairs(text, lang)]
 
 
-# Where someone works or worked is usually a detail of the question, not its topic: "my employer in Italy took
-# my passport" is about the passport. Place names still match, but weigh little (see search.py).
+# Where someone works, worked or lives is usually a detail of the question, not its topic: "my employer in Italy
+# took my passport" is about the passport, "a train from Tbilisi to Kutaisi" is not about the centres there.
+# Place names still match, but weigh little (see search.py).
 _PLACE_NAMES = """
     germany германия გერმანია italy италия იტალია greece греция საბერძნეთი spain испания ესპანეთი
     france франция საფრანგეთი poland польша პოლონეთი turkey турция თურქეთი israel израиль ისრაელი
@@ -221,6 +222,10 @@ _PLACE_NAMES = """
     მადრიდი barcelona барселона ბარსელონა istanbul стамбул სტამბოლი moscow москва მოსკოვი london
     лондон ლონდონი warsaw варшава ვარშავა munich мюнхен მიუნხენი vienna вена ვენა brussels брюссель
     ბრიუსელი amsterdam амстердам ამსტერდამი prague прага პრაღა thessaloniki салоники სალონიკი
+    tbilisi тбилиси თბილისი batumi батуми ბათუმი kutaisi кутаиси ქუთაისი rustavi рустави რუსთავი zugdidi
+    зугдиди ზუგდიდი gori гори გორი telavi телави თელავი poti поти ფოთი zestaponi зестафони ზესტაფონი
+    samtredia самтредиа სამტრედია khashuri хашури ხაშური senaki сенаки სენაკი marneuli марнеули მარნეული
+    ozurgeti озургети ოზურგეთი akhaltsikhe ахалцихе ახალციხე kobuleti кобулети ქობულეთი
     """.split()
 
 
