@@ -3,6 +3,7 @@ question to the directions that may apply, in all three languages, on a real SQL
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -369,6 +370,44 @@ async def test_typed_answers_count_and_other_text_asks_again(rt: Runtime) -> Non
     assert question.text["ru"] in user.text
     assert [b.data for b in user.buttons][:4] == [answer_data("returned", a.id) for a in question.answers]
     assert (await session_of(rt, user)).get("state") == "e:ask"
+
+
+def month_ago(months: int) -> str:
+    """A month of return typed as people write it, `months` whole months before today."""
+    today = date.today()
+    total = today.year * 12 + today.month - 1 - months
+    return f"{total % 12 + 1:02d}/{total // 12}"
+
+
+@pytest.mark.parametrize(("lang", "typed", "within_year", "expected"), [
+    ("en", month_ago(3), True, "You are within the one-year period"),
+    ("ka", month_ago(8), True, "თქვენ ჯერ ერთი წლის ვადაში ხართ"),
+    ("ru", month_ago(10), True, "Ваш годичный срок истекает"),
+    ("en", month_ago(12), True, "Your one-year period is ending, or may already have ended"),
+    ("ru", month_ago(13), False, "срок подачи заявления в государственную программу истёк"),
+    ("en", "last month", True, "You are within the one-year period"),
+])
+async def test_a_typed_month_of_return_is_held_against_the_deadline(rt: Runtime, lang: str, typed: str,
+                                                                    within_year: bool, expected: str) -> None:
+    user = await started(rt, f"month-{lang}-{typed}", lang)
+    check = check_of(rt)
+    await user.tap(answer_data("citizen", "citizen"))
+    await user.tap(answer_data("stay", "irregular"))
+    assert "03/2026" in user.text, "the question says that a month can be typed"
+    await user.say(typed)
+    if within_year:
+        need = check.question("need")
+        assert need is not None and need.text[lang] in user.text, "within the year: on to the help needed"
+        await user.tap(answer_data("need", "medical"))
+        assert content_title(rt, "reint_medical", lang) in user.text
+    else:
+        assert check.results.none[lang] in user.text, "past the deadline: no programme service is offered"
+    assert expected in user.text
+
+
+def content_title(rt: Runtime, node: str, lang: str) -> str:
+    content = rt.content.current
+    return content.text(content.nodes[node].title, lang)
 
 
 async def test_restart_from_an_old_first_question_and_from_the_result(rt: Runtime) -> None:
