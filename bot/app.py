@@ -62,7 +62,7 @@ def configure_logging(settings: Settings) -> None:
 
 
 def load_content_or_fail(settings: Settings) -> ContentHolder:
-    holder = ContentHolder(settings.content_dir)
+    holder = ContentHolder(settings.content_dir, cache_dir=settings.data_dir / "cache")
     result = holder.reload()
     if result.content is None:
         raise SystemExit(
