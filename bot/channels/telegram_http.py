@@ -27,6 +27,8 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
+from bot import metrics
+
 __all__ = ["AiohttpRequest", "HotlineBot", "slim_update"]
 
 log = logging.getLogger(__name__)
@@ -200,10 +202,17 @@ class HotlineBot(ExtBot[Any]):
                 try:
                     await self._keep(result)
                 except Exception as exc:  # not confirmed to Telegram, so fetched again after the poll's back-off
+                    metrics.record_store_error("keep")
                     log.error("could not store fetched updates (%s); fetching them again", type(exc).__name__)
                     raise NetworkError(f"could not store fetched updates ({type(exc).__name__})") from exc
         return result
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Calls a Bot API method with JSON-ready parameters; returns its `result` as parsed JSON."""
-        return await self._post(method, params)
+        try:
+            result = await self._post(method, params)
+        except TelegramError:
+            metrics.record_reply("telegram", method, ok=False)
+            raise
+        metrics.record_reply("telegram", method, ok=True)
+        return result

@@ -16,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.app import Runtime, configure_logging, runtime, tune_gc
 from bot.config import Settings, load_settings
+from bot.health import readiness, scrape
 
 __all__ = ["WebhookChannel", "build_app", "create_app", "serve"]
 
@@ -55,6 +57,14 @@ def build_app(settings: Settings) -> Starlette:
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True, "channels": [c.path for c in state["channels"]]})
 
+    async def ready(request: Request) -> Response:
+        ok, body = await readiness(getattr(request.app.state, "runtime", None))
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    async def metrics_page(request: Request) -> Response:
+        body = await scrape(getattr(request.app.state, "runtime", None))
+        return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE})
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -67,10 +77,13 @@ def build_app(settings: Settings) -> Starlette:
             app.state.runtime = rt
             log.info("serving webhooks at %s", ", ".join(c.path for c in channels) or "(no channel configured)")
             yield
+            app.state.runtime = None  # stopping: /readyz says so before the store closes
 
     paths = {settings.telegram.webhook_path, settings.viber.webhook_path}
     routes = [Route(path, dispatch, methods=["POST", "GET"]) for path in sorted(paths)]
     routes.append(Route("/healthz", health, methods=["GET"]))
+    routes.append(Route("/readyz", ready, methods=["GET"]))
+    routes.append(Route("/metrics", metrics_page, methods=["GET"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import metrics
 from bot.i18n import LANGUAGES, fallback_chain
 from bot.knowledge.cache import load_cached
 from bot.knowledge.eligibility import Eligibility, load_eligibility
@@ -378,6 +379,10 @@ class ContentHolder:
         self.last_issues: list[Issue] = []
 
     @property
+    def loaded(self) -> bool:
+        return self._current is not None
+
+    @property
     def current(self) -> Content:
         if self._current is None:
             raise RuntimeError("content has not been loaded")
@@ -403,7 +408,9 @@ class ContentHolder:
             self._current = result.content
             if previous != result.content.version:
                 log.info("content version %s loaded (%d warnings)", result.content.version, len(result.warnings))
+            metrics.record_content(result.content.version, loaded=True)
         else:
+            metrics.record_content(None, loaded=False)
             kept = f"keeping version {self._current.version}" if self._current else "nothing to serve"
             log.error("content has %d error(s), %s:\n%s", len(result.errors), kept,
                       "\n".join(map(str, result.errors)))
