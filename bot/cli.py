@@ -30,6 +30,8 @@ def _parse_since(value: str) -> datetime:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.terminal import TerminalChat
 
+    configure_logging(settings, to_file=True)  # the screen is the conversation's
+
     async def chat() -> None:
         async with runtime(settings) as rt:
             await TerminalChat(rt.engine, user=args.user, language=args.lang).run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -100,13 +100,15 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
 
     if workers > 1 and not settings.effective_database_url.startswith(("postgresql://", "postgres://")):
         log.warning("several workers on SQLite share one file; use PostgreSQL (HOTLINE_DATABASE_URL) for that")
+    # JSON lines: uvicorn's own records go through the root logger's JSON handler instead of its text format
+    own_format: dict[str, Any] = {"log_config": None} if settings.log_format == "json" else {}
     if workers > 1:
         uvicorn.run("bot.channels.webhooks:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level.lower(), proxy_headers=True)
+                    log_level=settings.log_level.lower(), proxy_headers=True, **own_format)
     else:
         tune_gc()
         uvicorn.run(build_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                    proxy_headers=True)
+                    proxy_headers=True, **own_format)
     return 0
 
 

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot import metrics
+from bot import logs, metrics
 from bot.config import Settings
 from bot.core.codec import reply_from_dict, reply_to_dict
 from bot.core.context import Ctx, Session
@@ -86,6 +86,7 @@ class Engine:
         A duplicate update gets [] once its replies were delivered (see `delivered`), or the same replies again.
         """
         metrics.record_update(event.key.channel, event.kind.value)
+        logs.bind(event.key.channel, event.update_id)
         throttled = self._throttled(event)
         if throttled is not None:
             return throttled
