@@ -148,6 +148,20 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.backup import BackupError, backup
+
+    target = Path(args.file).resolve()
+    try:
+        run_async(backup(settings.effective_database_url, target))
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {target} ({target.stat().st_size} bytes); it holds personal data: keep it no "
+          f"longer than the retention period")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     parser.add_argument("--config", help="settings file (YAML); defaults to $HOTLINE_CONFIG or built-in defaults")
@@ -185,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = db_sub.add_parser("import", help="load a file written by `db export`")
     imp.add_argument("file")
     imp.set_defaults(handler=cmd_db)
+    backup = db_sub.add_parser("backup", help="a consistent copy of the database while the bot runs (SQLite online "
+                                              "backup, or pg_dump's custom format)")
+    backup.add_argument("file")
+    backup.set_defaults(handler=cmd_db_backup)
 
     for register in _extensions():
         register(sub)
