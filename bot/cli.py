@@ -162,6 +162,15 @@ def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config_check import check, render
+
+    report = check(settings)
+    print(render(settings, report, os.environ.get("HOTLINE_CONFIG") or "built-in defaults and the environment"))
+    missing = report.modes.get(args.mode, []) if args.mode else []
+    return 1 if report.problems or missing else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     parser.add_argument("--config", help="settings file (YAML); defaults to $HOTLINE_CONFIG or built-in defaults")
@@ -203,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
                                               "backup, or pg_dump's custom format)")
     backup.add_argument("file")
     backup.set_defaults(handler=cmd_db_backup)
+
+    config = sub.add_parser("config", help="check the settings")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_check = config_sub.add_parser("check", help="validate the settings file and environment, show the "
+                                                       "effective settings (secrets masked) and what each mode needs")
+    config_check.add_argument("--mode", choices=["polling", "webhook", "viber", "staff-group", "desk"],
+                              help="exit with 1 when this mode is missing something")
+    config_check.set_defaults(handler=cmd_config_check)
 
     for register in _extensions():
         register(sub)
