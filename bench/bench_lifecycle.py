@@ -1,12 +1,15 @@
 """Start-up time, memory at rest and stop time of `hotline run`, polling and webhook, against the fake Bot API.
 
-Run: .venv/bin/python bench/bench_lifecycle.py [--runs 3] [--rest 3]
+Run: .venv/bin/python bench/bench_lifecycle.py [--runs 3] [--rest 3] [--root DIR]
 Each mode starts the real process on a fresh SQLite file; its first start builds what later starts reuse (the
 content cache, and Python's bytecode, which this environment otherwise never writes), so it is shown apart as
 "cold". Start-up is from spawning the process to its first getUpdates
 (polling) or to the first webhook update answered 200 (webhook). Memory at rest is the resident set after
 `--rest` seconds without traffic. Stop is from SIGTERM to the process's exit; for polling the table also says
 whether the fake Bot API received the final getUpdates offset that confirms the last batch.
+
+`--root` measures another checkout with the same driver, for a before/after table on the same machine load:
+`git archive <commit> | tar -x -C /tmp/before && .venv/bin/python bench/bench_lifecycle.py --root /tmp/before`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import aiohttp  # noqa: E402
 from tests.e2e.fake_telegram import Call, FakeTelegram, FakeUser  # noqa: E402
 
 SECRET = "bench-lifecycle-secret"
+TARGET = {"root": ROOT}  # the checkout whose bot is measured
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -69,12 +73,13 @@ def rss_mib(pid: int) -> float:
 
 
 async def spawn(fake: FakeTelegram, data: Path, *args: str) -> asyncio.subprocess.Process:
+    root = TARGET["root"]
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
            "TELEGRAM_WEBHOOK_SECRET": SECRET, "HOTLINE_DATA_DIR": str(data),
-           "HOTLINE_CONTENT_DIR": str(ROOT / "content"), "HOTLINE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+           "HOTLINE_CONTENT_DIR": str(root / "content"), "HOTLINE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(root)}
     env.pop("HOTLINE_CONFIG", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed service has its bytecode compiled once
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", *args, env=env, cwd=ROOT,
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", *args, env=env, cwd=root,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 
@@ -153,7 +158,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="warm runs per mode")
     parser.add_argument("--rest", type=float, default=3.0, help="seconds without traffic before measuring memory")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     args = parser.parse_args()
+    TARGET["root"] = args.root.resolve()
     print("| mode | runs | start-up s, median (range) | start-up CPU s | RSS at rest MiB | stop s | exit codes "
           "| final offset |")
     print("|---|---|---|---|---|---|---|---|")

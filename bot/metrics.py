@@ -5,19 +5,34 @@ comes from a fixed vocabulary (channel, event kind, API method, status, outcome)
 "other", so no id, name, phone or typed text can ever become a label.
 
 Gauges that describe the database (queue by status, overdue requests, stored but unhandled updates) are read from
-the store when /metrics is scraped, at most once every few seconds; with several workers each one reports the same
-database, so take `max` of them, not the sum.
+the store when /metrics is scraped, at most once every few seconds.
+
+With several webhook workers (`--workers N`) a scrape reaches one worker at random, so the workers share their
+numbers through files (prometheus-client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR, set up by `serve`): any
+worker answers for all of them; the database gauges show the most recent reading.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import shutil
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 __all__ = [
     "CONTENT_TYPE",
@@ -32,11 +47,13 @@ __all__ = [
     "record_typed",
     "record_update",
     "refresh",
+    "share_between_workers",
 ]
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 TYPED_OUTCOMES = frozenset({"answered", "suggested", "declined", "urgent", "action"})
 CHANNELS = frozenset({"telegram", "viber", "terminal", "desk"})
 KINDS = frozenset({"text", "button", "location", "contact", "command", "unsupported", "start"})
@@ -54,11 +71,15 @@ REPLIES = Counter("hotline_replies", "Platform API calls made to answer users, b
                                                                                              "result"])
 TYPED = Counter("hotline_typed_messages", "What became of typed messages", ["outcome"])
 CALLBACKS = Counter("hotline_callback_requests_created", "Callback requests committed")
-QUEUE = Gauge("hotline_queue_requests", "Callback requests by status", ["status"])
-OVERDUE = Gauge("hotline_queue_overdue", "New callback requests past their working-day deadline")
-PENDING = Gauge("hotline_pending_updates", "Updates stored on arrival and not handled yet", ["channel"])
-CONTENT_INFO = Gauge("hotline_content_info", "The content version being served (always 1)", ["version"])
-CONTENT_LOADED = Gauge("hotline_content_loaded_timestamp_seconds", "When the content being served was loaded")
+QUEUE = Gauge("hotline_queue_requests", "Callback requests by status", ["status"], multiprocess_mode="mostrecent")
+OVERDUE = Gauge("hotline_queue_overdue", "New callback requests past their working-day deadline",
+                multiprocess_mode="mostrecent")
+PENDING = Gauge("hotline_pending_updates", "Updates stored on arrival and not handled yet", ["channel"],
+                multiprocess_mode="mostrecent")
+CONTENT_INFO = Gauge("hotline_content_info", "1 for the content version being served, 0 for earlier ones",
+                     ["version"], multiprocess_mode="max")
+CONTENT_LOADED = Gauge("hotline_content_loaded_timestamp_seconds", "When the content being served was loaded",
+                       multiprocess_mode="max")
 RELOAD_FAILURES = Counter("hotline_content_reload_failures", "Content reloads refused because of errors")
 STORE_ERRORS = Counter("hotline_store_errors", "Database errors, by where they happened", ["where"])
 
@@ -108,7 +129,8 @@ def record_content(version: str | None, loaded: bool) -> None:
         RELOAD_FAILURES.inc()
         return
     if version and version != _content_version["shown"]:
-        CONTENT_INFO.clear()
+        if _content_version["shown"]:
+            CONTENT_INFO.labels(_content_version["shown"]).set(0)
         CONTENT_INFO.labels(version).set(1)
         _content_version["shown"] = version
         CONTENT_LOADED.set(time.time())
@@ -128,15 +150,25 @@ async def refresh(read_counts: CountsReader) -> None:
         record_store_error("metrics")
         log.warning("could not read the queue for /metrics: %s", type(exc).__name__)
         return
-    QUEUE.clear()
-    for status, count in by_status.items():
-        QUEUE.labels(_pick(status, STATUSES)).set(count)
-    PENDING.clear()
-    for channel, count in pending.items():
-        PENDING.labels(_pick(channel, CHANNELS)).set(count)
+    for status in STATUSES:
+        QUEUE.labels(status).set(by_status.get(status, 0))
+    for channel in CHANNELS - {"terminal", "desk"}:
+        PENDING.labels(channel).set(pending.get(channel, 0))
     OVERDUE.set(overdue)
 
 
 def exposition() -> bytes:
-    """Every metric of this process in the Prometheus text format."""
+    """Every metric of this process (of every worker, in multiprocess mode) in the Prometheus text format."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
     return generate_latest(REGISTRY)
+
+
+def share_between_workers(directory: Path) -> None:
+    """Before worker processes start: they will write their numbers under `directory`, emptied first."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, mode=0o700)
+    os.environ[MULTIPROCESS_DIR] = str(directory)

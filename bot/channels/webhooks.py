@@ -103,6 +103,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
     # JSON lines: uvicorn's own records go through the root logger's JSON handler instead of its text format
     own_format: dict[str, Any] = {"log_config": None} if settings.log_format == "json" else {}
     if workers > 1:
+        metrics.share_between_workers(settings.data_dir / "metrics")
         uvicorn.run("bot.channels.webhooks:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level=settings.log_level.lower(), proxy_headers=True, **own_format)
     else:
