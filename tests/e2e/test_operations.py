@@ -108,6 +108,7 @@ async def test_metrics_move_after_a_short_conversation(client: httpx.AsyncClient
     await post(client, fake, user.text("Is it safe to work abroad without a visa?"))
     await post(client, fake, user.text("How can I work abroad legally?"))
     await post(client, fake, user.text("Mzia Beridze qwertyuiop zxcvbnm"))
+    await post(client, fake, user.text("My employer took my passport and I cannot leave"))
     response = await client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     after = samples(response.text)
@@ -116,12 +117,13 @@ async def test_metrics_move_after_a_short_conversation(client: httpx.AsyncClient
         return value(after, name, **labels) - value(before, name, **labels)
 
     assert moved("hotline_updates_total", channel="telegram", kind="command") == 1
-    assert moved("hotline_updates_total", channel="telegram", kind="text") == 3
-    assert moved("hotline_step_seconds_count", channel="telegram") == 4
+    assert moved("hotline_updates_total", channel="telegram", kind="text") == 4
+    assert moved("hotline_step_seconds_count", channel="telegram") == 5
     assert moved("hotline_typed_messages_total", outcome="answered") == 1
     assert moved("hotline_typed_messages_total", outcome="suggested") == 1
     assert moved("hotline_typed_messages_total", outcome="declined") == 1
-    assert moved("hotline_replies_total", platform="telegram", method="sendMessage", result="sent") >= 4
+    assert moved("hotline_typed_messages_total", outcome="urgent") == 1
+    assert moved("hotline_replies_total", platform="telegram", method="sendMessage", result="sent") >= 5
     assert value(after, "hotline_queue_overdue") == 0
     assert value(after, "hotline_store_errors_total", where="step") == value(before, "hotline_store_errors_total",
                                                                              where="step")
