@@ -199,3 +199,66 @@ async def test_sigterm_stops_polling_in_seconds_after_confirming_the_last_batch(
         assert took < STOP_WITHIN, f"stopping took {took:.1f} s"
         assert offsets and offsets[-1] > update_id, "Telegram was told the last batch arrived"
         assert b"Error while calling `get_updates`" not in stderr
+
+
+async def test_sigterm_lets_the_update_in_progress_finish_before_the_bot_exits(tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        process = await _spawn(fake, tmp_path, free_port())
+        user = FakeUser(fake, 6102)
+        try:
+            fake.push(user.command("language"))
+            await fake.wait_for(lambda: process.returncode is not None or bool(fake.calls_to(6102)), within=30)
+            fake.slow("sendMessage", 1.0)
+            [update_id] = fake.push(user.command("help"))
+            await fake.wait_for(lambda: process.returncode is not None or fake.slowed == 1, within=15)
+            began = time.monotonic()
+            process.send_signal(signal.SIGTERM)  # the answer to /help is on its way, slowly
+            async with asyncio.timeout(30):
+                _, stderr = await process.communicate()
+            took = time.monotonic() - began
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert process.returncode == 0, stderr.decode()[-2000:]
+        assert took < STOP_WITHIN, f"stopping took {took:.1f} s"
+        assert any("Commands:" in call.text for call in fake.calls_to(6102)), "the answer in progress was sent"
+        assert fake.offset > update_id
+
+
+async def test_sigterm_stops_the_webhook_server_in_seconds(tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        port = free_port()
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
+               "TELEGRAM_WEBHOOK_SECRET": SECRET, "HOTLINE_DATA_DIR": str(tmp_path / "data"),
+               "HOTLINE_CONTENT_DIR": str(CONTENT_DIR), "HOTLINE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("HOTLINE_CONFIG", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--webhook", "--host", "127.0.0.1", "--port", str(port), env=env,
+            cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+                ready = False
+                for _ in range(300):  # bounded: about 30 s
+                    try:
+                        ready = (await http.get("/readyz")).status_code == 200
+                    except httpx.TransportError:
+                        ready = False
+                    if ready or process.returncode is not None:
+                        break
+                    await asyncio.sleep(0.1)
+                assert ready, "the server became ready"
+                await post(http, fake, FakeUser(fake, 6103).command("start"))
+            began = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                _, stderr = await process.communicate()
+            took = time.monotonic() - began
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert process.returncode in (0, -signal.SIGTERM), stderr.decode()[-2000:]  # uvicorn re-raises SIGTERM
+        assert took < STOP_WITHIN, f"stopping took {took:.1f} s"
+        assert b"Traceback" not in stderr
+
