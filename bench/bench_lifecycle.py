@@ -3,10 +3,11 @@
 Run: .venv/bin/python bench/bench_lifecycle.py [--runs 3] [--rest 3] [--root DIR]
 Each mode starts the real process on a fresh SQLite file; its first start builds what later starts reuse (the
 content cache, and Python's bytecode, which this environment otherwise never writes), so it is shown apart as
-"cold". Start-up is from spawning the process to its first getUpdates
-(polling) or to the first webhook update answered 200 (webhook). Memory at rest is the resident set after
-`--rest` seconds without traffic. Stop is from SIGTERM to the process's exit; for polling the table also says
-whether the fake Bot API received the final getUpdates offset that confirms the last batch.
+"cold". Start-up is from spawning the process to its first getUpdates (polling) or to the first webhook update
+answered 200 (webhook), in wall-clock seconds and in the CPU seconds the process used by then (the steadier figure
+on a shared machine). Memory at rest is the resident set after `--rest` seconds without traffic. Stop is from
+SIGTERM to the process's exit; for polling the table also says whether the fake Bot API received the final
+getUpdates offset that confirms the last batch.
 
 `--root` measures another checkout with the same driver, for a before/after table on the same machine load:
 `git archive <commit> | tar -x -C /tmp/before && .venv/bin/python bench/bench_lifecycle.py --root /tmp/before`.
