@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from prometheus_client import REGISTRY
 
 from bot import metrics
 from bot.app import Runtime
+from bot.knowledge.loader import ContentHolder
 from tests.helpers import ChatUser
 from tests.test_no_pii_in_logs import fill
+
+FIXTURE = Path(__file__).parent / "fixtures" / "content_min"
 
 
 def sample(name: str, **labels: str) -> float:
@@ -31,3 +37,16 @@ def test_values_outside_a_vocabulary_are_counted_as_other() -> None:
     assert sample("hotline_typed_messages_total", outcome="other") == before + 1
     assert sample("hotline_replies_total", platform="telegram", method="other", result="sent") >= 1
     assert b"Batumi" not in metrics.exposition() and b"+995" not in metrics.exposition()
+
+
+def test_a_refused_content_edit_counts_and_the_good_version_stays_shown(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    holder = ContentHolder(content)
+    holder.reload()
+    version = holder.current.version
+    failures = sample("hotline_content_reload_failures_total")
+    (content / "menu.yaml").write_text("nodes: [", encoding="utf-8")
+    assert holder.reload().content is None
+    assert sample("hotline_content_reload_failures_total") == failures + 1
+    assert sample("hotline_content_info", version=version) == 1
