@@ -605,7 +605,9 @@ class SqliteStore(Store):
         return await self._write(_statement("DELETE FROM pending_updates WHERE received_at < ?", (_iso(before),)))
 
     async def ping(self) -> None:
+        """Both paths a step uses: the reader on this thread, and the writer thread with the write lock."""
         await self._all("SELECT 1")
+        await self._write(lambda db: db.execute("SELECT 1").fetchone())
 
     async def operational_counts(self) -> OperationalCounts:
         statuses = await self._all("SELECT status, count(*) AS n FROM callback_requests GROUP BY status")
