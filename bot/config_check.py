@@ -43,6 +43,7 @@ def _mask_url(url: str) -> str:
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, with tokens, secrets and passwords replaced by `***`."""
     data = settings.model_dump(mode="json")
+    secrets = [v for v in (settings.telegram.token, settings.telegram.webhook_secret, settings.viber.auth_token) if v]
 
     def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
         for key, value in node.items():
@@ -51,8 +52,10 @@ def masked(settings: Settings) -> dict[str, Any]:
                 walk(value, where)
             elif value and where in SECRET_FIELDS:
                 node[key] = "***"
-            elif isinstance(value, str) and where in URL_FIELDS:
-                node[key] = _mask_url(value)
+            elif isinstance(value, str):
+                for secret in secrets:  # a token written into a URL (base_url with the token in it)
+                    value = value.replace(secret, "***")
+                node[key] = _mask_url(value) if where in URL_FIELDS else value
 
     walk(data, ())
     return data

@@ -32,11 +32,13 @@ def test_secrets_are_masked_and_every_mode_says_what_it_needs(monkeypatch: pytes
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "webhook-secret-value")
     monkeypatch.setenv("HOTLINE_DATABASE_URL", f"postgresql://hotline:{PASSWORD}@db.internal:5432/hotline")
+    monkeypatch.setenv("TELEGRAM_BASE_URL", f"http://127.0.0.1:8081/bot{TOKEN}")
     code, out = run(capsys)
     assert code == 0
     for secret in (TOKEN, "webhook-secret-value", PASSWORD):
         assert secret not in out
     assert "postgresql://hotline:***@db.internal:5432/hotline" in out and "token: '***'" in out
+    assert "base_url: http://127.0.0.1:8081/bot***" in out
     assert "polling: ready" in out and "webhook: ready" in out
     assert "viber: missing VIBER_AUTH_TOKEN" in out
     assert "staff-group: missing telegram.staff_chat_id" in out
