@@ -84,7 +84,11 @@ async def monitor(rt: Runtime, host: str, port: int | None) -> AsyncIterator[Non
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise SystemExit(f"cannot serve /metrics on {host}:{port}: {exc.strerror}; "
+                             "choose another HOTLINE_MONITOR_PORT") from exc
         log.info("metrics and health checks on http://%s:%d", host, port)
         yield
     finally:
