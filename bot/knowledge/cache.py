@@ -1,6 +1,7 @@
 """Built content (snapshot, FAQ index, gazetteer) kept in the data directory, so a restart does not rebuild it.
 
-Building the indexes took about 1.6 s of a 2.5 s start; reading them back takes about 0.06 s. The file is keyed
+Building the indexes is most of a cold start (seconds, with every village of Georgia); reading them back takes a
+few tenths of a second. The file is keyed
 by everything the build depends on: the content files' bytes, the source and shipped data of the modules that
 build and hold the snapshot (bot/knowledge/), and the versions of Python and of the libraries whose data or
 objects end up inside. Any change gives a new key, so a stale snapshot is never served; a file that cannot be
