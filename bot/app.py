@@ -16,6 +16,7 @@ from bot.core.engine import Engine
 from bot.i18n import Catalogues
 from bot.jobs import run_maintenance
 from bot.knowledge.loader import ContentHolder
+from bot.logs import configure
 from bot.store import Store, open_store
 
 __all__ = ["Runtime", "configure_logging", "run_async", "runtime", "tune_gc"]
@@ -49,20 +50,13 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncpg", "telegram.ext.Updater", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # python-telegram-bot logs request parameters (message texts, so names and phones) at DEBUG: never below INFO
-    telegram_logger = logging.getLogger("telegram")
-    telegram_logger.setLevel(max(logging.INFO, telegram_logger.getEffectiveLevel()))
+def configure_logging(settings: Settings, to_file: bool = False) -> None:
+    """Text or JSON lines (settings.log_format) on standard error, or in `<data dir>/hotline.log` with `to_file`."""
+    configure(settings.log_level, settings.log_format, settings.data_dir / "hotline.log" if to_file else None)
 
 
 def load_content_or_fail(settings: Settings) -> ContentHolder:
-    holder = ContentHolder(settings.content_dir)
+    holder = ContentHolder(settings.content_dir, cache_dir=settings.data_dir / "cache")
     result = holder.reload()
     if result.content is None:
         raise SystemExit(

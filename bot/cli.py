@@ -30,6 +30,8 @@ def _parse_since(value: str) -> datetime:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.terminal import TerminalChat
 
+    configure_logging(settings, to_file=True)  # the screen is the conversation's
+
     async def chat() -> None:
         async with runtime(settings) as rt:
             await TerminalChat(rt.engine, user=args.user, language=args.lang).run()
@@ -146,6 +148,29 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.backup import BackupError, backup
+
+    target = Path(args.file).resolve()
+    try:
+        run_async(backup(settings.effective_database_url, target))
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {target} ({target.stat().st_size} bytes); it holds personal data: keep it no "
+          f"longer than the retention period")
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config_check import check, render
+
+    report = check(settings)
+    print(render(settings, report, os.environ.get("HOTLINE_CONFIG") or "built-in defaults and the environment"))
+    missing = report.modes.get(args.mode, []) if args.mode else []
+    return 1 if report.problems or missing else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     parser.add_argument("--config", help="settings file (YAML); defaults to $HOTLINE_CONFIG or built-in defaults")
@@ -183,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     imp = db_sub.add_parser("import", help="load a file written by `db export`")
     imp.add_argument("file")
     imp.set_defaults(handler=cmd_db)
+    backup = db_sub.add_parser("backup", help="a consistent copy of the database while the bot runs (SQLite online "
+                                              "backup, or pg_dump's custom format)")
+    backup.add_argument("file")
+    backup.set_defaults(handler=cmd_db_backup)
+
+    config = sub.add_parser("config", help="check the settings")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_check = config_sub.add_parser("check", help="validate the settings file and environment, show the "
+                                                       "effective settings (secrets masked) and what each mode needs")
+    config_check.add_argument("--mode", choices=["polling", "webhook", "viber", "staff-group", "desk"],
+                              help="exit with 1 when this mode is missing something")
+    config_check.set_defaults(handler=cmd_config_check)
 
     for register in _extensions():
         register(sub)

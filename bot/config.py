@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -65,6 +65,9 @@ class Settings(_Section):
     content_dir: Path = REPO_ROOT / "content"
     default_language: str = "ka"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    monitor_host: str = "127.0.0.1"
+    monitor_port: int | None = None
     content_reload_seconds: float = 2.0
     migrate_on_start: bool = True
     gaps_retention_days: int = 90
@@ -84,6 +87,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "HOTLINE_DATABASE_URL": ("database_url",),
     "HOTLINE_CONTENT_DIR": ("content_dir",),
     "HOTLINE_LOG_LEVEL": ("log_level",),
+    "HOTLINE_LOG_FORMAT": ("log_format",),
+    "HOTLINE_MONITOR_PORT": ("monitor_port",),
     "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
     "TELEGRAM_BASE_URL": ("telegram", "base_url"),
     "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),

@@ -659,3 +659,21 @@ async def terminate_backends(url: str) -> int:
         ))
     finally:
         await conn.close()
+
+
+# monitoring
+
+
+async def test_operational_counts_give_numbers_and_times_only(store: Store) -> None:
+    await store.ping()
+    empty = await store.operational_counts()
+    assert (empty.requests_by_status, empty.pending_by_channel, empty.new_request_times) == ({}, {}, [])
+    first = await store.create_request(request_for(ALICE))
+    await store.create_request(request_for(BOB))
+    await store.transition(first.ref, ("new",), "assigned", "staff:7")
+    await store.add_pending_updates("telegram", [("7", "1", "{}"), ("8", "1", "{}")])
+    counts = await store.operational_counts()
+    assert counts.requests_by_status == {"new": 1, "assigned": 1}
+    assert counts.pending_by_channel == {"telegram": 2}
+    [made] = counts.new_request_times
+    assert made.tzinfo is not None and abs((datetime.now(UTC) - made).total_seconds()) < 60

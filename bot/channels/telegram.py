@@ -55,6 +55,7 @@ from bot.channels.telegram_render import deliver
 from bot.config import Settings, TelegramSettings
 from bot.core.engine import COMMANDS
 from bot.core.events import Contact, Event, Kind, Location, SessionKey
+from bot.health import monitor
 from bot.i18n import LANGUAGES, N_
 from bot.store.keylocks import KeyLocks
 
@@ -415,7 +416,7 @@ async def serve_polling(settings: Settings, stop: asyncio.Event | None = None) -
         with suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        async with runtime(settings) as rt:
+        async with runtime(settings) as rt, monitor(rt, settings.monitor_host, settings.monitor_port):
             application = build_application(rt)
             async with polling(application, rt):
                 await stop.wait()

@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -27,12 +28,15 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
+from bot import metrics
+
 __all__ = ["AiohttpRequest", "HotlineBot", "slim_update"]
 
 log = logging.getLogger(__name__)
 
 CONNECT_RETRIES = 3
 RETRY_BACKOFF = 0.25
+FINAL_POLL_SECONDS = 2.0  # the getUpdates without long polling made at stop to confirm the last batch
 UNREAD_PRESSED_FIELDS = ("reply_markup", "entities", "link_preview_options")
 
 
@@ -175,24 +179,62 @@ class AiohttpRequest(BaseRequest):
         raise AssertionError("unreachable")
 
 
+def _is_long_poll(data: Any) -> bool:
+    timeout = data.get("timeout") if isinstance(data, dict) else None
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+    return bool(seconds)
+
+
 class HotlineBot(ExtBot[Any]):
     """The Application's bot, plus `call` for the renderer.
 
     Fetched updates are slimmed before parsing and, when `keep` is set (polling), stored before they are
     returned: the next getUpdates confirms them to Telegram, so they must be safe by then.
+
+    On stop, python-telegram-bot cancels the running long poll without waiting for it, then makes one more
+    getUpdates (timeout 0) to confirm the last batch, on a pool of one connection. That call first lets the
+    cancelled poll give its connection back, then runs with a short timeout of its own: a stop must fit in the
+    seconds a service manager grants (systemd and container runtimes send SIGKILL after about 10 s).
     """
 
-    __slots__ = ("_keep",)
+    __slots__ = ("_keep", "_long_polls")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
+        self._long_polls: set[asyncio.Task[Any]] = set()
 
     def keep_fetched_updates(self, keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None) -> None:
         self._keep = keep
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
-        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates":
+            if _is_long_poll(data):
+                return await self._long_poll(data, **kwargs)
+            await self._settle_long_polls()
+            kwargs.update(read_timeout=FINAL_POLL_SECONDS, write_timeout=0.0, connect_timeout=FINAL_POLL_SECONDS,
+                          pool_timeout=FINAL_POLL_SECONDS)
+        return await self._fetched(endpoint, await super()._post(endpoint, data, **kwargs))
+
+    async def _long_poll(self, data: Any, **kwargs: Any) -> Any:
+        task = asyncio.current_task()
+        if task is not None:
+            self._long_polls.add(task)
+        try:
+            result = await super()._post("getUpdates", data, **kwargs)
+        finally:
+            if task is not None:
+                self._long_polls.discard(task)
+        return await self._fetched("getUpdates", result)
+
+    async def _settle_long_polls(self) -> None:
+        """Waits (briefly) for cancelled long polls to unwind, so their connection is free for this call."""
+        current = asyncio.current_task()
+        others = [t for t in self._long_polls if t is not current and not t.done()]
+        if others:
+            await asyncio.wait(others, timeout=FINAL_POLL_SECONDS)
+
+    async def _fetched(self, endpoint: str, result: Any) -> Any:
         if endpoint == "getUpdates" and isinstance(result, list):
             for update in result:
                 slim_update(update)
@@ -200,10 +242,17 @@ class HotlineBot(ExtBot[Any]):
                 try:
                     await self._keep(result)
                 except Exception as exc:  # not confirmed to Telegram, so fetched again after the poll's back-off
+                    metrics.record_store_error("keep")
                     log.error("could not store fetched updates (%s); fetching them again", type(exc).__name__)
                     raise NetworkError(f"could not store fetched updates ({type(exc).__name__})") from exc
         return result
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Calls a Bot API method with JSON-ready parameters; returns its `result` as parsed JSON."""
-        return await self._post(method, params)
+        try:
+            result = await self._post(method, params)
+        except TelegramError:
+            metrics.record_reply("telegram", method, ok=False)
+            raise
+        metrics.record_reply("telegram", method, ok=True)
+        return result

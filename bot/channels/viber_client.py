@@ -17,6 +17,8 @@ from typing import Any
 
 import aiohttp
 
+from bot import metrics
+
 __all__ = [
     "EVENT_TYPES",
     "STATUS_INVALID_TOKEN",
@@ -139,7 +141,13 @@ class ViberClient:
         raise ViberApiError(method, int(status) if isinstance(status, int) else -1, message)
 
     async def send_message(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("send_message", payload)
+        try:
+            answer = await self.call("send_message", payload)
+        except ViberApiError:
+            metrics.record_reply("viber", "send_message", ok=False)
+            raise
+        metrics.record_reply("viber", "send_message", ok=True)
+        return answer
 
     async def set_webhook(self, url: str, event_types: list[str], send_name: bool = False,
                           send_photo: bool = False) -> dict[str, Any]:

@@ -9,15 +9,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.app import Runtime, configure_logging, runtime, tune_gc
 from bot.config import Settings, load_settings
+from bot.health import readiness, scrape
 
 __all__ = ["WebhookChannel", "build_app", "create_app", "serve"]
 
@@ -55,6 +57,14 @@ def build_app(settings: Settings) -> Starlette:
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True, "channels": [c.path for c in state["channels"]]})
 
+    async def ready(request: Request) -> Response:
+        ok, body = await readiness(getattr(request.app.state, "runtime", None))
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    async def metrics_page(request: Request) -> Response:
+        body = await scrape(getattr(request.app.state, "runtime", None))
+        return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE})
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -67,10 +77,13 @@ def build_app(settings: Settings) -> Starlette:
             app.state.runtime = rt
             log.info("serving webhooks at %s", ", ".join(c.path for c in channels) or "(no channel configured)")
             yield
+            app.state.runtime = None  # stopping: /readyz says so before the store closes
 
     paths = {settings.telegram.webhook_path, settings.viber.webhook_path}
     routes = [Route(path, dispatch, methods=["POST", "GET"]) for path in sorted(paths)]
     routes.append(Route("/healthz", health, methods=["GET"]))
+    routes.append(Route("/readyz", ready, methods=["GET"]))
+    routes.append(Route("/metrics", metrics_page, methods=["GET"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 
@@ -87,13 +100,16 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
 
     if workers > 1 and not settings.effective_database_url.startswith(("postgresql://", "postgres://")):
         log.warning("several workers on SQLite share one file; use PostgreSQL (HOTLINE_DATABASE_URL) for that")
+    # JSON lines: uvicorn's own records go through the root logger's JSON handler instead of its text format
+    own_format: dict[str, Any] = {"log_config": None} if settings.log_format == "json" else {}
     if workers > 1:
+        metrics.share_between_workers(settings.data_dir / "metrics")
         uvicorn.run("bot.channels.webhooks:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level.lower(), proxy_headers=True)
+                    log_level=settings.log_level.lower(), proxy_headers=True, **own_format)
     else:
         tune_gc()
         uvicorn.run(build_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                    proxy_headers=True)
+                    proxy_headers=True, **own_format)
     return 0
 
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from bot import logs, metrics
 from bot.config import Settings
 from bot.core.codec import reply_from_dict, reply_to_dict
 from bot.core.context import Ctx, Session
@@ -84,11 +85,14 @@ class Engine:
         The user's lock is taken before anything is awaited, so one user's events run in the order they came.
         A duplicate update gets [] once its replies were delivered (see `delivered`), or the same replies again.
         """
+        metrics.record_update(event.key.channel, event.kind.value)
+        logs.bind(event.key.channel, event.update_id)
         throttled = self._throttled(event)
         if throttled is not None:
             return throttled
         event = _storable(event)
         lang: str | None = None
+        started = time.perf_counter()
         try:
             async with self.store.lock(event.key):
                 start = await self.store.begin_step(event.key, event.update_id)
@@ -102,11 +106,17 @@ class Engine:
                 replies = hide_request_keyboard(before, session.state, replies)
                 kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None
                 await self.store.save_session(event.key, session.to_dict(), event.update_id, kept_replies)
+                if ctx.outcome:
+                    metrics.record_typed(ctx.outcome)
                 return replies
-        except Exception:
+        except Exception as exc:
+            if metrics.is_store_error(exc):
+                metrics.record_store_error("step")
             log.exception("failed to handle %s event (update %s) on %s", event.kind.value, event.update_id,
                           event.key.channel)
             return self.apology(event, lang)
+        finally:
+            metrics.observe_step(event.key.channel, time.perf_counter() - started)
 
     async def delivered(self, event: Event) -> None:
         """Channels call this once an event's replies are sent: a resend of the update is then answered with nothing.
@@ -116,7 +126,9 @@ class Engine:
         if event.update_id:
             try:
                 await self.store.mark_delivered(event.key.channel, event.update_id)
-            except Exception:
+            except Exception as exc:
+                if metrics.is_store_error(exc):
+                    metrics.record_store_error("delivered")
                 log.exception("could not mark update %s delivered on %s", event.update_id, event.key.channel)
 
     def apology(self, event: Event, lang: str | None = None) -> list[Reply]:

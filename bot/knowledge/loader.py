@@ -14,7 +14,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import metrics
 from bot.i18n import LANGUAGES, fallback_chain
+from bot.knowledge.cache import load_cached
 from bot.knowledge.eligibility import Eligibility, load_eligibility
 from bot.knowledge.geo import CentrePoint
 from bot.knowledge.intents import Intents, IntentsFile
@@ -367,12 +369,18 @@ class _CrossChecker:
 class ContentHolder:
     """Serves the current snapshot; reloads on file changes and keeps the last good one on errors."""
 
-    def __init__(self, directory: Path, on_issues: Callable[[list[Issue]], None] | None = None) -> None:
+    def __init__(self, directory: Path, on_issues: Callable[[list[Issue]], None] | None = None,
+                 cache_dir: Path | None = None) -> None:
         self.directory = Path(directory)
+        self.cache_dir = cache_dir
         self._current: Content | None = None
         self._stamp: tuple[tuple[str, float, int], ...] = ()
         self._on_issues = on_issues
         self.last_issues: list[Issue] = []
+
+    @property
+    def loaded(self) -> bool:
+        return self._current is not None
 
     @property
     def current(self) -> Content:
@@ -393,14 +401,16 @@ class ContentHolder:
     def reload(self) -> LoadResult:
         """Loads content/; swaps it in only if it has no errors."""
         self._stamp = self._files_stamp()
-        result = load_content(self.directory)
+        result = load_cached(self.directory, self.cache_dir, load_content, content_files, LoadResult)
         self.last_issues = result.issues
         if result.content is not None:
             previous = self._current.version if self._current else None
             self._current = result.content
             if previous != result.content.version:
                 log.info("content version %s loaded (%d warnings)", result.content.version, len(result.warnings))
+            metrics.record_content(result.content.version, loaded=True)
         else:
+            metrics.record_content(None, loaded=False)
             kept = f"keeping version {self._current.version}" if self._current else "nothing to serve"
             log.error("content has %d error(s), %s:\n%s", len(result.errors), kept,
                       "\n".join(map(str, result.errors)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import snowballstemmer
 
@@ -236,9 +236,6 @@ def place_terms(lang: str) -> frozenset[str]:
 
 
 def analyser(lang: str) -> Callable[[str], list[tuple[str, str]]]:
-    """A one-argument `analyse_pairs` for `lang`, for building an index per language."""
-
-    def run(text: str) -> list[tuple[str, str]]:
-        return analyse_pairs(text, lang)
-
-    return run
+    """A one-argument `analyse_pairs` for `lang`, for building an index per language (picklable, so a built
+    index can be cached)."""
+    return partial(analyse_pairs, lang=lang)

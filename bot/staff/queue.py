@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -37,7 +38,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 LOCAL_TZ = ZoneInfo("Asia/Tbilisi")  # working days and times are the hotline's, wherever the server runs
-_GEORGIAN_HOLIDAYS = holidays.country_holidays("GE")
+
+
+@cache
+def _georgian_holidays() -> holidays.HolidayBase:
+    """Built on first use: looking the country up imports every country's calendar, a third of a second at start."""
+    return holidays.country_holidays("GE")
+
+
 ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "take": (("new",), "assigned"),
     "done": (("new", "assigned"), "done"),
@@ -88,7 +96,7 @@ class Outcome:
 
 def is_working_day(day: date) -> bool:
     """Monday to Friday, except Georgia's public holidays (Orthodox Easter and the rest, from `holidays`)."""
-    return day.weekday() < 5 and day not in _GEORGIAN_HOLIDAYS
+    return day.weekday() < 5 and day not in _georgian_holidays()
 
 
 def add_working_days(start: datetime, days: int, tz: ZoneInfo = LOCAL_TZ) -> datetime:

@@ -25,6 +25,7 @@ __all__ = [
     "CallbackRequest",
     "GapRow",
     "OpenRequestExists",
+    "OperationalCounts",
     "StepStart",
     "Store",
     "TransitionResult",
@@ -116,6 +117,15 @@ class GapRow:
     count: int
     faq_id: str = ""
     last_at: datetime | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class OperationalCounts:
+    """Numbers for monitoring: counts and times, never a row's content."""
+
+    requests_by_status: dict[str, int]
+    pending_by_channel: dict[str, int]
+    new_request_times: list[datetime]
 
 
 class Store(ABC):
@@ -261,6 +271,14 @@ class Store(ABC):
 
     @abstractmethod
     async def purge_pending_updates(self, before: datetime) -> int: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Returns when the database answers a query; raises when it cannot (readiness checks)."""
+
+    @abstractmethod
+    async def operational_counts(self) -> OperationalCounts:
+        """Requests by status, stored unhandled updates by channel, and when each new request was made."""
 
     @abstractmethod
     def exclusive(self, name: str, every: timedelta | None = None) -> AbstractAsyncContextManager[bool]:

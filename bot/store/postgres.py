@@ -40,6 +40,7 @@ from bot.store.base import (
     CallbackRequest,
     GapRow,
     OpenRequestExists,
+    OperationalCounts,
     StepStart,
     Store,
     TransitionResult,
@@ -490,6 +491,17 @@ class PostgresStore(Store):
     async def purge_pending_updates(self, before: datetime) -> int:
         status = await self.pool.execute("DELETE FROM pending_updates WHERE received_at < $1", to_utc(before))
         return int(status.split()[-1])
+
+    async def ping(self) -> None:
+        await self.pool.fetchval("SELECT 1")
+
+    async def operational_counts(self) -> OperationalCounts:
+        async with self.pool.acquire() as conn:
+            statuses = await conn.fetch("SELECT status, count(*) AS n FROM callback_requests GROUP BY status")
+            pending = await conn.fetch("SELECT channel, count(*) AS n FROM pending_updates GROUP BY channel")
+            new = await conn.fetch("SELECT created_at FROM callback_requests WHERE status='new'")
+        return OperationalCounts({r["status"]: r["n"] for r in statuses}, {r["channel"]: r["n"] for r in pending},
+                                 [r["created_at"] for r in new])
 
     @asynccontextmanager
     async def exclusive(self, name: str, every: timedelta | None = None) -> AsyncIterator[bool]:

@@ -37,6 +37,7 @@ from bot.store.base import (
     CallbackRequest,
     GapRow,
     OpenRequestExists,
+    OperationalCounts,
     StepStart,
     Store,
     TransitionResult,
@@ -602,6 +603,18 @@ class SqliteStore(Store):
 
     async def purge_pending_updates(self, before: datetime) -> int:
         return await self._write(_statement("DELETE FROM pending_updates WHERE received_at < ?", (_iso(before),)))
+
+    async def ping(self) -> None:
+        """Both paths a step uses: the reader on this thread, and the writer thread with the write lock."""
+        await self._all("SELECT 1")
+        await self._write(lambda db: db.execute("SELECT 1").fetchone())
+
+    async def operational_counts(self) -> OperationalCounts:
+        statuses = await self._all("SELECT status, count(*) AS n FROM callback_requests GROUP BY status")
+        pending = await self._all("SELECT channel, count(*) AS n FROM pending_updates GROUP BY channel")
+        new = await self._all("SELECT created_at FROM callback_requests WHERE status='new'")
+        return OperationalCounts({r["status"]: r["n"] for r in statuses}, {r["channel"]: r["n"] for r in pending},
+                                 [datetime.fromisoformat(r["created_at"]) for r in new])
 
     @asynccontextmanager
     async def exclusive(self, name: str, every: timedelta | None = None) -> AsyncIterator[bool]:

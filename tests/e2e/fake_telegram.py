@@ -118,6 +118,8 @@ class FakeTelegram:
         self.held = 0  # calls waiting, unanswered, for `release`
         self._holding: set[str] = set()
         self._released = asyncio.Event()
+        self._slow: dict[str, float] = {}
+        self.slowed = 0  # calls that have started waiting out a `slow` delay
 
     @property
     def base_url(self) -> str:
@@ -180,6 +182,10 @@ class FakeTelegram:
         self._holding.add(method)
         self._released = asyncio.Event()
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Answers calls of `method` only after `seconds`, as a slow network would (0 ends it)."""
+        self._slow[method] = seconds
+
     def release(self) -> None:
         self._holding.clear()
         self._released.set()
@@ -229,6 +235,11 @@ class FakeTelegram:
             self._notify()
             await asyncio.wait_for(self._released.wait(), HELD_AT_MOST)
             raise web.HTTPServiceUnavailable  # never carried out: its caller has given up or gone by now
+        delay = self._slow.get(method)
+        if delay:
+            self.slowed += 1
+            self._notify()
+            await asyncio.sleep(delay)
         failures = self._failures.get(method)
         if failures:
             code, description, retry_after = failures.pop(0)

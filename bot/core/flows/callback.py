@@ -46,6 +46,7 @@ from bot.core.flows.callback_fields import (
 )
 from bot.core.flows.menu import MenuFlow
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.metrics import record_callback_created
 from bot.store.base import OPEN_STATUSES, CallbackRequest
 
 __all__ = ["CallbackFlow"]
@@ -544,6 +545,7 @@ class CallbackFlow:
                 log.info("callback request %s updated by its owner", updated.ref)
                 return updated
         created = await ctx.store.create_request(request)
+        record_callback_created()
         log.info("callback request %s created on %s", created.ref, created.channel)
         return created
 
