@@ -31,20 +31,23 @@ def latency(rounds: int) -> None:
     content = load_content(ROOT / "content").content
     assert content is not None, "content/ has errors: run hotline content check"
     messages = [m for name in SETS for m in load_messages(ROOT / "tests" / "data" / name)]
-    times: list[float] = []
+    wall: list[float] = []
+    cpu: list[float] = []
     for _ in range(rounds):
         for message in messages:
             text, lang = str(message["text"]), str(message["lang"])
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             content.intents.match(text)
             content.faq_index.search(text, lang)
             content.gazetteer.resolve(text)
-            times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    print("| messages | rounds | p50 ms | p95 ms | p99 ms | max ms |")
-    print("|---|---|---|---|---|---|")
-    print(f"| {len(messages)} | {rounds} | {statistics.median(times):.2f} | {times[int(len(times) * 0.95)]:.2f} | "
-          f"{times[int(len(times) * 0.99)]:.2f} | {times[-1]:.2f} |")
+            cpu.append((time.thread_time() - start_cpu) * 1000)
+            wall.append((time.perf_counter() - start) * 1000)
+    # Wall time includes waiting for a core on a busy machine; CPU time is the step's own cost.
+    print("| clock | messages | rounds | p50 ms | p95 ms | p99 ms | max ms |")
+    print("|---|---|---|---|---|---|---|")
+    for name, times in (("wall", sorted(wall)), ("cpu", sorted(cpu))):
+        print(f"| {name} | {len(messages)} | {rounds} | {statistics.median(times):.2f} | "
+              f"{times[int(len(times) * 0.95)]:.2f} | {times[int(len(times) * 0.99)]:.2f} | {times[-1]:.2f} |")
 
 
 async def figures() -> None:

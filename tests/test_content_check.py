@@ -166,3 +166,14 @@ def test_an_example_another_entry_answers_better_is_warned(content: Path) -> Non
     assert any(m.startswith(f"{visa}:9: warning: example 'what should my job contract say about wage and hours' "
                             "matches 'legal_contract' better") for m in found), found
     assert not any("what visa do i need" in m for m in found)
+
+
+def test_every_shipped_fact_has_a_source_and_a_review_date() -> None:
+    content = load_content(CONTENT_DIR).content
+    assert content is not None and content.eligibility is not None
+    sourced = [*(("FAQ", e.id, e) for e in content.faqs.values()), *(("centre", c.id, c) for c in content.centres),
+               ("hotline", "", content.hotline), ("pre-check", "", content.eligibility)]
+    missing = [f"{kind} {name}" for kind, name, item in sourced if not item.sources or item.reviewed is None]
+    assert not missing, f"no `sources:` or `reviewed:` on {missing}"
+    warnings = [str(i) for i in load_content(CONTENT_DIR).warnings]
+    assert not [w for w in warnings if "sources" in w or "reviewed" in w or "first screen" in w], warnings
