@@ -266,7 +266,7 @@ async def test_full_check_in_english_lists_directions_and_offers_callback(rt: Ru
     assert check.results.found["en"] in user.text
     assert "Apply to the Agency NOW: call 1505" in user.text, "near the deadline: apply now"
     assert "You are within the one-year period" not in user.text
-    assert "This is a first orientation, not a decision. A caseworker confirms whether you are eligible." in user.text
+    assert "This is a first orientation, not a decision. The Agency that runs the programme decides whether you are eligible." in user.text
     assert check.results.notice["en"] in user.text
     assert content.hotline.display in user.text
     data = [b.data for b in user.buttons]
@@ -319,7 +319,7 @@ async def test_not_yet_returned_gets_note_and_general_callback(rt: Runtime) -> N
     check = check_of(rt)
     assert check.results.none["en"].split("\n")[0] in user.text
     assert "You apply to the State programme only after you return, within one year of your return." in user.text
-    assert "A caseworker confirms whether you are eligible." in user.text
+    assert "The Agency that runs the programme decides whether you are eligible." in user.text
     data = [b.data for b in user.buttons]
     assert "cb:start" in data
     assert not any(d.startswith("cb:start:") or d.startswith("m:reint") for d in data)

@@ -149,8 +149,8 @@ class EligibilityFlow:
         else:
             parts.append(ctx.text(check.results.none))
         parts.extend(ctx.text(note) for note in check.notes(answers))
-        parts.append(ctx._("This is a first orientation, not a decision. A caseworker confirms whether you "
-                           "are eligible."))
+        parts.append(ctx._("This is a first orientation, not a decision. The Agency that runs the programme "
+                           "decides whether you are eligible."))
         parts.append(ctx.text(check.results.notice))
         parts.append(ctx.hotline_line())
         rows: list[tuple[Button, ...]] = [
