@@ -266,7 +266,8 @@ async def test_full_check_in_english_lists_directions_and_offers_callback(rt: Ru
     assert check.results.found["en"] in user.text
     assert "Apply to the Agency NOW: call 1505" in user.text, "near the deadline: apply now"
     assert "You are within the one-year period" not in user.text
-    assert "This is a first orientation, not a decision. The Agency that runs the programme decides whether you are eligible." in user.text
+    assert ("This is a first orientation, not a decision. The Agency that runs the programme decides whether you "
+            "are eligible.") in user.text
     assert check.results.notice["en"] in user.text
     assert content.hotline.display in user.text
     data = [b.data for b in user.buttons]
