@@ -99,7 +99,7 @@ class Ctx:
         return tuple(row)
 
     def hotline_line(self) -> str:
-        return self._("Hotline: {phone}").format(phone=self.content.hotline.display)
+        return self._("IOM hotline: {phone}").format(phone=self.content.hotline.display)
 
     def with_nav(self, text: str, rows: list[tuple[Button, ...]] | None = None, back: bool = True,
                  edit: bool = False) -> Reply:

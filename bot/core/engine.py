@@ -141,7 +141,7 @@ class Engine:
             hotline = ""
         text = t.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
         if hotline:
-            text += "\n" + t.gettext("Hotline: {phone}").format(phone=hotline)
+            text += "\n" + t.gettext("IOM hotline: {phone}").format(phone=hotline)
         return [Reply(text=text, buttons=((Button(t.gettext("🏠 Menu"), "n:home"),),))]
 
     def _throttled(self, event: Event) -> list[Reply] | None:

@@ -365,7 +365,7 @@ async def test_a_5000_character_answer_arrives_as_two_escaped_messages(bot: Harn
     assert not sent[0].buttons and sent[1].buttons, "the keyboard comes with the last part"
     assert sent[0].text.endswith(".") and sent[1].text.split(". ", 1)[0].isdigit(), "cut between paragraphs"
     whole = " ".join((sent[0].text + " " + sent[1].text).split())
-    assert " ".join(LONG_ANSWER.split()) in whole and whole.endswith("Hotline: +995 32 2 91 34 61")
+    assert " ".join(LONG_ANSWER.split()) in whole and whole.endswith("IOM hotline: +995 32 2 91 34 61")
 
 
 def _message(data: dict[str, Any]) -> Message:

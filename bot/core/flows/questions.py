@@ -127,7 +127,7 @@ class QuestionsFlow:
         first = "\n".join([
             ctx._("🚨 If you or someone else is in danger now, call 112 (police and ambulance in Georgia, free, "
                   "24 hours). Abroad, call the local emergency number."),
-            ctx._("Hotline: {phone}").format(phone=hotline.display),
+            ctx._("IOM hotline: {phone}").format(phone=hotline.display),
             ctx._("From abroad, call {number}.").format(number=hotline.international),
         ])
         rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
