@@ -25,7 +25,6 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from telegram import (
@@ -490,7 +489,7 @@ class TelegramWebhook:
         if not hmac.compare_digest(given, self._secret):
             return Response(status_code=HTTPStatus.FORBIDDEN)
         try:
-            data = orjson.loads(await request.body())
+            data = AiohttpRequest.parse_json_payload(await request.body())  # the same fallback as polling
             update = Update.de_json(slim_update(data), self.application.bot) if isinstance(data, dict) else None
         except Exception:  # anything Telegram would never send: refuse it rather than answer 500
             update = None

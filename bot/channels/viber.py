@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from bot.app import Runtime
 from bot.channels.pending import PendingUpdates
 from bot.channels.viber_client import EVENT_TYPES, ViberApiError, ViberClient
+from bot.channels.viber_payload import well_formed
 from bot.channels.viber_render import (
     BUTTON_MARK,
     PageTexts,
@@ -63,7 +64,6 @@ __all__ = ["CHANNEL", "EVENT_TYPES", "SIGNATURE_HEADER", "TASK_NAME", "ViberChan
 log = logging.getLogger(__name__)
 
 CHANNEL = "viber"
-MAX_BODY = 64 * 1024  # Viber callbacks are a few KB; anything larger is refused before it is read
 NOT_SUBSCRIBED = 6  # Viber status: the receiver is not subscribed
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 RECENT_TOKENS = 10_000
@@ -158,18 +158,12 @@ class ViberChannel:
         await self.client.close()
 
     async def handle(self, request: Request) -> Response:
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY:
-            return Response(status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY or not self._signed(body, request.headers.get(SIGNATURE_HEADER, "")):
+        body = await request.body()  # at most http_limits.MAX_BODY: a larger body was refused with 413
+        if not self._signed(body, request.headers.get(SIGNATURE_HEADER, "")):
             return Response(status_code=403)
-        try:
-            callback = json.loads(body)
-        except ValueError:
+        if not well_formed(body):
             return Response(status_code=400)
-        if not isinstance(callback, dict):
-            return Response(status_code=400)
+        callback = json.loads(body)  # safe now: an object of bounded depth
         event = callback.get("event")
         if event == "conversation_started":
             return await self._conversation_started(callback)

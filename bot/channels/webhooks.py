@@ -12,12 +12,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
 from bot.app import Runtime, configure_logging, runtime, tune_gc
+from bot.channels.http_limits import BodyLimit, server_options
 from bot.config import Settings, load_settings
 from bot.health import readiness, scrape
 
@@ -84,7 +86,7 @@ def build_app(settings: Settings) -> Starlette:
     routes.append(Route("/healthz", health, methods=["GET"]))
     routes.append(Route("/readyz", ready, methods=["GET"]))
     routes.append(Route("/metrics", metrics_page, methods=["GET"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
 
 
 def create_app() -> Starlette:
@@ -105,11 +107,11 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
     if workers > 1:
         metrics.share_between_workers(settings.data_dir / "metrics")
         uvicorn.run("bot.channels.webhooks:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level.lower(), proxy_headers=True, **own_format)
+                    log_level=settings.log_level.lower(), proxy_headers=True, **own_format, **server_options())
     else:
         tune_gc()
         uvicorn.run(build_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                    proxy_headers=True, **own_format)
+                    proxy_headers=True, **own_format, **server_options())
     return 0
 
 
