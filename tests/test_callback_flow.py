@@ -10,15 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.app import Runtime
-from bot.core.events import ButtonAction, Reply
+from bot.core.events import ButtonAction, Contact, Kind, Reply
 from bot.core.flows.callback_fields import (
     TOPICS,
     area_label,
     check_name,
     check_note,
+    check_phone,
     check_place,
     parse_month_year,
     parse_phone,
+    phone_kind,
 )
 from bot.i18n import LANGUAGES, Catalogues
 from bot.knowledge.loader import ContentHolder
@@ -366,6 +368,62 @@ def test_every_topic_button_fits_telegram() -> None:
 ])
 def test_parse_phone(raw: str, expected: str | None) -> None:
     assert parse_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "+979 1 2345 6789",  # international premium rate
+    "+44 909 879 0000",  # UK premium rate
+    "+1 900 234 5678",  # US premium rate
+    "+7 809 123 45 67",  # Russian premium rate
+    "+39 899 123 456",  # Italian premium rate
+    "+870 773 111 632",  # Inmarsat
+    "+881 6 1234 5678",  # Iridium
+    "+44 870 123 4567",  # UK shared cost ("non-geographic")
+])
+def test_numbers_a_caseworker_must_not_call_are_refused(raw: str) -> None:
+    phone, problem = check_phone(raw)
+    assert problem == "kind" and phone.startswith("+")
+    assert parse_phone(raw) is None
+
+
+@pytest.mark.parametrize(("raw", "kind"), [
+    ("555 12 34 56", "Georgia, mobile"),
+    ("+995 32 2 91 34 61", "Georgia, landline"),
+    ("+995 706 12 34 56", "Georgia, internet phone"),
+    ("+1 212 555 0123", "United States, mobile or landline"),
+])
+def test_callable_numbers_are_accepted_with_their_country_and_kind(raw: str, kind: str) -> None:
+    phone, problem = check_phone(raw)
+    assert problem is None
+    assert phone_kind(Catalogues().translator("en"), phone) == kind
+
+
+@pytest.mark.parametrize(("lang", "refusal"), [("en", "premium-rate"), ("ru", "платн"), ("ka", "ფასიან")])
+async def test_a_premium_rate_number_is_refused_with_a_clear_message(rt: Runtime, lang: str, refusal: str) -> None:
+    user = ChatUser(rt.engine, f"premium-{lang}")
+    await begin(user, lang)
+    await user.say("Nino Beridze")
+    await user.say("+44 909 879 0000")
+    assert refusal in user.text
+    await user.say("+995 555 12 34 56")
+    assert "+995 555" not in user.text or refusal not in user.text
+    await user.say("Rustavi")
+    form = (await rt.store.load_session(user.key) or {})["data"]["form"]
+    assert form["phone"] == "+995555123456"
+
+
+async def test_a_contact_whose_owner_the_platform_cannot_tell_is_confirmed_first(rt: Runtime) -> None:
+    """Viber cannot tell a share-phone press from a forwarded contact card: the number is confirmed first."""
+    user = ChatUser(rt.engine, "unsure-contact")
+    await begin(user)
+    await user.say("Nino Beridze")
+    await user._send(kind=Kind.CONTACT, contact=Contact("+995 599 11 22 33", is_own=None))
+    assert "Should we call +995 599 11 22 33?" in user.text
+    form = (await rt.store.load_session(user.key) or {})["data"]["form"]
+    assert "phone" not in form
+    await user.press("Use this number")
+    form = (await rt.store.load_session(user.key) or {})["data"]["form"]
+    assert form["phone"] == "+995599112233"
 
 
 @given(st.text(max_size=60))

@@ -169,7 +169,7 @@ async def test_take_sends_details_privately_and_a_second_take_is_told_who_has_it
     [answer] = await staff.push(nino.press(f"s:t:{request.ref}", post.message_id))
     assert "is yours" in answer.params["text"]
     [private] = [c for c in staff.fake.methods("sendMessage") if c.chat_id == 11]
-    assert NAME in private.text and "+995 555 98 76 54" in private.text and NOTE in private.text
+    assert NAME in private.text and "+995 555 98 76 54 (Georgia, mobile)" in private.text and NOTE in private.text
     assert "Greece" in private.text
     edits = [c for c in staff.fake.methods("editMessageText") if c.params.get("message_id") == post.message_id]
     assert edits and "Taken by Nino" in edits[-1].text

@@ -325,7 +325,7 @@ class StaffDesk:
         t = self.t
         text = "\n\n".join([
             t.gettext("📞 {ref} is yours. Please call:").format(ref=request.ref),
-            describe_request(self.rt.content.current, t, request),
+            describe_request(self.rt.content.current, t, request, phone_details=True),
             t.gettext("When you have called: /done {ref}, or /unreachable {ref}. Add a note: /note {ref} …")
             .format(ref=request.ref),
         ])

@@ -33,12 +33,12 @@ from bot.core.flows.callback_fields import (
     WINDOWS,
     check_name,
     check_note,
+    check_phone,
     check_place,
     describe_request,
     form_request,
     format_phone,
     parse_month_year,
-    parse_phone,
     shared_location_text,
     shared_phone,
     topic_label,
@@ -298,9 +298,12 @@ class CallbackFlow:
         if step == "phone":
             if ctx.session.data.get("pending_phone"):
                 rows = [(Button(ctx._("✅ Use this number"), "cb:own"),)]
+                phone = format_phone(ctx.session.data["pending_phone"])
+                if ctx.session.data.get("pending_unsure"):
+                    return ctx._("Should we call {phone}? Press “Use this number” if it is yours, or type the "
+                                 "number to call.").format(phone=phone), rows
                 return ctx._("This contact is not your own number: {phone}. Should we call this number? Press "
-                             "“Use this number”, or type the number to call.").format(
-                    phone=format_phone(ctx.session.data["pending_phone"])), rows
+                             "“Use this number”, or type the number to call.").format(phone=phone), rows
             return ctx._("Which phone number should we call? Type it, for example {example}, or share it with the "
                          "button below. A number abroad is fine too: start it with + and the country code.").format(
                 example=EXAMPLE_PHONE), []
@@ -371,6 +374,7 @@ class CallbackFlow:
         field = {"country": "return_country", "returned": "return_month", "time": "time_window"}.get(step, step)
         form[field] = value
         ctx.session.data.pop("pending_phone", None)
+        ctx.session.data.pop("pending_unsure", None)
         ctx.session.data.pop("year", None)
         if step == "topic" and not value.startswith("reint_"):
             form.pop("return_country", None)
@@ -389,6 +393,7 @@ class CallbackFlow:
     async def _on_back(self, ctx: Ctx, step: str, value: str) -> Replies | None:
         data = ctx.session.data
         data.pop("pending_phone", None)
+        data.pop("pending_unsure", None)
         if step == "month":
             return self._go(ctx, "returned")
         if step in ("consent", "open", "withdraw"):
@@ -421,23 +426,32 @@ class CallbackFlow:
         return self._prompt(ctx, "name", hints.get(problem, ctx._("Please write your name in letters.")))
 
     def _read_phone(self, ctx: Ctx, text: str) -> Replies:
-        phone = parse_phone(text)
-        if phone is None:
-            return self._prompt(ctx, "phone", ctx._("I could not read that as a phone number."))
+        phone, problem = check_phone(text)
+        if problem is not None:
+            return self._prompt(ctx, "phone", self._phone_problem(ctx, problem))
         replies = self._accept(ctx, "phone", phone)
         said = ctx._("Your number: {phone}. If it is wrong, press “Back”.").format(phone=format_phone(phone))
         return [replace(replies[0], text=f"{said}\n\n{replies[0].text}"), *replies[1:]]
 
     def _contact(self, ctx: Ctx) -> Replies:
+        """A contact that may be someone else's (forwarded, or from a platform that cannot tell) is confirmed."""
         contact = ctx.event.contact
         assert contact is not None
-        phone = shared_phone(contact.phone)
-        if phone is None:
-            return self._prompt(ctx, "phone", ctx._("I could not read that as a phone number."))
-        if contact.is_own is False:
+        phone, problem = shared_phone(contact.phone)
+        if problem is not None:
+            return self._prompt(ctx, "phone", self._phone_problem(ctx, problem))
+        if contact.is_own is not True:
             ctx.session.data["pending_phone"] = phone
+            ctx.session.data["pending_unsure"] = contact.is_own is None
             return self._prompt(ctx, "phone")
         return self._accept(ctx, "phone", phone)
+
+    @staticmethod
+    def _phone_problem(ctx: Ctx, problem: str) -> str:
+        if problem == "kind":
+            return ctx._("We cannot call this number: premium-rate, shared-cost and satellite numbers cost too "
+                         "much or cannot be reached. Please give a mobile or landline number.")
+        return ctx._("I could not read that as a phone number.")
 
     async def _on_own(self, ctx: Ctx, step: str, value: str) -> Replies | None:
         phone = ctx.session.data.get("pending_phone")

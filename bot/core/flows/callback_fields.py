@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
+from babel import Locale
 from babel.dates import format_date
 
 from bot.core.events import SessionKey
@@ -31,6 +32,7 @@ __all__ = [
     "area_label",
     "check_name",
     "check_note",
+    "check_phone",
     "check_place",
     "describe_request",
     "form_request",
@@ -38,6 +40,7 @@ __all__ = [
     "month_label",
     "parse_month_year",
     "parse_phone",
+    "phone_kind",
     "shared_location_text",
     "shared_phone",
     "status_label",
@@ -76,6 +79,14 @@ TOWN_MAX = 80
 COUNTRY_MAX = 60
 PHONE_MAX = 32
 FIRST_YEAR = 1950
+_CALLABLE = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
+                       phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE, phonenumbers.PhoneNumberType.VOIP})
+_PHONE_KINDS = {
+    phonenumbers.PhoneNumberType.MOBILE: N_("mobile"),
+    phonenumbers.PhoneNumberType.FIXED_LINE: N_("landline"),
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: N_("mobile or landline"),
+    phonenumbers.PhoneNumberType.VOIP: N_("internet phone"),
+}
 _PHONE_CHARS = re.compile(r"^[\d\s+().\-/]+$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[./\-\s]\s*(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})\s*[./\-\s]\s*(\d{1,2})$")
@@ -148,14 +159,19 @@ def format_phone(e164: str) -> str:
         return e164
 
 
-def describe_request(content: Content, t: Translator, request: CallbackRequest, with_status: bool = True) -> str:
-    """A callback request as its owner sees it: every stored field, labelled."""
+def describe_request(content: Content, t: Translator, request: CallbackRequest, with_status: bool = True,
+                     phone_details: bool = False) -> str:
+    """A callback request as its owner sees it: every stored field, labelled; for a caseworker, `phone_details`
+    adds the number's country and kind."""
     returned = " ".join(x for x in (request.return_country, month_label(t, request.return_month)) if x)
+    phone = format_phone(request.phone) if request.phone else ""
+    if phone and phone_details and (kind := phone_kind(t, request.phone)):
+        phone = f"{phone} ({kind})"
     fields = [
         (t.gettext("Reference"), request.ref if with_status else ""),
         (t.gettext("Status"), status_label(t, request.status) if with_status else ""),
         (t.gettext("Name"), request.name),
-        (t.gettext("Phone"), format_phone(request.phone) if request.phone else ""),
+        (t.gettext("Phone"), phone),
         (t.gettext("Town"), request.town),
         (t.gettext("Topic"), topic_label(content, t, request.topic) if request.topic else ""),
         (t.gettext("Return"), returned),
@@ -216,28 +232,51 @@ def check_note(text: str, limit: int) -> tuple[str, str | None]:
     return note, None
 
 
-def parse_phone(text: str, region: str = "GE") -> str | None:
-    """A typed or shared number as E.164, or None; Georgian numbers may be written without the country code."""
+def check_phone(text: str, region: str = "GE") -> tuple[str, str | None]:
+    """A typed or shared number as E.164, and a problem: "unreadable", or "kind" for a number a caseworker must
+    not call (premium-rate, shared-cost, satellite and other non-geographic, or of no known type).
+    Georgian numbers may be written without the country code."""
     raw = text.strip()
     if not raw or len(raw) > PHONE_MAX or not _PHONE_CHARS.match(raw):
-        return None
+        return "", "unreadable"
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        return None
+        return "", "unreadable"
     if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return "", "unreadable"
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if phonenumbers.number_type(number) not in _CALLABLE or phonenumbers.region_code_for_number(number) == "001":
+        return e164, "kind"
+    return e164, None
 
 
-def shared_phone(raw: str) -> str | None:
-    """Shared contacts often carry the full international number without its "+"."""
+def parse_phone(text: str, region: str = "GE") -> str | None:
+    """A number a caseworker may call, as E.164, or None."""
+    phone, problem = check_phone(text, region)
+    return phone if problem is None else None
+
+
+def shared_phone(raw: str) -> tuple[str, str | None]:
+    """`check_phone` for a shared contact, which often carries the full international number without its "+"."""
     digits = re.sub(r"\D", "", raw)
     if not raw.strip().startswith("+") and len(digits) > 10:
-        found = parse_phone("+" + digits)
-        if found:
+        found = check_phone("+" + digits)
+        if found[1] != "unreadable":
             return found
-    return parse_phone(raw)
+    return check_phone(raw)
+
+
+def phone_kind(t: Translator, e164: str) -> str:
+    """Where a number is and what kind it is ("Georgia, mobile"), so a caseworker knows what the call costs."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    region = phonenumbers.region_code_for_number(number) or ""
+    country = Locale.parse(t.lang).territories.get(region, region) if region != "001" else ""
+    kind = _PHONE_KINDS.get(phonenumbers.number_type(number))
+    return ", ".join(x for x in (country, t.gettext(kind) if kind else "") if x)
 
 
 # "this month", "last month", "3 months ago", as people answer "when did you come back?", in our languages.
