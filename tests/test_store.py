@@ -270,6 +270,14 @@ async def test_forget_user_drops_what_is_kept_of_their_updates(store: Store) -> 
     assert await store.take_pending_updates("telegram") == (['"bob"'], 0)
 
 
+async def test_forget_user_drops_the_questions_they_asked(store: Store) -> None:
+    await store.record_gap("en", "unanswered", "visa for <name>?", "visa for <name>", key=ALICE)
+    await store.record_gap("en", "unanswered", "visa for <name>?", "visa for <name>", key=BOB)
+    await store.record_gap("en", "unanswered", "visa?", "visa")
+    await store.forget_user(ALICE)
+    assert {(r.text, r.count) for r in await store.gaps()} == {("visa for <name>?", 1), ("visa?", 1)}
+
+
 async def test_a_pending_update_is_taken_a_bounded_number_of_times(store: Store) -> None:
     await store.add_pending_updates("telegram", [("7", None, "{}")])
     for _ in range(3):

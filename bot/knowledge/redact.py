@@ -2,12 +2,21 @@
 
 Redaction errs on the side of removing too much: a question is only useful to staff for its topic, never for
 who asked it. Placeholders keep the shape of the question readable ("my number is <phone>").
+
+Names are caught after an introduction ("my name is", "меня зовут", "მე მქვია", and the weaker "I am", "я",
+"მე ვარ" when the next word looks like a name), by their shape (Georgian surnames in -ძე/-შვილი in any script,
+common Georgian given names), and, given the content's vocabulary (`known`, bot/knowledge/vocabulary.py), as
+any capitalised word that is neither a word the content uses nor a place. Street addresses and profile links
+(t.me/...) go too.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+
+from bot.knowledge.textnorm import STOPWORDS, stem_ka
 
 __all__ = ["normalise_question", "redact"]
 
@@ -113,18 +122,125 @@ def _replace_name_before(match: re.Match[str]) -> str:
 
 
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z]\w{3,}")  # Telegram/Viber-style @username
+_PROFILE_LINK = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog|wa\.me|viber\.click|invite\.viber\.com|"
+    r"vk\.com|facebook\.com|fb\.com|instagram\.com|ok\.ru)/[^\s,;!?()]+",
+    re.IGNORECASE,
+)
+
+# Street addresses: a street word with the name or number beside it ("Chavchavadze street 12", "ул. Руставели,
+# д. 5", "ჭავჭავაძის ქუჩა 12", "flat 3"). A bare street word ("which street?") stays.
+_STREET = (r"(?i:street|str|st|avenue|ave|road|rd|lane|blvd|boulevard|square|sq|flat|apt|apartment|building|"
+           r"улица|ул|проспект|просп|пр-т|переулок|пер|бульвар|площадь|квартира|кв|дом|д|корпус|корп|"
+           r"quCha|qucha|kucha|gamziri|shesakhvevi|bina|korpusi|"
+           r"ქუჩა|ქუჩაზე|ქუჩაში|ქ|გამზირი|გამზირზე|გამზ|შესახვევი|ჩიხი|მოედანი|ბინა|კორპუსი|კორპ)")
+_HOUSE_NUMBER = r"(?:№|#|N|n)?\s*\d+[\w/-]*"
+_NOT_STREET_NAMES = "|".join(sorted(STOPWORDS["en"] | STOPWORDS["ru"], key=len, reverse=True))
+_STREET_NAME = rf"(?:(?!(?i:{_NOT_STREET_NAMES})\b)[A-ZА-ЯЁ][\w'’-]+|[ა-ჰ]+(?:ის|ს)|\d+[\w/-]*)"
+_ADDRESS = re.compile(
+    rf"(?<![\w<])(?:{_STREET_NAME}\s+(?:{_STREET_NAME}\s+)?{_STREET}\b\.?(?:\s*,?\s*{_HOUSE_NUMBER})?"
+    rf"|{_STREET}\b\.?\s*(?:{_STREET_NAME}(?:\s*,?\s*(?:{_STREET}\b\.?\s*)?{_HOUSE_NUMBER})?"
+    rf"|{_HOUSE_NUMBER}))(?![\w>])"
+)
+
+# Common Georgian given names, in Georgian, Latin and Cyrillic letters; matched whole, as typed or inflected.
+_GIVEN_NAMES_KA = frozenset("""
+    გიორგი გოგა გიგა გიო დავით დათო ლევან ნიკა ნიკოლოზ ლუკა ლაშა ირაკლი ზურაბ ბექა თორნიკე ვახტანგ შოთა ზვიად
+    მამუკა ნუგზარ ალექსანდრე ოთარ ტარიელ ნინო მარიამ ეკატერინე თამარ თამუნა ნათია ნათელა ხათუნა ქეთევან ქეთი
+    ქეთო სალომე მანანა ლელა მაია ნესტან ელენე სოფო სოფიო ლიკა ლალი ციალა მზია ნანული ინგა
+""".split())
+_GIVEN_NAME_STEMS = frozenset(stem_ka(n) for n in _GIVEN_NAMES_KA)
+_GIVEN_NAMES = frozenset("""
+    giorgi gio davit dato levan nika nikoloz luka lasha irakli zurab beka tornike vakhtang vaxtang shota zviad
+    mamuka nugzar aleksandre otar tariel nino mariam ekaterine tamar tamuna natia natela khatuna xatuna ketevan
+    keti keto salome manana lela maia nestan elene sopo sopio mzia
+    гиорги георгий давит дато леван ника николоз лука лаша ираклий зураб бека торнике вахтанг шота звиад мамука
+    нугзар нино мариам екатерине тамар тамуна натия натела хатуна кетеван кети кето саломе манана лела майя
+""".split())
+_SURNAME_ENDINGS = ("dze", "dzis", "dzem", "shvili", "shvilis", "svili", "дзе", "швили")
+_GEORGIAN = re.compile(r"[\u10a0-\u10ff]")
+_UPPER_START = re.compile(r"[A-ZА-ЯЁ]")
+_TOKEN = re.compile(r"<\w+>|[^\W\d_][\w'’-]*")
+# After these a following word that looks like a name is one: "I am Giorgi", "я Зураб", "მე ვარ ნინო".
+_WEAK_OPENERS = frozenset({
+    ("i", "am"), ("i'm",), ("i’m",), ("this", "is"), ("it", "is"), ("it's",), ("it’s",), ("я",), ("это",),
+    ("меня",), ("მე", "ვარ"), ("ეს", "არის"), ("me", "var"), ("es", "aris"),
+})
+_SENTENCE_END = re.compile(r"(?:^|[.!?\n])\s*$")
 
 
-def redact(text: str) -> str:
-    """`text` with e-mails, phone numbers, long numbers and introduced names replaced by placeholders."""
+def _georgian_name(word: str) -> bool:
+    lowered = word.lower()
+    base = stem_ka(lowered)
+    return lowered in _GIVEN_NAMES_KA or base in _GIVEN_NAME_STEMS or (
+        len(base) >= 4 and base.endswith(("ძ", "შვილ")))
+
+
+def _shaped_like_name(word: str) -> bool:
+    """A name by its form alone: a common Georgian given name or a Georgian surname, in any script."""
+    if _GEORGIAN.search(word):
+        return _georgian_name(word)
+    lowered = word.lower()
+    return lowered in _GIVEN_NAMES or (len(lowered) >= 6 and lowered.endswith(_SURNAME_ENDINGS))
+
+
+def _replace_names(text: str, known: Callable[[str], bool] | None) -> str:
+    """The token pass: names by shape, after a weak opener, and (given `known`) capitalised unknown words."""
+    tokens = list(_TOKEN.finditer(text))
+    names: list[bool] = []
+    for i, match in enumerate(tokens):
+        word = match.group()
+        if word.startswith("<"):
+            names.append(False)
+            continue
+        is_known = known is not None and known(word)
+        capital = bool(_UPPER_START.match(word)) and not (word.isupper() and len(word) <= 5)
+        opened = any(tuple(t.group().lower() for t in tokens[max(0, i - n):i]) in _WEAK_OPENERS for n in (1, 2))
+        if word.lower() in _GIVEN_NAMES or word in _GIVEN_NAMES_KA:
+            name = True  # a given name wins over a village or a word of the same spelling
+        elif is_known:
+            name = False
+        elif _shaped_like_name(word):
+            name = True
+        elif opened:
+            name = capital or (known is not None and bool(_GEORGIAN.search(word)))
+        elif capital and known is not None:
+            at_start = bool(_SENTENCE_END.search(text[: match.start()]))
+            following = tokens[i + 1].group() if i + 1 < len(tokens) else ""
+            name = not at_start or bool(_UPPER_START.match(following) and not known(following))
+        else:
+            name = False
+        names.append(name)
+    if not any(names):
+        return text
+    parts, last = [], 0
+    for match, name in zip(tokens, names, strict=True):
+        if name:
+            parts.append(text[last : match.start()])
+            parts.append("<name>")
+            last = match.end()
+    parts.append(text[last:])
+    return _REPEATED_NAME.sub("<name>", "".join(parts))
+
+
+_REPEATED_NAME = re.compile(r"<name>(?:[\s,]+<name>)+")
+
+
+def redact(text: str, known: Callable[[str], bool] | None = None) -> str:
+    """`text` with e-mails, phone numbers, long numbers, addresses, profile links and names replaced by
+    placeholders. `known` tells words the content uses (and places) from others; without it only names that
+    are introduced or shaped like one are caught."""
     text = _EMAIL.sub("<email>", text)
+    text = _PROFILE_LINK.sub("<name>", text)
     text = _HANDLE.sub("<name>", text)
+    text = _ADDRESS.sub("<address>", text)
     text = _DIGIT_RUN.sub(_replace_digits, text)
     text = _NAME_AFTER.sub(_replace_name_after, text)
-    return _NAME_BEFORE.sub(_replace_name_before, text)
+    text = _NAME_BEFORE.sub(_replace_name_before, text)
+    return _replace_names(text, known)
 
 
-_PLACEHOLDER_OR_WORD = re.compile(r"<(?:phone|email|number|name)>|[^\W_]+")
+_PLACEHOLDER_OR_WORD = re.compile(r"<(?:phone|email|number|name|address)>|[^\W_]+")
 
 
 def normalise_question(text: str) -> str:

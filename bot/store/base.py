@@ -227,13 +227,16 @@ class Store(ABC):
 
     @abstractmethod
     async def forget_user(self, key: SessionKey) -> int:
-        """Deletes the user's requests (their audit keeps only non-personal fields), session and kept updates."""
+        """Deletes the user's requests (their audit keeps only non-personal fields), session, kept updates and
+        the questions they asked for the gaps report."""
 
     @abstractmethod
     async def purge_closed(self, closed_before: datetime) -> int: ...
 
     @abstractmethod
-    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "") -> None: ...
+    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "",
+                         key: SessionKey | None = None) -> None:
+        """Keeps a (redacted) question for the gaps report, with who asked it so that /forget removes it."""
 
     @abstractmethod
     async def gaps(self, since: datetime | None = None, lang: str | None = None, limit: int = 30) -> list[GapRow]: ...

@@ -411,6 +411,7 @@ class PostgresStore(Store):
             await conn.execute("DELETE FROM subscriptions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
             await conn.execute("DELETE FROM pending_updates WHERE channel=$1 AND user_id=$2",
                                key.channel, key.user_id)
+            await conn.execute("DELETE FROM gaps WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
         return len(refs)
 
     async def purge_closed(self, closed_before: datetime) -> int:
@@ -423,10 +424,12 @@ class PostgresStore(Store):
                 await conn.execute("UPDATE callback_audit SET note='' WHERE ref = ANY($1::text[])", refs)
         return len(refs)
 
-    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "") -> None:
+    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "",
+                         key: SessionKey | None = None) -> None:
         await self.pool.execute(
-            "INSERT INTO gaps (at, lang, kind, text, normalised, faq_id) VALUES ($1, $2, $3, $4, $5, $6)",
-            _now(), lang, kind, text, normalised, faq_id,
+            "INSERT INTO gaps (at, lang, kind, text, normalised, faq_id, channel, user_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            _now(), lang, kind, text, normalised, faq_id, key and key.channel, key and key.user_id,
         )
 
     async def gaps(self, since: datetime | None = None, lang: str | None = None, limit: int = 30) -> list[GapRow]:

@@ -119,7 +119,16 @@ def _v4(dialect: str) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4]
+def _gaps_user_reference(dialect: str) -> list[str]:
+    """Who asked each unanswered question, so /forget removes their questions from the gaps report too."""
+    return [
+        "ALTER TABLE gaps ADD COLUMN channel TEXT",
+        "ALTER TABLE gaps ADD COLUMN user_id TEXT",
+        "CREATE INDEX gaps_user ON gaps (channel, user_id)",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4, _gaps_user_reference]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -511,6 +511,7 @@ class SqliteStore(Store):
                        (key.channel, key.user_id))
             db.execute("DELETE FROM subscriptions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             db.execute("DELETE FROM pending_updates WHERE channel=? AND user_id=?", (key.channel, key.user_id))
+            db.execute("DELETE FROM gaps WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             return len(refs)
 
         return await self._write(forget)
@@ -529,10 +530,12 @@ class SqliteStore(Store):
 
         return await self._write(purge)
 
-    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "") -> None:
+    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "",
+                         key: SessionKey | None = None) -> None:
         await self._write(_statement(
-            "INSERT INTO gaps (at, lang, kind, text, normalised, faq_id) VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), lang, kind, text, normalised, faq_id),
+            "INSERT INTO gaps (at, lang, kind, text, normalised, faq_id, channel, user_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (_now(), lang, kind, text, normalised, faq_id, key and key.channel, key and key.user_id),
         ))
 
     async def gaps(self, since: datetime | None = None, lang: str | None = None, limit: int = 30) -> list[GapRow]:

@@ -21,6 +21,7 @@ from bot.knowledge.redact import normalise_question, redact
 from bot.knowledge.schema import Action
 from bot.knowledge.search import SearchResult
 from bot.knowledge.textnorm import tokenize
+from bot.knowledge.vocabulary import known_words
 
 __all__ = ["OUTCOMES", "QuestionsFlow"]
 
@@ -148,5 +149,5 @@ class QuestionsFlow:
         return [Reply(text=text, buttons=tuple(rows))]
 
     async def _record(self, ctx: Ctx, kind: str, text: str, faq_id: str = "") -> None:
-        cleaned = redact(text)
-        await ctx.store.record_gap(ctx.lang, kind, cleaned, normalise_question(cleaned), faq_id)
+        cleaned = redact(text, known_words(ctx.content))
+        await ctx.store.record_gap(ctx.lang, kind, cleaned, normalise_question(cleaned), faq_id, ctx.event.key)
