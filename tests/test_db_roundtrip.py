@@ -43,6 +43,7 @@ async def fill(store: Store) -> None:
             await store.add_note(created.ref, "staff:1", "called back")
         if n % 7 == 0:
             await store.mark_announced(created.ref, f"-1001:{n}")
+            await store.add_staff_copy(created.ref, f"{n}:{n}")
         await store.record_gap(("ka", "en")[n % 2], "unanswered", f"question {n % 4}", f"question {n % 4}")
     await store.load_rows("gaps", [{"id": 500, "at": TBILISI, "lang": "ka", "kind": "unhelpful",
                                     "text": "old", "normalised": "old", "faq_id": "visa"}])

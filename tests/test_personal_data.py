@@ -6,12 +6,18 @@ Names, addresses and profile links never reach the gaps report, in any of the th
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.app import Runtime
 from bot.config import Settings
+from tests.e2e.fake_telegram import Call
 from tests.helpers import ChatUser
 from tests.test_gaps import gaps_report
+from tests.test_staff_telegram import NAME, Desk, fake, staff  # noqa: F401 (fixtures)
 
 # What people typed (none of it answered by the content), and what must not come out.
 QUESTIONS = [
@@ -50,3 +56,50 @@ async def test_forget_removes_the_users_questions_from_the_gaps_report(
     await asker.press("Yes, delete")
     report = await gaps_report(settings, monkeypatch, capsys)
     assert "hamster" in report and "tortoise" not in report
+
+
+# The caseworker's private copy of a request
+
+
+async def _taken_then_forgotten(staff: Desk, user_id: str, age: timedelta = timedelta(0)) -> Call:
+    """A request taken by caseworker 11 (its details sent privately), then its user's /forget; the private copy."""
+    request = await staff.request(user=user_id)
+    await staff.announced(request.ref)
+    nino = staff.member(11, "Nino")
+    [private] = await staff.push(staff.group_command(nino, f"/take {request.ref}"), method="sendMessage", chat_id=11)
+    assert NAME in private.text
+    if age:
+        for _ in range(200):  # the copy is recorded right after Telegram accepted it
+            with sqlite3.connect(staff.rt.settings.data_dir / "hotline.sqlite3") as db:
+                if db.execute("UPDATE staff_copies SET sent_at=? WHERE ref=?",
+                              ((datetime.now(UTC) - age).isoformat(), request.ref)).rowcount:
+                    break
+            await asyncio.sleep(0.02)
+    user = ChatUser(staff.rt.engine, user_id, channel="telegram", platform_language="en")
+    await user.command("forget")
+    await user.press("Yes, delete")
+    assert "Your data has been deleted" in user.text
+    return private
+
+
+async def test_forget_deletes_the_caseworkers_private_copy(staff: Desk) -> None:
+    private = await _taken_then_forgotten(staff, "forgetful")
+    await staff.fake.wait_for(lambda: any(c.params.get("message_id") == private.message_id
+                                          for c in staff.fake.methods("deleteMessage")))
+    for _ in range(200):  # dropped from the store right after Telegram answered
+        if not await staff.rt.store.withdrawn_copies():
+            break
+        await asyncio.sleep(0.02)
+    assert await staff.rt.store.withdrawn_copies() == []
+
+
+async def test_a_copy_too_old_to_delete_is_edited_to_withdrawn(staff: Desk) -> None:
+    private = await _taken_then_forgotten(staff, "forgetful-later", age=timedelta(hours=50))
+
+    def edited() -> list[Call]:
+        return [c for c in staff.fake.methods("editMessageText") if c.params.get("message_id") == private.message_id]
+
+    await staff.fake.wait_for(lambda: bool(edited()))
+    assert "withdrawn by the person who asked" in edited()[-1].text
+    assert NAME not in edited()[-1].text and "555" not in edited()[-1].text
+    assert not staff.fake.methods("deleteMessage")

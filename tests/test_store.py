@@ -278,6 +278,18 @@ async def test_forget_user_drops_the_questions_they_asked(store: Store) -> None:
     assert {(r.text, r.count) for r in await store.gaps()} == {("visa for <name>?", 1), ("visa?", 1)}
 
 
+async def test_forget_user_withdraws_the_caseworkers_copies(store: Store) -> None:
+    alices, bobs = await store.create_request(request_for()), await store.create_request(request_for(BOB))
+    await store.add_staff_copy(alices.ref, "11:42")
+    await store.add_staff_copy(bobs.ref, "11:43")
+    assert await store.withdrawn_copies() == []
+    await store.forget_user(ALICE)
+    [copy] = await store.withdrawn_copies()
+    assert (copy.ref, copy.location) == (alices.ref, "11:42") and copy.sent_at.tzinfo is not None
+    await store.drop_staff_copy(copy.id)
+    assert await store.withdrawn_copies() == []
+
+
 async def test_a_pending_update_is_taken_a_bounded_number_of_times(store: Store) -> None:
     await store.add_pending_updates("telegram", [("7", None, "{}")])
     for _ in range(3):
@@ -616,6 +628,7 @@ async def test_dump_and_load_rows_copy_everything(store: Store, store_url: str, 
     await store.save_session(ALICE, {"lang": "ka", "data": {"name": "ნინო"}}, update_id="9")
     await store.set_subscribed(BOB, True)
     await store.record_gap("ka", "unanswered", "ვიზა?", "ვიზა")
+    await store.add_staff_copy(created.ref, "11:42")
     original = await dump_all(store)
     assert all(original[table] for table in TABLES)
     stamp = original["callback_requests"][0]["created_at"]

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -50,6 +51,7 @@ STAFF_COMMANDS = ("queue", "take", "done", "unreachable", "note")
 BUTTON_ACTIONS = {"t": "take", "d": "done", "u": "unreachable"}
 REF_RE = re.compile(r"^CB-[0-9A-Z]{4,8}$", re.IGNORECASE)
 QUEUE_LINES = 40
+DELETABLE_FOR = timedelta(hours=47)  # Telegram allows 48; an hour's margin for a slow round
 
 
 @dataclass
@@ -109,6 +111,7 @@ class StaffDesk:
                             await self._remember_posted()
                             remembered = True
                         await self.announce_pending()
+                        await self.withdraw_copies()
                         if loop.time() >= next_sync:
                             await self.sync()
                             next_sync = loop.time() + self.sync_seconds
@@ -174,6 +177,44 @@ class StaffDesk:
             self._posted[request.ref] = _Posted(message.chat_id, message.message_id, text)
             count += 1
         return count
+
+    async def withdraw_copies(self) -> int:
+        """Deletes the caseworkers' private copies of requests whose user sent /forget (Telegram lets a bot delete
+        its messages for 48 hours); an older copy is edited down to the reference. A copy is dropped from the
+        store once done, or once Telegram says the message is gone; one that failed for a passing reason
+        waits for the next round."""
+        done = 0
+        for copy in await self.rt.store.withdrawn_copies():
+            posted = _parse_posted(copy.location)
+            if posted is not None and not await self._withdraw(posted, copy.ref, copy.sent_at):
+                continue
+            await self.rt.store.drop_staff_copy(copy.id)
+            done += 1
+        return done
+
+    async def _withdraw(self, posted: _Posted, ref: str, sent_at: datetime) -> bool:
+        bot = self.application.bot
+        try:
+            if datetime.now(UTC) - sent_at < DELETABLE_FOR:
+                try:
+                    await bot.delete_message(posted.chat_id, posted.message_id)
+                    return True
+                except BadRequest as exc:
+                    if "not found" in str(exc).lower():
+                        return True
+            text = self.t.gettext("📞 {ref}: withdrawn by the person who asked.").format(ref=ref)
+            await bot.edit_message_text(text, chat_id=posted.chat_id, message_id=posted.message_id,
+                                        reply_markup=None, parse_mode=None)
+        except BadRequest as exc:
+            problem = str(exc).lower()
+            if "not found" not in problem and "not modified" not in problem:
+                log.warning("staff desk: could not withdraw a copy of %s (%s)", ref, type(exc).__name__)
+        except Forbidden:
+            log.info("staff desk: the caseworker's chat with a copy of %s is closed", ref)
+        except TelegramError as exc:
+            log.info("staff desk: withdrawing a copy of %s failed for now (%s)", ref, type(exc).__name__)
+            return False
+        return True
 
     async def sync(self) -> None:
         """Brings group messages in line with changes made outside the group (CLI, the user, a purge)."""
@@ -301,7 +342,8 @@ class StaffDesk:
             done = {"done": t.gettext("{ref} is done."), "unreachable": t.gettext("{ref} is marked unreachable.")}
             return done[action].format(ref=ref), False
         assert actor.telegram_id is not None
-        if await self._send_details(actor.telegram_id, outcome.request) is None:
+        sent = await self._send_details(actor.telegram_id, outcome.request)
+        if sent is None:
             return t.gettext("{ref} is yours, but I cannot write to you privately. Open a chat with me, press Start, "
                              "then send /take {ref} there to get the details.").format(ref=ref), True
         if in_private:
@@ -331,10 +373,12 @@ class StaffDesk:
         ])
         markup = InlineKeyboardMarkup([[self._button("d", request.ref), self._button("u", request.ref)]])
         try:
-            return await self.application.bot.send_message(user_id, text, reply_markup=markup, parse_mode=None)
+            sent = await self.application.bot.send_message(user_id, text, reply_markup=markup, parse_mode=None)
         except (Forbidden, BadRequest) as exc:
             log.info("staff desk: no private chat with a caseworker for %s (%s)", request.ref, type(exc).__name__)
             return None
+        await self.rt.store.add_staff_copy(request.ref, f"{sent.chat_id}:{sent.message_id}")
+        return sent
 
     async def queue_text(self) -> str:
         t = self.t

@@ -26,6 +26,7 @@ __all__ = [
     "GapRow",
     "OpenRequestExists",
     "OperationalCounts",
+    "StaffCopy",
     "StepStart",
     "Store",
     "TransitionResult",
@@ -107,6 +108,16 @@ class StepStart:
     seen: bool
     kept_replies: list[dict[str, Any]] | None
     session: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class StaffCopy:
+    """A request's details as sent to a caseworker: `location` is the channel's own address of the message."""
+
+    id: int
+    ref: str
+    location: str
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -228,7 +239,18 @@ class Store(ABC):
     @abstractmethod
     async def forget_user(self, key: SessionKey) -> int:
         """Deletes the user's requests (their audit keeps only non-personal fields), session, kept updates and
-        the questions they asked for the gaps report."""
+        the questions they asked for the gaps report; marks the caseworkers' copies of their requests withdrawn."""
+
+    @abstractmethod
+    async def add_staff_copy(self, ref: str, location: str) -> None:
+        """Records where a request's details were sent to a caseworker."""
+
+    @abstractmethod
+    async def withdrawn_copies(self, limit: int = 50) -> list[StaffCopy]:
+        """Caseworkers' copies of requests their user deleted with /forget: to delete or withdraw, then drop."""
+
+    @abstractmethod
+    async def drop_staff_copy(self, copy_id: int) -> None: ...
 
     @abstractmethod
     async def purge_closed(self, closed_before: datetime) -> int: ...

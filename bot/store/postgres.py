@@ -41,6 +41,7 @@ from bot.store.base import (
     GapRow,
     OpenRequestExists,
     OperationalCounts,
+    StaffCopy,
     StepStart,
     Store,
     TransitionResult,
@@ -405,6 +406,8 @@ class PostgresStore(Store):
             if refs:
                 await conn.execute("UPDATE callback_audit SET note='' WHERE ref = ANY($1::text[])", refs)
                 await conn.executemany(_AUDIT_INSERT, [(ref, now, "user", "", "deleted", "") for ref in refs])
+                await conn.execute("UPDATE staff_copies SET withdrawn_at=$1 WHERE ref = ANY($2::text[]) "
+                                   "AND withdrawn_at IS NULL", now, refs)
             await conn.execute("DELETE FROM sessions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
             await conn.execute("UPDATE processed_updates SET replies=NULL WHERE channel=$1 AND user_id=$2",
                                key.channel, key.user_id)
@@ -413,6 +416,18 @@ class PostgresStore(Store):
                                key.channel, key.user_id)
             await conn.execute("DELETE FROM gaps WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
         return len(refs)
+
+    async def add_staff_copy(self, ref: str, location: str) -> None:
+        await self.pool.execute("INSERT INTO staff_copies (ref, location, sent_at) VALUES ($1, $2, $3)",
+                                ref.upper(), location, _now())
+
+    async def withdrawn_copies(self, limit: int = 50) -> list[StaffCopy]:
+        rows = await self.pool.fetch("SELECT id, ref, location, sent_at FROM staff_copies "
+                                     "WHERE withdrawn_at IS NOT NULL ORDER BY id LIMIT $1", limit)
+        return [StaffCopy(r["id"], r["ref"], r["location"], r["sent_at"]) for r in rows]
+
+    async def drop_staff_copy(self, copy_id: int) -> None:
+        await self.pool.execute("DELETE FROM staff_copies WHERE id=$1", copy_id)
 
     async def purge_closed(self, closed_before: datetime) -> int:
         async with self._transaction() as conn:

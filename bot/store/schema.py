@@ -30,7 +30,8 @@ REQUEST_COLUMNS = (
     "return_month", "language", "time_window", "note", "assigned_to", "created_at", "updated_at", "staff_message",
 )
 EDITABLE_REQUEST_COLUMNS = frozenset(REQUEST_COLUMNS) - {"ref", "status", "channel", "user_id", "created_at"}
-TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps")
+TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps",
+          "staff_copies")
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sessions": ("channel", "user_id"),
     "processed_updates": ("channel", "update_id"),
@@ -38,6 +39,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "callback_requests": ("ref",),
     "callback_audit": ("id",),
     "gaps": ("id",),
+    "staff_copies": ("id",),
 }
 # SQLite keeps these as ISO-8601 UTC text, PostgreSQL as timestamptz; exports carry them as ISO text.
 TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
@@ -47,6 +49,7 @@ TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
     "callback_requests": frozenset({"created_at", "updated_at", "closed_at", "announced_at"}),
     "callback_audit": frozenset({"at"}),
     "gaps": frozenset({"at"}),
+    "staff_copies": frozenset({"sent_at", "withdrawn_at"}),
 }
 JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"}), "processed_updates": frozenset({"replies"})}
 
@@ -128,7 +131,18 @@ def _gaps_user_reference(dialect: str) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4, _gaps_user_reference]
+def _staff_copies(dialect: str) -> list[str]:
+    """Where a request's details were sent to a caseworker, so /forget can delete or withdraw that message."""
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    serial = "BIGSERIAL PRIMARY KEY" if dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    return [
+        f"""CREATE TABLE staff_copies (
+            id {serial}, ref TEXT NOT NULL, location TEXT NOT NULL, sent_at {ts} NOT NULL, withdrawn_at {ts})""",
+        "CREATE INDEX staff_copies_ref ON staff_copies (ref)",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4, _gaps_user_reference, _staff_copies]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -38,6 +38,7 @@ from bot.store.base import (
     GapRow,
     OpenRequestExists,
     OperationalCounts,
+    StaffCopy,
     StepStart,
     Store,
     TransitionResult,
@@ -505,6 +506,7 @@ class SqliteStore(Store):
             for ref in refs:
                 db.execute("UPDATE callback_audit SET note='' WHERE ref=?", (ref,))
                 db.execute(_AUDIT_INSERT, (ref, now, "user", "", "deleted", ""))
+                db.execute("UPDATE staff_copies SET withdrawn_at=? WHERE ref=? AND withdrawn_at IS NULL", (now, ref))
             db.execute("DELETE FROM callback_requests WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             db.execute("DELETE FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             db.execute("UPDATE processed_updates SET replies=NULL WHERE channel=? AND user_id=?",
@@ -515,6 +517,18 @@ class SqliteStore(Store):
             return len(refs)
 
         return await self._write(forget)
+
+    async def add_staff_copy(self, ref: str, location: str) -> None:
+        await self._write(_statement("INSERT INTO staff_copies (ref, location, sent_at) VALUES (?, ?, ?)",
+                                     (ref.upper(), location, _now())))
+
+    async def withdrawn_copies(self, limit: int = 50) -> list[StaffCopy]:
+        rows = await self._all("SELECT id, ref, location, sent_at FROM staff_copies WHERE withdrawn_at IS NOT NULL "
+                               "ORDER BY id LIMIT ?", (limit,))
+        return [StaffCopy(r["id"], r["ref"], r["location"], datetime.fromisoformat(r["sent_at"])) for r in rows]
+
+    async def drop_staff_copy(self, copy_id: int) -> None:
+        await self._write(_statement("DELETE FROM staff_copies WHERE id=?", (copy_id,)))
 
     async def purge_closed(self, closed_before: datetime) -> int:
         cutoff = _iso(closed_before)
