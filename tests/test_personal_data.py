@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.app import Runtime
 from bot.config import Settings
-from tests.e2e.fake_telegram import Call
+from tests.e2e.fake_telegram import Call, FakeTelegram
 from tests.helpers import ChatUser
 from tests.test_gaps import gaps_report
-from tests.test_staff_telegram import NAME, Desk, fake, staff  # noqa: F401 (fixtures)
+from tests.test_staff_telegram import NAME, Desk, running, staff_settings
 
 # What people typed (none of it answered by the content), and what must not come out.
 QUESTIONS = [
@@ -61,6 +62,12 @@ async def test_forget_removes_the_users_questions_from_the_gaps_report(
 # The caseworker's private copy of a request
 
 
+@pytest.fixture
+async def desk(settings: Settings) -> AsyncIterator[Desk]:
+    async with FakeTelegram() as fake, running(staff_settings(settings, fake), fake) as staff:
+        yield staff
+
+
 async def _taken_then_forgotten(staff: Desk, user_id: str, age: timedelta = timedelta(0)) -> Call:
     """A request taken by caseworker 11 (its details sent privately), then its user's /forget; the private copy."""
     request = await staff.request(user=user_id)
@@ -82,7 +89,8 @@ async def _taken_then_forgotten(staff: Desk, user_id: str, age: timedelta = time
     return private
 
 
-async def test_forget_deletes_the_caseworkers_private_copy(staff: Desk) -> None:
+async def test_forget_deletes_the_caseworkers_private_copy(desk: Desk) -> None:
+    staff = desk
     private = await _taken_then_forgotten(staff, "forgetful")
     await staff.fake.wait_for(lambda: any(c.params.get("message_id") == private.message_id
                                           for c in staff.fake.methods("deleteMessage")))
@@ -93,7 +101,8 @@ async def test_forget_deletes_the_caseworkers_private_copy(staff: Desk) -> None:
     assert await staff.rt.store.withdrawn_copies() == []
 
 
-async def test_a_copy_too_old_to_delete_is_edited_to_withdrawn(staff: Desk) -> None:
+async def test_a_copy_too_old_to_delete_is_edited_to_withdrawn(desk: Desk) -> None:
+    staff = desk
     private = await _taken_then_forgotten(staff, "forgetful-later", age=timedelta(hours=50))
 
     def edited() -> list[Call]:
