@@ -53,9 +53,10 @@ from bot.channels.telegram_pending import PolledUpdates, UpdateProcessor
 from bot.channels.telegram_render import deliver
 from bot.config import Settings, TelegramSettings
 from bot.core.engine import COMMANDS
-from bot.core.events import Contact, Event, Kind, Location, SessionKey
+from bot.core.events import Contact, Event, Kind, Location, Reply, SessionKey
 from bot.health import monitor
 from bot.i18n import LANGUAGES, N_
+from bot.store.base import StoreUnavailable
 from bot.store.keylocks import KeyLocks
 
 __all__ = [
@@ -168,6 +169,7 @@ class TelegramBridge:
         self.skip_commands: frozenset[str] = frozenset()
         self._chats = KeyLocks()
         self._failed: dict[int, bool] = {}
+        self.resent_on_failure = False  # webhooks: Telegram resends an update answered with 503
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGES
@@ -177,12 +179,14 @@ class TelegramBridge:
 
     async def respond(self, chat_id: int, event: Event, pressed_message_id: int | None = None) -> None:
         """Handles, renders and confirms delivery under a per-chat lock, so a fast tapper's answers arrive in
-        order and a resent update waits for the first copy's outcome."""
+        order and a resent update waits for the first copy's outcome; the engine sends under the user's store
+        lock, so a copy given to another worker waits for it too."""
+
+        async def send(replies: list[Reply]) -> None:
+            await deliver(self.bot, chat_id, replies, pressed_message_id)
+
         async with self._chats.hold(str(chat_id)):
-            replies = await self.rt.engine.handle(event)
-            if replies:
-                await deliver(self.bot, chat_id, replies, pressed_message_id)
-                await self.rt.engine.delivered(event)
+            await self.rt.engine.handle(event, send)
 
     def take_failure(self, update_id: int) -> bool:
         """Whether sending the replies to `update_id` failed in a way worth Telegram resending it."""
@@ -253,6 +257,8 @@ class TelegramBridge:
             self._failed[update_id] = True
             while len(self._failed) > FAILURES_KEPT:
                 del self._failed[next(iter(self._failed))]
+            if isinstance(error, StoreUnavailable) and self.resent_on_failure:
+                return  # Telegram sends it again and it is answered then: no apology in between
         if not isinstance(update, Update) or update.effective_chat is None or update.effective_user is None:
             return
         if update.effective_chat.type != ChatType.PRIVATE:
@@ -267,8 +273,10 @@ class TelegramBridge:
 
 
 def _transient(error: object) -> bool:
-    """Network trouble and flood limits pass; a bad request or a blocked bot would fail the same way again."""
-    return isinstance(error, RetryAfter) or (isinstance(error, NetworkError) and not isinstance(error, BadRequest))
+    """Network trouble, flood limits and lost database connections pass; a bad request or a blocked bot would
+    fail the same way again."""
+    return isinstance(error, RetryAfter | StoreUnavailable) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest))
 
 
 def _install_staff(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime) -> bool:
@@ -459,6 +467,7 @@ class TelegramWebhook:
         self.rt = rt
         self.application = application
         self.bridge = bridge
+        bridge.resent_on_failure = True
         self.path = rt.settings.telegram.webhook_path
         self._secret = webhook_secret(rt.settings.telegram).encode()
 

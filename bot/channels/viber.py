@@ -270,8 +270,11 @@ class ViberChannel:
                     return True
                 token = callback.get("message_token")
                 event = to_event(key, message, None if token is None else str(token), sender_language(callback))
-                await self.deliver(key, await self.rt.engine.handle(event))
-                await self.rt.engine.delivered(event)
+
+                async def send(replies: list[Reply]) -> None:
+                    await self.deliver(key, replies)
+
+                await self.rt.engine.handle(event, send)  # sent under the user's store lock: see Engine.handle
                 return True
         except Exception:
             log.exception("Viber message %s could not be answered; it is tried again later",

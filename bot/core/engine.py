@@ -28,7 +28,7 @@ from bot.core.flows.questions import QuestionsFlow
 from bot.core.language import guess_language
 from bot.i18n import Catalogues, pick_language
 from bot.knowledge.loader import ContentHolder
-from bot.store.base import Store, storable_text
+from bot.store.base import Store, StoreUnavailable, storable_text
 
 __all__ = ["COMMANDS", "Engine"]
 
@@ -47,6 +47,12 @@ def hide_request_keyboard(before: str, after: str, replies: list[Reply]) -> list
         return replies
     return [replace(r, remove_keyboard=True) if i == first else r for i, r in enumerate(replies)]
 FLOOD_WINDOW = 10.0
+STEP_ATTEMPTS = 3  # a step that lost its database connection is tried again, on fresh ones, this many times
+Send = Callable[[list[Reply]], Awaitable[object]]
+
+
+class _SendFailed(Exception):
+    """Carries a channel's sending error out of the step unchanged (it is not the step's failure)."""
 
 
 def _storable(event: Event) -> Event:
@@ -79,44 +85,78 @@ class Engine:
                      PrivacyFlow(self.menu), QuestionsFlow(self.menu, centres, self._typed_action)):
             self.flows[flow.prefix] = flow
 
-    async def handle(self, event: Event) -> list[Reply]:
+    async def handle(self, event: Event, send: Send | None = None) -> list[Reply]:
         """Processes one event exactly once per (channel, update id); always returns at least one reply.
 
         The user's lock is taken before anything is awaited, so one user's events run in the order they came.
         A duplicate update gets [] once its replies were delivered (see `delivered`), or the same replies again.
+
+        With `send`, the replies are sent and marked delivered while the user's lock is still held: a copy of the
+        update given at the same moment to another worker waits for that, then finds nothing to send. Only when
+        sending failed (it raised, and the error reaches the caller) or the process died are the kept replies
+        sent again. A step that fails on lost database connections is tried again from the start on fresh ones;
+        if it still fails, StoreUnavailable is raised so that the channel asks the platform to resend the update
+        instead of acknowledging it with an apology.
         """
         metrics.record_update(event.key.channel, event.kind.value)
         logs.bind(event.key.channel, event.update_id)
         throttled = self._throttled(event)
         if throttled is not None:
+            if send is not None and throttled:
+                await send(throttled)
             return throttled
         event = _storable(event)
-        lang: str | None = None
+        lang: list[str | None] = [None]  # the user's language, once read: the apology speaks it
         started = time.perf_counter()
         try:
-            async with self.store.lock(event.key):
-                start = await self.store.begin_step(event.key, event.update_id)
-                if start.seen:
-                    return [reply_from_dict(r) for r in start.kept_replies] if start.kept_replies else []
-                session = Session.from_dict(start.session)
-                lang = session.lang
-                ctx = Ctx(event, session, self.content.current, self.catalogues, self.store, self.settings)
-                before = session.state
-                replies = await self._step(ctx)
-                replies = hide_request_keyboard(before, session.state, replies)
-                kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None
-                await self.store.save_session(event.key, session.to_dict(), event.update_id, kept_replies)
-                if ctx.outcome:
-                    metrics.record_typed(ctx.outcome)
-                return replies
-        except Exception as exc:
-            if metrics.is_store_error(exc):
-                metrics.record_store_error("step")
-            log.exception("failed to handle %s event (update %s) on %s", event.kind.value, event.update_id,
-                          event.key.channel)
-            return self.apology(event, lang)
+            for attempt in range(1, STEP_ATTEMPTS + 1):
+                try:
+                    async with self.store.lock(event.key):
+                        replies = await self._locked_step(event, lang)
+                        if send is not None and replies:
+                            try:
+                                await send(replies)
+                            except Exception as exc:
+                                raise _SendFailed from exc
+                            await self.delivered(event)
+                        return replies
+                except _SendFailed as failed:
+                    raise failed.__cause__ from None  # type: ignore[misc]
+                except Exception as exc:
+                    if metrics.is_store_error(exc):
+                        metrics.record_store_error("step")
+                    if self.store.is_transient(exc):
+                        log.warning("update %s on %s: the database connection was lost (%s); attempt %d of %d",
+                                    event.update_id, event.key.channel, type(exc).__name__, attempt, STEP_ATTEMPTS)
+                        if attempt < STEP_ATTEMPTS:
+                            continue
+                        raise StoreUnavailable(type(exc).__name__) from exc
+                    log.exception("failed to handle %s event (update %s) on %s", event.kind.value, event.update_id,
+                                  event.key.channel)
+                    break
         finally:
             metrics.observe_step(event.key.channel, time.perf_counter() - started)
+        apology = self.apology(event, lang[0])
+        if send is not None:
+            await send(apology)
+        return apology
+
+    async def _locked_step(self, event: Event, lang: list[str | None]) -> list[Reply]:
+        """One step under the user's lock; notes the user's language in `lang`."""
+        start = await self.store.begin_step(event.key, event.update_id)
+        if start.seen:
+            return [reply_from_dict(r) for r in start.kept_replies] if start.kept_replies else []
+        session = Session.from_dict(start.session)
+        lang[0] = session.lang
+        ctx = Ctx(event, session, self.content.current, self.catalogues, self.store, self.settings)
+        before = session.state
+        replies = await self._step(ctx)
+        replies = hide_request_keyboard(before, session.state, replies)
+        kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None
+        await self.store.save_session(event.key, session.to_dict(), event.update_id, kept_replies)
+        if ctx.outcome:
+            metrics.record_typed(ctx.outcome)
+        return replies
 
     async def delivered(self, event: Event) -> None:
         """Channels call this once an event's replies are sent: a resend of the update is then answered with nothing.

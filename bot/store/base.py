@@ -29,6 +29,7 @@ __all__ = [
     "StaffCopy",
     "StepStart",
     "Store",
+    "StoreUnavailable",
     "TransitionResult",
     "new_reference",
     "storable_text",
@@ -48,6 +49,11 @@ def storable_text(text: str) -> str:
     if not _UNSTORABLE.search(text):
         return text
     return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+class StoreUnavailable(Exception):
+    """A step failed on lost database connections even when tried again on fresh ones: nothing of it may be
+    acknowledged to the platform, which should send the update again."""
 
 
 class OpenRequestExists(Exception):
@@ -148,6 +154,11 @@ class Store(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether `error` is a lost or refused connection, after which a step may be tried again from the
+        start (a step is saved in one transaction, and a retried Confirm finds the request it created)."""
+        return False
 
     @abstractmethod
     def lock(self, key: SessionKey) -> AbstractAsyncContextManager[None]:

@@ -67,6 +67,10 @@ log = logging.getLogger(__name__)
 _POOL_OPTIONS = ("pool_size", "lock_pool_size")
 _SESSION_UPSERT = ("INSERT INTO sessions (channel, user_id, data, updated_at) VALUES ($1, $2, $3, $4) "
                    "ON CONFLICT (channel, user_id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at")
+# A connection the server dropped or refused, or one asyncpg left in a broken state ("cannot switch to state").
+_TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+              asyncpg.exceptions.OperatorInterventionError, asyncpg.TooManyConnectionsError, ConnectionError,
+              TimeoutError)
 JOB_POOL_SIZE = 3  # periodic jobs holding their try-locks at the same time
 _AUDIT_INSERT = ("INSERT INTO callback_audit (ref, at, actor, from_status, to_status, note) "
                  "VALUES ($1, $2, $3, $4, $5, $6)")
@@ -177,6 +181,9 @@ class PostgresStore(Store):
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.pool.acquire() as conn, conn.transaction():
             yield conn
+
+    def is_transient(self, error: BaseException) -> bool:
+        return isinstance(error, _TRANSIENT)
 
     def lock(self, key: SessionKey) -> Any:
         return self._user_lock(str(key))
