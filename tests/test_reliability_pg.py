@@ -60,7 +60,8 @@ async def confirm_all(users: list[ChatUser]) -> dict[str, str | None]:
     for outcome in outcomes:
         if isinstance(outcome, BaseException) and not isinstance(outcome, StoreUnavailable):
             raise outcome
-    return {u.key.user_id: None if isinstance(o, BaseException) else u.text for u, o in zip(users, outcomes, strict=True)}
+    return {u.key.user_id: None if isinstance(o, BaseException) else u.text
+            for u, o in zip(users, outcomes, strict=True)}
 
 
 async def keep_terminating(url: str, stop: asyncio.Event) -> int:
