@@ -112,3 +112,36 @@ async def test_a_copy_too_old_to_delete_is_edited_to_withdrawn(desk: Desk) -> No
     assert "withdrawn by the person who asked" in edited()[-1].text
     assert NAME not in edited()[-1].text and "555" not in edited()[-1].text
     assert not staff.fake.methods("deleteMessage")
+
+
+# What /forget leaves on disk
+
+
+async def test_forget_leaves_no_byte_of_the_users_data_in_any_sqlite_file(rt: Runtime, settings: Settings) -> None:
+    name, note = "Zviadiko Qvirikashvili", "Call me about Xylophonia please"
+    user = ChatUser(rt.engine, "to-forget", channel="telegram", platform_language="en")
+    await user.command("callback")
+    await user.tap("cb:agree")
+    for answer in (name, "+995 599 86 42 17", "Rustavi"):
+        await user.say(answer)
+    await user.tap("cb:t:legal")
+    for _ in range(6):  # language, time, note, until the summary offers Confirm
+        if any(b.data == "cb:ok" for b in user.buttons):
+            break
+        if "note" in user.text.lower() and "cb:skip" in [b.data for b in user.buttons]:
+            await user.say(note)
+        else:
+            await user.tap(user.buttons[0].data)
+    await user.tap("cb:ok")
+    assert "reference" in user.text.lower()
+    await user.say(f"is {name} allowed to bring a xylophone?")
+    files = sorted(settings.data_dir.glob("hotline.sqlite3*"))
+    assert any(b"Qvirikashvili" in f.read_bytes() for f in files), "the data was there to begin with"
+
+    await user.command("forget")
+    await user.press("Yes, delete")
+    assert "Your data has been deleted" in user.text
+    for file in sorted(settings.data_dir.glob("hotline.sqlite3*")):
+        data = file.read_bytes()
+        for secret in ("Zviadiko", "Qvirikashvili", "Xylophonia", "599864217", "86 42 17"):
+            assert secret.encode() not in data, f"{secret} is still in {file.name}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import queue
 import socket
@@ -58,6 +59,8 @@ from bot.store.schema import (
 )
 
 __all__ = ["SqliteStore"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], T]
@@ -106,6 +109,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA busy_timeout=10000")
     db.execute("PRAGMA foreign_keys=ON")  # none declared yet: the audit trail must outlive purged requests
+    db.execute("PRAGMA secure_delete=ON")  # deleted personal data is overwritten, not left in free pages
     return db
 
 
@@ -114,6 +118,7 @@ class _Job:
     write: Write[Any]
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    outside: bool = False  # runs after the batch's commit, outside any transaction (a checkpoint)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -149,12 +154,12 @@ class _GroupCommitter:
             await asyncio.to_thread(self._thread.join)
         self._thread = None
 
-    async def run(self, write: Write[T]) -> T:
+    async def run(self, write: Write[T], outside: bool = False) -> T:
         if self._thread is None or not self._thread.is_alive():
             raise RuntimeError("store is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(write, future, loop))
+        self._queue.put(_Job(write, future, loop, outside))
         return await future
 
     def _run(self) -> None:
@@ -181,7 +186,10 @@ class _GroupCommitter:
                         stopping = True
                         break
                     batch.append(job)
-                self._commit(db, batch)
+                self._commit(db, [job for job in batch if not job.outside])
+                for job in batch:
+                    if job.outside:
+                        self._alone(db, job)
         finally:
             db.close()
             while True:  # writes that raced with close: tell their callers instead of leaving them waiting
@@ -194,7 +202,18 @@ class _GroupCommitter:
                         late.loop.call_soon_threadsafe(_settle, late.future, False, RuntimeError("store is closed"))
 
     @staticmethod
+    def _alone(db: sqlite3.Connection, job: _Job) -> None:
+        try:
+            outcome: tuple[bool, Any] = (True, job.write(db))
+        except Exception as exc:
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):
+            job.loop.call_soon_threadsafe(_settle, job.future, *outcome)
+
+    @staticmethod
     def _commit(db: sqlite3.Connection, batch: list[_Job]) -> None:
+        if not batch:
+            return
         results: list[tuple[bool, Any]] = []
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -516,7 +535,26 @@ class SqliteStore(Store):
             db.execute("DELETE FROM gaps WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             return len(refs)
 
-        return await self._write(forget)
+        forgotten = await self._write(forget)
+        await self._checkpoint()
+        return forgotten
+
+    async def _checkpoint(self) -> None:
+        """Copies the write-ahead log into the database file and empties it, so that personal data just deleted
+        (overwritten there by secure_delete) leaves no older copy in the log either."""
+
+        def checkpoint(db: sqlite3.Connection) -> None:
+            busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy:
+                raise sqlite3.OperationalError("a reader kept the write-ahead log from being emptied")
+
+        for _ in range(50):
+            try:
+                await self._writer.run(checkpoint, outside=True)
+                return
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0.02)
+        log.warning("the write-ahead log could not be emptied after a deletion; it is at the next checkpoint")
 
     async def add_staff_copy(self, ref: str, location: str) -> None:
         await self._write(_statement("INSERT INTO staff_copies (ref, location, sent_at) VALUES (?, ?, ?)",
@@ -542,7 +580,10 @@ class SqliteStore(Store):
                 db.execute("DELETE FROM callback_requests WHERE ref=?", (ref,))
             return len(refs)
 
-        return await self._write(purge)
+        purged = await self._write(purge)
+        if purged:
+            await self._checkpoint()
+        return purged
 
     async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "",
                          key: SessionKey | None = None) -> None:
