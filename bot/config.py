@@ -41,6 +41,7 @@ class TelegramSettings(_Section):
     webhook_secret: str | None = None
     staff_chat_id: int | None = None
     staff_user_ids: list[int] = Field(default_factory=list)
+    supervisor_user_ids: list[int] = Field(default_factory=list)
     rate_limit: bool = True
 
 
@@ -57,6 +58,7 @@ class CallbackSettings(_Section):
     sla_working_days: int = 1
     name_max: int = 80
     note_max: int = 500
+    supervisors: list[str] = Field(default_factory=list)
 
 
 class Settings(_Section):

@@ -11,6 +11,7 @@ import csv
 import io
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +34,7 @@ __all__ = [
     "csv_safe",
     "display_name",
     "is_working_day",
+    "staff_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,25 @@ class Actor:
         """Whether a request assigned to `assigned_to` is this actor's (a Telegram name may have changed)."""
         if self.telegram_id is not None:
             return assigned_to.endswith(f"(tg:{self.telegram_id})")
-        return assigned_to == storable_text(self.name)
+        return assigned_to == staff_text(self.name)
+
+
+def staff_text(text: str, lines: bool = False) -> str:
+    """Staff input as it may be stored and shown on a terminal: control characters (escape sequences, bidi
+    overrides) removed, line breaks kept only where `lines`. Used on the way in and on the way out."""
+    kept = "\n" if lines else ""
+    cleaned = "".join(
+        ch if ch in kept or ch in _JOINERS or not _is_control(ch) else (" " if ch in "\t\n\r" else "")
+        for ch in storable_text(text)
+    )
+    return cleaned
+
+
+_JOINERS = "\u200c\u200d"  # zero-width (non-)joiners: needed in some scripts and emoji
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
 
 
 def display_name(assigned_to: str) -> str:
@@ -150,25 +170,43 @@ class Queue:
     async def history(self, ref: str) -> list[AuditEntry]:
         return await self.store.audit(ref.strip().upper())
 
+    def supervises(self, actor: Actor) -> bool:
+        """A supervisor may close a request someone else has taken."""
+        if actor.telegram_id is not None:
+            return actor.telegram_id in self.settings.telegram.supervisor_user_ids
+        return staff_text(actor.name) in self.settings.callback.supervisors
+
     async def act(self, action: str, ref: str, actor: Actor, note: str = "") -> Outcome:
-        """take / done / unreachable, atomically; a refused or lost action changes nothing."""
+        """take / done / unreachable, atomically; a refused or lost action changes nothing. A taken request is
+        closed only by the caseworker who took it, or a supervisor; anyone else is told who has it."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         if not self.allowed(actor):
             return Outcome("not_allowed")
         ref = ref.strip().upper()
         allowed_from, to_status = ACTIONS[action]
-        result = await self.store.transition(ref, allowed_from, to_status, storable_text(actor.label),
-                                             storable_text(note))
-        if result.ok:
-            log.info("callback request %s: %s", ref, to_status)
-            return Outcome("ok", result.request)
-        request = result.request
-        if request is None or request.status == "cancelled":
-            return Outcome("not_found")
-        if action == "take" and request.status == "assigned":
-            return Outcome("already" if actor.owns(request.assigned_to) else "taken", request)
-        return Outcome("closed", request)
+        for _ in range(3):  # a request taken between the look and the change is looked at again
+            if action != "take":
+                current = await self.store.get_request(ref)
+                if current is not None and current.status == "assigned":
+                    if not actor.owns(current.assigned_to) and not self.supervises(actor):
+                        return Outcome("taken", current)
+                    allowed_from = ("assigned",)
+                elif current is not None and current.status == "new":
+                    allowed_from = ("new",)
+            result = await self.store.transition(ref, allowed_from, to_status, staff_text(actor.label),
+                                                 staff_text(note, lines=True))
+            if result.ok:
+                log.info("callback request %s: %s", ref, to_status)
+                return Outcome("ok", result.request)
+            request = result.request
+            if request is None or request.status == "cancelled":
+                return Outcome("not_found")
+            if action == "take" and request.status == "assigned":
+                return Outcome("already" if actor.owns(request.assigned_to) else "taken", request)
+            if request.status not in OPEN_STATUSES:
+                return Outcome("closed", request)
+        return Outcome("taken", request)
 
     async def note(self, ref: str, actor: Actor, text: str) -> Outcome:
         if not self.allowed(actor):
@@ -178,7 +216,7 @@ class Queue:
             return Outcome("not_found")
         if not text.strip():
             return Outcome("empty", request)
-        await self.store.add_note(request.ref, storable_text(actor.label), storable_text(text.strip()))
+        await self.store.add_note(request.ref, staff_text(actor.label), staff_text(text.strip(), lines=True))
         return Outcome("ok", request)
 
     async def export_csv(self, since: datetime | None = None, now: datetime | None = None) -> bytes:

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.staff.queue import ACTIONS, LOCAL_TZ, Actor, Outcome, Queue
+from bot.core.flows.callback_fields import phone_kind
+from bot.i18n import Catalogues
+from bot.staff.queue import ACTIONS, LOCAL_TZ, Actor, Outcome, Queue, staff_text
 from bot.store import open_store
 from bot.store.base import CLOSED_STATUSES, OPEN_STATUSES, CallbackRequest
 
@@ -67,28 +69,38 @@ def _table(queue: Queue, requests: list[CallbackRequest]) -> str:
     rows = [header]
     for r in requests:
         due = _local(queue.due(r)) if r.status == "new" else ""
-        rows.append((r.ref, r.status, _local(r.created_at), f"{due} OVERDUE" if queue.overdue(r) else due,
-                     r.topic, r.town[:24], r.language, r.time_window, r.assigned_to))
+        rows.append(tuple(staff_text(cell) for cell in (
+            r.ref, r.status, _local(r.created_at), f"{due} OVERDUE" if queue.overdue(r) else due, r.topic,
+            r.town[:24], r.language, r.time_window, r.assigned_to)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def _details(request: CallbackRequest) -> str:
+    """Every field, each cleaned of control characters: what users and staff typed never reaches the terminal
+    as an escape sequence."""
+    kind = phone_kind(Catalogues().translator("en"), request.phone) if request.phone else ""
     fields = [
         ("Reference", request.ref), ("Status", request.status), ("Assigned to", request.assigned_to),
         ("Created", _local(request.created_at)), ("Updated", _local(request.updated_at)),
-        ("Name", request.name), ("Phone", request.phone), ("Town", request.town), ("Topic", request.topic),
+        ("Name", request.name), ("Phone", f"{request.phone} ({kind})" if kind else request.phone),
+        ("Town", request.town), ("Topic", request.topic),
         ("Returned from", " ".join(x for x in (request.return_country, request.return_month) if x)),
         ("Language", request.language), ("Time to call", request.time_window), ("Note", request.note),
         ("Channel", request.channel),
     ]
-    return "\n".join(f"{label + ':':15}{value}" for label, value in fields if value)
+    return "\n".join(f"{label + ':':15}{_indented(value)}" for label, value in fields if value)
 
 
-def _refusal(ref: str, outcome: Outcome) -> str:
+def _indented(value: str) -> str:
+    return staff_text(value, lines=True).replace("\n", "\n" + " " * 15)
+
+
+def _refusal(ref: str, outcome: Outcome, action: str = "") -> str:
     request = outcome.request
     if outcome.reason == "taken" and request is not None:
-        return f"{ref} is already taken by {request.assigned_to}"
+        refusal = f"{ref} is already taken by {staff_text(request.assigned_to)}"
+        return refusal if action in ("", "take") else f"{refusal}; only they or a supervisor can close it"
     if outcome.reason == "closed" and request is not None:
         return f"{ref} is {request.status}; nothing changed"
     if outcome.reason == "empty":
@@ -118,8 +130,9 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{'Overdue:':15}due {_local(queue.due(request))}")
         print("\nHistory:")
         for entry in await queue.history(request.ref):
-            note = f"  {entry.note}" if entry.note else ""
-            print(f"  {_local(entry.at)}  {entry.actor}: {entry.from_status or '-'} -> {entry.to_status}{note}")
+            note = f"  {staff_text(entry.note)}" if entry.note else ""
+            print(f"  {_local(entry.at)}  {staff_text(entry.actor)}: {entry.from_status or '-'} -> "
+                  f"{entry.to_status}{note}")
         return 0
 
     return _run(settings, work)
@@ -130,9 +143,9 @@ def cmd_act(args: argparse.Namespace, settings: Settings) -> int:
         ref = args.ref.upper()
         outcome = await queue.act(args.action, ref, Actor(args.by), args.note or "")
         if not outcome.ok or outcome.request is None:
-            print(_refusal(ref, outcome), file=sys.stderr)
+            print(_refusal(ref, outcome, args.action), file=sys.stderr)
             return 1
-        print(f"{ref}: {outcome.request.status}" + (f" ({outcome.request.assigned_to})"
+        print(f"{ref}: {outcome.request.status}" + (f" ({staff_text(outcome.request.assigned_to)})"
                                                      if outcome.request.status == "assigned" else ""))
         if args.action == "take":
             print(_details(outcome.request))
