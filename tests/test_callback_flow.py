@@ -426,6 +426,18 @@ async def test_a_contact_whose_owner_the_platform_cannot_tell_is_confirmed_first
     assert form["phone"] == "+995599112233"
 
 
+@pytest.mark.parametrize(("lat", "lon"), [(999.0, 44.8), (41.7, -181.0), (float("nan"), 44.8)])
+async def test_a_location_off_the_globe_is_not_stored(rt: Runtime, lat: float, lon: float) -> None:
+    user = ChatUser(rt.engine, f"off-globe-{lat}-{lon}")
+    await begin(user)
+    await user.say("Nino Beridze")
+    await user.say("555 12 34 56")
+    await user.share_location(lat, lon)
+    assert "Where do you live?" in user.text
+    form = (await rt.store.load_session(user.key) or {})["data"]["form"]
+    assert "town" not in form
+
+
 @given(st.text(max_size=60))
 def test_parse_phone_never_raises_and_returns_e164(raw: str) -> None:
     found = parse_phone(raw)

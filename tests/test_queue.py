@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.core.events import SessionKey
-from bot.staff.queue import LOCAL_TZ, Actor, Queue, add_working_days, csv_safe, is_working_day
+from bot.staff.queue import LOCAL_TZ, Actor, Queue, add_working_days, csv_phone, csv_safe, is_working_day
 from bot.store import Store, open_store
 from bot.store.base import CallbackRequest
 
@@ -154,7 +154,7 @@ async def test_csv_export_is_utf8_with_bom_and_formula_safe(queue: Queue, store:
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert len(rows) == 2 and rows[0]["ref"] == plain.ref
     assert rows[0]["name"] == "ნინო ბერიძე" and rows[0]["note"] == "მადლობა, დამირეკეთ საღამოს"
-    assert rows[0]["phone"] == "'+995555123456"
+    assert rows[0]["phone"] == "+995555123456", "a valid E.164 number cannot be a formula: left as it is"
     assert rows[1]["name"].startswith("'=") and rows[1]["note"] == "'@SUM(1)" and rows[1]["town"] == "'-Tbilisi"
     since = await queue.export_csv(since=datetime.now(UTC) + timedelta(minutes=1))
     assert len(list(csv.reader(io.StringIO(since.decode("utf-8-sig"))))) == 1, "only the header"
@@ -164,6 +164,13 @@ def test_csv_safe() -> None:
     assert csv_safe("Rustavi") == "Rustavi"
     assert csv_safe("=1+1") == "'=1+1"
     assert csv_safe(None) == ""
+    assert csv_safe("＝HYPERLINK(\"http://x\")") == "'＝HYPERLINK(\"http://x\")", "fullwidth = is read as ="
+    assert csv_safe("＋1") == "'＋1" and csv_safe("﹣1") == "'﹣1"
+
+
+def test_csv_phone() -> None:
+    assert csv_phone("+995555123456") == "+995555123456"
+    assert csv_phone("+1+1") == "'+1+1" and csv_phone("+995 555") == "'+995 555"
 
 
 async def test_purge_after_retention_keeps_audit_without_notes(queue: Queue, store: Store, settings: Settings) -> None:

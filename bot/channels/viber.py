@@ -20,7 +20,8 @@ Events:
   text/location/contact become core Events; picture, sticker, file, video, url and anything else become
   Kind.UNSUPPORTED. message_token is the Event's update_id, so the engine processes a token once; a token seen
   moments ago by this process is dropped before that.
-- `delivered` / `seen`: accepted. `failed`: accepted and logged with the message token and a redacted reason only.
+- `delivered` / `seen`: accepted. `failed`: accepted and logged with the message token only (Viber's description
+  may name the user).
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ from bot.channels.viber_render import (
 from bot.core.context import Session
 from bot.core.events import Contact, Event, Kind, Location, Reply, SessionKey
 from bot.i18n import N_
-from bot.knowledge.redact import redact
 from bot.store.keylocks import KeyLocks
 
 __all__ = ["CHANNEL", "EVENT_TYPES", "SIGNATURE_HEADER", "TASK_NAME", "ViberChannel", "sign", "viber_webhook"]
@@ -171,9 +171,8 @@ class ViberChannel:
             return await self._arrived(callback)
         if event in ("subscribed", "unsubscribed"):
             await self._subscription(callback, event == "subscribed")
-        elif event == "failed":
-            log.warning("Viber could not deliver message %s: %s", callback.get("message_token"),
-                        redact(str(callback.get("desc", "")))[:200])
+        elif event == "failed":  # its description may name the user: not logged
+            log.warning("Viber could not deliver message %s", callback.get("message_token"))
         return Response(status_code=200)
 
     def _signed(self, body: bytes, signature: str) -> bool:
@@ -305,8 +304,8 @@ class ViberChannel:
             except ViberApiError as exc:
                 if exc.status == UNREACHABLE:
                     raise  # Viber could not be reached: the message stays stored and is answered later
-                log.warning("Viber send_message refused (status %s: %s); dropping the rest of this answer",
-                            exc.status, exc.message)
+                log.warning("Viber send_message refused (status %s); dropping the rest of this answer",
+                            exc.status)  # Viber's own wording may name the user: not logged
                 if exc.status == NOT_SUBSCRIBED:
                     await self.rt.store.set_subscribed(key, False)
                 break

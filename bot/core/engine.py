@@ -66,6 +66,14 @@ def _storable(event: Event) -> Event:
     return replace(event, text=storable_text(event.text), data=storable_text(event.data), contact=contact)
 
 
+def _checked(event: Event) -> Event:
+    """A location off the globe (or not a number) is no location: the user is told what the bot understands."""
+    point = event.location
+    if point is None or (-90 <= point.latitude <= 90 and -180 <= point.longitude <= 180):  # NaN fails both
+        return event
+    return replace(event, kind=Kind.UNSUPPORTED, location=None)
+
+
 class Engine:
     def __init__(self, content: ContentHolder, store: Store, settings: Settings,
                  catalogues: Catalogues | None = None) -> None:
@@ -105,7 +113,7 @@ class Engine:
             if send is not None and throttled:
                 await send(throttled)
             return throttled
-        event = _storable(event)
+        event = _checked(_storable(event))
         lang: list[str | None] = [None]  # the user's language, once read: the apology speaks it
         started = time.perf_counter()
         try:

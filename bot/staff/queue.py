@@ -31,6 +31,7 @@ __all__ = [
     "Outcome",
     "Queue",
     "add_working_days",
+    "csv_phone",
     "csv_safe",
     "display_name",
     "is_working_day",
@@ -58,6 +59,7 @@ CSV_COLUMNS = (
     "returnee", "return_country", "return_month", "language", "time_window", "note",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,15 @@ def add_working_days(start: datetime, days: int, tz: ZoneInfo = LOCAL_TZ) -> dat
 
 
 def csv_safe(value: object) -> str:
-    """A cell spreadsheet programs will show as text, not run as a formula."""
+    """A cell spreadsheet programs will show as text, not run as a formula. Checked after NFKC normalisation,
+    because spreadsheets read a fullwidth "＝" as "=" too."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if unicodedata.normalize("NFKC", text).startswith(_FORMULA_START) else text
+
+
+def csv_phone(phone: str) -> str:
+    """A phone cell: a valid E.164 number as it is (it cannot be a formula), anything else made safe."""
+    return phone if _E164.fullmatch(phone) else csv_safe(phone)
 
 
 class Queue:
@@ -232,7 +240,8 @@ class Queue:
             for stamp in ("created_at", "updated_at"):
                 value = row[stamp]
                 row[stamp] = value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
-            writer.writerow([csv_safe(row[column]) for column in CSV_COLUMNS])
+            writer.writerow([csv_phone(request.phone) if column == "phone" else csv_safe(row[column])
+                             for column in CSV_COLUMNS])
         return buffer.getvalue().encode("utf-8-sig")
 
     async def purge(self, now: datetime | None = None) -> int:

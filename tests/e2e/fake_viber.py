@@ -36,6 +36,7 @@ class FakeViber:
     webhook: str = ""
     event_types: list[str] = field(default_factory=list)
     _failures: int = 0
+    refusals: dict[str, tuple[int, str]] = field(default_factory=dict)  # receiver -> (status, status_message)
     _runner: web.AppRunner | None = None
     _tokens: itertools.count = field(default_factory=lambda: itertools.count(5_000_000_000_000_000_001))
     port: int = 0
@@ -77,6 +78,9 @@ class FakeViber:
         if method == "send_message":
             if not payload.get("receiver") or not payload.get("sender", {}).get("name"):
                 return web.json_response({"status": 4, "status_message": "missingData"})
+            if payload["receiver"] in self.refusals:
+                status, message = self.refusals[payload["receiver"]]
+                return web.json_response({"status": status, "status_message": message})
             return web.json_response({"status": 0, "status_message": "ok", "message_token": next(self._tokens)})
         if method == "set_webhook":
             return await self._set_webhook(payload)

@@ -597,3 +597,20 @@ async def test_cli_sets_the_webhook_and_shows_the_account(running: Running, tmp_
     assert "Webhook set" in out and "name: Migrant hotline" in out and running.url in out
     wrong = running.url.replace("/viber", "/not-the-webhook")
     assert await asyncio.to_thread(main, ["--config", str(config), "viber", "set-webhook", wrong]) == 1
+
+
+@module_loop
+async def test_viber_refusals_and_failures_are_logged_without_names(
+        running: Running, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    user = ViberUser(running, http, "refused=")
+    await user.start()
+    running.fake.refusals[user.id] = (6, "receiver Natela Zhorzholiani is not subscribed")
+    await user.press("English")
+    await settle()
+    assert await running.rt.store.is_subscribed(SessionKey(CHANNEL, user.id)) is False
+    failed = {"event": "failed", "timestamp": 1, "message_token": next(_tokens), "user_id": user.id,
+              "desc": "failed to deliver to Natela Zhorzholiani"}
+    assert (await user.post(failed)).status_code == 200
+    assert "status 6" in caplog.text
+    assert "Zhorzholiani" not in caplog.text and "Natela" not in caplog.text
