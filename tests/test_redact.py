@@ -131,3 +131,41 @@ def test_no_long_digit_run_survives(text: str) -> None:
 def test_normalising_twice_changes_nothing(text: str) -> None:
     once = normalise_question(redact(text))
     assert normalise_question(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("this is Tamaz, how to get a visa", "this is <name>, how to get a visa"),
+        ("I am Giorgi Beridzeovich, need a job", "I am <name>, need a job"),
+        ("я Зураб, как получить визу?", "я <name>, как получить визу?"),
+        ("მე ვარ ნინო, სამუშაო მინდა", "მე ვარ <name>, სამუშაო მინდა"),
+        ("კაპანაძე ვარ, ვიზა მჭირდება", "<name> ვარ, ვიზა მჭირდება"),
+        ("giorgi beridze var, samushao minda", "<name> var, samushao minda"),
+        ("I am looking for a job", "I am looking for a job"),
+        ("я хочу работать в Польше", "я хочу работать в Польше"),
+    ],
+)
+def test_names_by_shape_and_after_weak_introductions(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I live at 12 Chavchavadze street, apt 5", "I live at <address>, <address>"),
+        ("живу ул. Руставели, д. 5, что делать", "живу <address>, что делать"),
+        ("ვცხოვრობ ჭავჭავაძის ქუჩა 12-ში", "ვცხოვრობ <address>"),
+        ("Which street is the centre on?", "Which street is the centre on?"),
+        ("write me t.me/giobero or https://t.me/+abcDEF", "write me <name> or <name>"),
+    ],
+)
+def test_addresses_and_profile_links(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_with_a_vocabulary_unknown_capitalised_words_are_names() -> None:
+    known = {"needs", "a", "visa", "for", "greece", "can", "i", "work", "in", "germany"}.__contains__
+    assert redact("Zurabique Quxadze needs a visa for Greece", lambda w: known(w.lower())) == \
+        "<name> needs a visa for Greece"
+    assert redact("Can I work in Germany?", lambda w: known(w.lower())) == "Can I work in Germany?"

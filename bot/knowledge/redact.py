@@ -202,7 +202,7 @@ def _replace_names(text: str, known: Callable[[str], bool] | None) -> str:
             name = False
         elif _shaped_like_name(word):
             name = True
-        elif opened:
+        elif opened or (names and names[-1] and capital):  # after an opener, or a name's second word
             name = capital or (known is not None and bool(_GEORGIAN.search(word)))
         elif capital and known is not None:
             at_start = bool(_SENTENCE_END.search(text[: match.start()]))

@@ -4,7 +4,10 @@ The group only ever sees a request's reference, topic, area (a known place's nam
 shared location: `area_label`), language and time window; the name, phone, the town as typed and the note go
 to the caseworker who takes it, in a private chat with the bot, so personal data does not sit in a group's
 history. Once a request is closed or withdrawn its group message is cut down to the reference and topic.
-Only user ids in `settings.telegram.staff_user_ids` may act; anyone else is refused and nothing changes.
+Only user ids in `settings.telegram.staff_user_ids` may act; anyone else is refused and nothing changes. A
+taken request is closed only by its taker or a supervisor (`supervisor_user_ids`, see bot/staff/queue.py).
+Where each private copy of a request's details went is stored; after the user's /forget the copy is deleted,
+or edited down to the reference when it is too old for Telegram to delete (`withdraw_copies`).
 
 Announcements come from the store's durable outbox (`pending_announcements` / `mark_announced`), polled by a
 background task, so a request committed while Telegram was unreachable is posted once it is back. The same task

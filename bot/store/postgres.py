@@ -14,8 +14,9 @@ that, plus room for staff tools and backups, below the server's max_connections 
 can be set in the URL: postgresql://host/db?pool_size=8&lock_pool_size=8.
 
 A connection the server drops (restart, pg_terminate_backend) fails the call in flight, which raises; the pools
-replace dead connections, so the next call works again. If the connection holding a user's lock dies, the lock
-goes with it: that step still finishes and a warning is logged.
+replace dead connections, so the next call works again, and `is_transient` tells the engine to try the step
+again on fresh ones. If the connection holding a user's lock dies, the lock goes with it: that step still
+finishes and a warning is logged.
 """
 
 from __future__ import annotations
