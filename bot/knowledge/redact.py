@@ -176,6 +176,14 @@ def _georgian_name(word: str) -> bool:
         len(base) >= 4 and base.endswith(("ძ", "შვილ")))
 
 
+def _given_name(word: str, capital: bool) -> bool:
+    """A common Georgian given name; capitalised, also with a case ending ("Вахтанга", "Giorgis")."""
+    lowered = word.lower()
+    if lowered in _GIVEN_NAMES or word in _GIVEN_NAMES_KA:
+        return True
+    return capital and any(lowered[:-n] in _GIVEN_NAMES for n in (1, 2) if len(lowered) - n >= 3)
+
+
 def _shaped_like_name(word: str) -> bool:
     """A name by its form alone: a common Georgian given name or a Georgian surname, in any script."""
     if _GEORGIAN.search(word):
@@ -196,12 +204,10 @@ def _replace_names(text: str, known: Callable[[str], bool] | None) -> str:
         is_known = known is not None and known(word)
         capital = bool(_UPPER_START.match(word)) and not (word.isupper() and len(word) <= 5)
         opened = any(tuple(t.group().lower() for t in tokens[max(0, i - n):i]) in _WEAK_OPENERS for n in (1, 2))
-        if word.lower() in _GIVEN_NAMES or word in _GIVEN_NAMES_KA:
-            name = True  # a given name wins over a village or a word of the same spelling
+        if _given_name(word, capital) or _shaped_like_name(word):
+            name = True  # a given name or a surname wins over a village or a word of the same spelling
         elif is_known:
             name = False
-        elif _shaped_like_name(word):
-            name = True
         elif opened or (names and names[-1] and capital):  # after an opener, or a name's second word
             name = capital or (known is not None and bool(_GEORGIAN.search(word)))
         elif capital and known is not None:
