@@ -30,7 +30,8 @@ REQUEST_COLUMNS = (
     "return_month", "language", "time_window", "note", "assigned_to", "created_at", "updated_at", "staff_message",
 )
 EDITABLE_REQUEST_COLUMNS = frozenset(REQUEST_COLUMNS) - {"ref", "status", "channel", "user_id", "created_at"}
-TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps")
+TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps",
+          "staff_accounts", "staff_audit")
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sessions": ("channel", "user_id"),
     "processed_updates": ("channel", "update_id"),
@@ -38,6 +39,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "callback_requests": ("ref",),
     "callback_audit": ("id",),
     "gaps": ("id",),
+    "staff_accounts": ("name",),
+    "staff_audit": ("id",),
 }
 # SQLite keeps these as ISO-8601 UTC text, PostgreSQL as timestamptz; exports carry them as ISO text.
 TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
@@ -47,6 +50,8 @@ TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
     "callback_requests": frozenset({"created_at", "updated_at", "closed_at", "announced_at"}),
     "callback_audit": frozenset({"at"}),
     "gaps": frozenset({"at"}),
+    "staff_accounts": frozenset({"created_at", "updated_at"}),
+    "staff_audit": frozenset({"at"}),
 }
 JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"}), "processed_updates": frozenset({"replies"})}
 
@@ -119,7 +124,27 @@ def _v4(dialect: str) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4]
+def _staff_desk(dialect: str) -> list[str]:
+    """Staff accounts for the caseworkers' desk, failed logins (per account and per address), and the desk's own
+    audit trail (logins, account changes; request changes stay in callback_audit)."""
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    serial = "BIGSERIAL PRIMARY KEY" if dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    return [
+        f"""CREATE TABLE staff_accounts (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('caseworker', 'editor', 'supervisor')),
+            password_hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 1, active INTEGER NOT NULL DEFAULT 1,
+            telegram_id BIGINT, session_version INTEGER NOT NULL DEFAULT 1, created_at {ts} NOT NULL,
+            updated_at {ts} NOT NULL)""",
+        f"""CREATE TABLE staff_login_failures (
+            key TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at {ts} NOT NULL, locked_until {ts})""",
+        f"""CREATE TABLE staff_audit (
+            id {serial}, at {ts} NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX callback_created ON callback_requests (created_at)",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4, _staff_desk]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
