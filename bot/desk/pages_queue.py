@@ -103,7 +103,7 @@ async def show_request(visit: Visit, ref: str, status_code: int = 200, draft_not
         "taker": display_name(request.assigned_to), "status_name": t.gettext(STATUS_NAMES[request.status]),
         "topic": topic_label(content, t, request.topic) if request.topic else "",
         "area": desk.areas.label(content, t, request.town), "window": window_label(t, request.time_window),
-        "language_name": LANGUAGE_NAMES.get(request.language, request.language),
+        "language_name": LANGUAGE_NAMES.get(request.language, request.language).split(" ", 1)[-1],
         "phone": format_phone(request.phone) if details and request.phone else "",
         "returned": " ".join(x for x in (request.return_country, month_label(t, request.return_month)) if x),
         "trail": _audit_rows(visit, trail, details), "outcomes": [(k, t.gettext(v)) for k, v in OUTCOMES.items()],
@@ -138,7 +138,7 @@ def queue_routes(desk: Desk) -> list[Route]:
             "q": query, "rows": rows, "counts": counts, "more": len(found) > size,
             "tabs": [(s, t.gettext(STATUS_NAMES[s])) for s in STATUS_TABS],
             "topics": [(k, topic_label(content, t, k)) for k in TOPICS], "areas": area_names,
-            "language_names": [(k, LANGUAGE_NAMES[k]) for k in LANGUAGES], "channels": CHANNELS,
+            "language_names": [(k, LANGUAGE_NAMES[k].split(" ", 1)[-1]) for k in LANGUAGES], "channels": CHANNELS,
         }
         partial = visit.request.query_params.get("partial") == "1"
         return visit.render("queue_live.html" if partial else "queue.html", **values)
