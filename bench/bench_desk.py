@@ -1,0 +1,138 @@
+"""The caseworkers' desk: server time of the queue page with 10,000 requests, on SQLite and PostgreSQL.
+
+Run: .venv/bin/python bench/bench_desk.py [--engines sqlite,postgresql] [--requests 10000] [--pages 200]
+Goal: p95 < 100 ms for the queue page. The app runs in-process (httpx's ASGI transport), so the figures are the
+server's time: session check, account read, counts, one page of rows, areas and rendering. PostgreSQL runs in a
+scratch schema of --pg-url, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+
+from bot.app import runtime  # noqa: E402
+from bot.config import DeskSettings, Settings  # noqa: E402
+from bot.desk.app import desk_mount  # noqa: E402
+from bot.desk.passwords import hash_password  # noqa: E402
+from bot.store.desk import DeskStore, StaffAccount  # noqa: E402
+from bot.store.schema import REQUEST_COLUMNS  # noqa: E402
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+TOWNS = ("Batumi", "Kutaisi", "Telavi", "Tbilisi", "Rustavi", "Zugdidi", "Gori", "Poti", "Oni", "Sachkhere",
+         "Batumi, Rustaveli st. 12", "a village near Kutaisi", "Ozurgeti", "Khashuri", "Senaki")
+TOPICS = ("reint_housing", "reint_employment", "legal", "risks", "other", "reint_business")
+VIEWS = ("/desk/queue", "/desk/queue?status=assigned", "/desk/queue?overdue=1&status=new",
+         "/desk/queue?status=done&order=oldest&page=3", "/desk/queue?topic=legal&language=ru",
+         "/desk/queue?area=Batumi&status=new")
+
+
+@asynccontextmanager
+async def database(engine: str, pg_url: str) -> AsyncIterator[str]:
+    if engine == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(pg_url)
+    await conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{pg_url}?search_path={schema}"
+    finally:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await conn.close()
+
+
+def rows(count: int) -> list[dict[str, object]]:
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    made = []
+    for n in range(count):
+        created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 120))
+        status = rng.choices(("new", "assigned", "done", "unreachable"), (3, 2, 8, 1))[0]
+        made.append({
+            "ref": f"CB-{n:05d}", "channel": rng.choice(("telegram", "viber")), "user_id": str(n), "status": status,
+            "name": f"Name {n}", "phone": f"+99555{n:07d}", "town": rng.choice(TOWNS), "topic": rng.choice(TOPICS),
+            "returnee": n % 2, "return_country": "DE", "return_month": "2025-03",
+            "language": rng.choice(("ka", "en", "ru")), "time_window": "any", "note": "",
+            "assigned_to": "" if status == "new" else f"staff {n % 7}", "created_at": created,
+            "updated_at": created, "staff_message": "",
+        })
+    for row in made:
+        assert set(row) == set(REQUEST_COLUMNS)
+    return made
+
+
+async def bench(engine: str, url: str, count: int, pages: int) -> list[tuple[str, float, float, float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), database_url=url, log_level="WARNING",
+                            desk=DeskSettings(enabled=True, secret_key="bench"))
+        async with runtime(settings, watch_content=False) as rt:
+            store = rt.store
+            assert isinstance(store, DeskStore)
+            data = rows(count)
+            for start in range(0, len(data), 2000):
+                await rt.store.load_rows("callback_requests", data[start:start + 2000])
+            await store.add_account(StaffAccount("boss", "supervisor", await hash_password("bench password"),
+                                                 must_change=False))
+            mounted = desk_mount(settings)
+            assert mounted is not None
+            mount, desk = mounted
+            desk.attach(rt)
+            app = Starlette(routes=[mount])
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://desk.test") as client:
+                form = await client.get("/desk/login")
+                csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
+                signed = await client.post("/desk/login", data={"csrf": csrf, "name": "boss",
+                                                                "password": "bench password"})
+                assert signed.status_code == 303, signed.status_code
+                results = []
+                for view in VIEWS:
+                    times = []
+                    for _ in range(3):
+                        await client.get(view)  # warm caches (areas, templates)
+                    for _ in range(pages):
+                        started = time.perf_counter()
+                        answer = await client.get(view)
+                        times.append((time.perf_counter() - started) * 1000)
+                        assert answer.status_code == 200
+                    times.sort()
+                    results.append((view, statistics.median(times), times[int(len(times) * 0.95) - 1], times[-1]))
+                return results
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    args = parser.parse_args()
+    print(f"queue page, {args.requests:,} requests, {args.pages} loads per view (ms of server time)")
+    print(f"{'engine':<11} {'view':<48} {'p50':>7} {'p95':>7} {'max':>7}")
+    for engine in args.engines.split(","):
+        async with database(engine, args.pg_url) as url:
+            for view, p50, p95, worst in await bench(engine, url, args.requests, args.pages):
+                print(f"{engine:<11} {view.removeprefix('/desk'):<48} {p50:7.1f} {p95:7.1f} {worst:7.1f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
