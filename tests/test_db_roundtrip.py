@@ -47,6 +47,7 @@ async def fill(store: Store) -> None:
         await store.record_gap(("ka", "en")[n % 2], "unanswered", f"question {n % 4}", f"question {n % 4}")
     await store.add_account(StaffAccount("Ана", "supervisor", "$argon2id$x", must_change=False))  # type: ignore[attr-defined]
     await store.record_desk_event("Ана", "account_added", "Ана", "supervisor")  # type: ignore[attr-defined]
+    await store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1))  # type: ignore[attr-defined]
     await store.load_rows("gaps", [{"id": 500, "at": TBILISI, "lang": "ka", "kind": "unhelpful",
                                     "text": "old", "normalised": "old", "faq_id": "visa"}])
 

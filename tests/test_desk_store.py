@@ -107,3 +107,44 @@ async def test_find_and_count_requests_by_filters(store: Store) -> None:
     earlier = RequestFilter(overdue_before=datetime.now(UTC) - timedelta(days=1))
     assert (await accounts.count_requests(earlier))["overdue"] == 0
     assert sorted(await accounts.request_towns(("new", "assigned"))) == ["Batumi", "Kutaisi"]
+
+
+async def test_activity_snapshots_only_grow_and_keep_no_ids(store: Store) -> None:
+    accounts = desk(store)
+    day = datetime.now(UTC).date()
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for n, (channel, lang) in enumerate([("telegram", "ka"), ("telegram", "ka"), ("viber", "ru")]):
+        await store.save_session(SessionKey(channel, str(n)), {"lang": lang})
+    await accounts.snapshot_activity(day, start)
+    assert await accounts.activity(day, day) == [(day, "telegram", "ka", 2), (day, "viber", "ru", 1)]
+    await store.delete_session(SessionKey("telegram", "0"))
+    await accounts.snapshot_activity(day, start)  # fewer sessions now: the day's count stays
+    await store.save_session(SessionKey("viber", "9"), {"lang": "ru"})
+    await accounts.snapshot_activity(day, start)
+    assert await accounts.activity(day, day) == [(day, "telegram", "ka", 2), (day, "viber", "ru", 2)]
+    assert await accounts.activity(day + timedelta(days=1), day + timedelta(days=9)) == []
+
+
+async def test_request_times_and_gap_days(store: Store) -> None:
+    accounts = desk(store)
+    first = await store.create_request(request_for(SessionKey("telegram", "1")))
+    second = await store.create_request(request_for(SessionKey("telegram", "2"), topic="legal"))
+    await store.transition(first.ref, ("new",), "assigned", "nino")
+    await store.transition(first.ref, ("assigned",), "new", "nino")
+    await store.transition(first.ref, ("new",), "assigned", "eka")
+    await store.transition(first.ref, ("assigned",), "done", "eka")
+    await store.record_gap("ka", "unanswered", "ვიზა?", "ვიზა")
+    await store.record_gap("en", "unanswered", "visa?", "visa")
+    await store.record_gap("en", "unhelpful", "visa", "visa", "visa_faq")
+    now = datetime.now(UTC)
+    times = {t.topic: t for t in await accounts.request_times(now - timedelta(hours=1), now + timedelta(hours=1))}
+    audit = await store.audit(first.ref)
+    assert times["reintegration"].first_taken_at == audit[1].at
+    assert times["reintegration"].closed_at is not None and times["reintegration"].status == "done"
+    assert times["legal"].first_taken_at is None and times["legal"].closed_at is None
+    assert second.ref and "Nino" not in repr(times)
+    by_kind: dict[str, int] = {}
+    for day, kind, count in await accounts.gap_days(now - timedelta(hours=1), now + timedelta(hours=1)):
+        assert day in (now.date(), (now - timedelta(hours=1)).date())
+        by_kind[kind] = by_kind.get(kind, 0) + count
+    assert by_kind == {"unanswered": 2, "unhelpful": 1}

@@ -17,9 +17,9 @@ from bot.core.flows.callback_fields import TOPICS, format_phone, month_label, to
 from bot.desk.accounts import actor_for, can
 from bot.desk.pages_auth import expired_post
 from bot.desk.queueview import CHANNELS, STATUS_TABS, QueueQuery, now_utc, overdue_cutoff
-from bot.desk.web import Desk, Visit, page
+from bot.desk.web import Desk, Visit, moment, page
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_
-from bot.staff.queue import LOCAL_TZ, Outcome, display_name
+from bot.staff.queue import Outcome, display_name
 from bot.store.base import OPEN_STATUSES, AuditEntry, CallbackRequest
 
 __all__ = ["OUTCOMES", "queue_routes", "show_request"]
@@ -77,7 +77,7 @@ def _audit_rows(visit: Visit, trail: list[AuditEntry], details: bool) -> list[di
         else:
             change = f"{t.gettext(STATUS_NAMES.get(entry.from_status, entry.from_status))} → " \
                      f"{t.gettext(STATUS_NAMES.get(entry.to_status, entry.to_status))}"
-        rows.append({"when": visit.t.datetime(entry.at.astimezone(LOCAL_TZ)), "who": display_name(entry.actor),
+        rows.append({"when": moment(t.lang, entry.at), "who": display_name(entry.actor),
                      "change": change, "outcome": outcome,
                      "note": note if details else ("…" if note else "")})
     return rows
@@ -132,7 +132,7 @@ def queue_routes(desk: Desk) -> list[Route]:
             "r": r, "topic": topic_label(content, t, r.topic) if r.topic else "",
             "area": desk.areas.label(content, t, r.town), "window": window_label(t, r.time_window),
             "overdue": r.status == "new" and r.created_at is not None and r.created_at < cutoff,
-            "taker": display_name(r.assigned_to) if r.status != "new" else "",
+            "taker": display_name(r.assigned_to) if r.status != "new" else "", "when": moment(t.lang, r.created_at),
         } for r in found[:size]]
         values = {
             "q": query, "rows": rows, "counts": counts, "more": len(found) > size,

@@ -6,10 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
+from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format, parse_pattern
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -25,7 +29,7 @@ from bot.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Catalogues, Tr
 from bot.staff.queue import LOCAL_TZ, Queue
 from bot.store.desk import DeskStore, StaffAccount
 
-__all__ = ["Desk", "Visit", "page"]
+__all__ = ["Desk", "Visit", "moment", "page"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,25 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 FORM_MAX_BYTES = 64 * 1024
+
+
+@cache
+def _moment_pattern(lang: str) -> tuple[Locale, DateTimePattern]:
+    """The locale's medium date with a short time, parsed once: Babel's format_datetime parses its pattern on
+    every call, which was a third of a queue page's time."""
+    locale = Locale.parse(lang)
+    joined = str(get_datetime_format("medium", locale=locale)).replace("'", "")
+    pattern = joined.format(get_time_format("short", locale=locale).pattern,
+                            get_date_format("medium", locale=locale).pattern)
+    return locale, parse_pattern(pattern)
+
+
+def moment(lang: str, value: datetime | None) -> str:
+    """A time as the hotline's caseworkers read it: Tbilisi time, in the page's language."""
+    if value is None:
+        return ""
+    locale, pattern = _moment_pattern(lang)
+    return str(pattern.apply(value.astimezone(LOCAL_TZ), locale))
 
 
 class Desk:
@@ -107,8 +130,8 @@ class Visit:
             _=self.t.gettext, t=self.t, lang=self.t.lang, languages=LANGUAGE_NAMES, account=self.account,
             can=lambda permission: self.account is not None and can(self.account, permission),
             csrf=self.session.csrf, path=self.request.url.path, query=self.request.url.query,
-            flashes=[*flashes, *self.flash], local=lambda moment: moment.astimezone(LOCAL_TZ) if moment else None,
-            when=lambda moment: self.t.datetime(moment.astimezone(LOCAL_TZ)) if moment else "",
+            flashes=[*flashes, *self.flash],
+            when=lambda value: moment(self.t.lang, value),
             url=lambda path, **params: "/desk" + path + ("?" + urlencode(params) if params else ""),
             poll_seconds=self.desk.settings.desk.poll_seconds, **values,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.store.base import CallbackRequest
 
@@ -19,6 +19,7 @@ __all__ = [
     "DeskEvent",
     "DeskStore",
     "RequestFilter",
+    "RequestTimes",
     "StaffAccount",
 ]
 
@@ -54,6 +55,20 @@ class DeskEvent:
     action: str
     target: str = ""
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class RequestTimes:
+    """One request, as statistics need it: no personal field."""
+
+    topic: str
+    town: str
+    status: str
+    channel: str
+    language: str
+    created_at: datetime
+    first_taken_at: datetime | None
+    closed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,23 @@ class DeskStore(ABC):
     async def count_requests(self, view: RequestFilter) -> dict[str, int]:
         """How many requests match the view's filters (its statuses ignored) in each status, and under
         "overdue" how many are overdue."""
+
+    @abstractmethod
+    async def snapshot_activity(self, day: date, day_start: datetime) -> None:
+        """Counts sessions active since `day_start` by channel and language into `day`'s row, keeping the larger
+        of the stored and the new count (sessions only show their last step, so a count only grows)."""
+
+    @abstractmethod
+    async def activity(self, first: date, last: date) -> list[tuple[date, str, str, int]]:
+        """(day, channel, language, people) for days from `first` to `last`, inclusive."""
+
+    @abstractmethod
+    async def request_times(self, since: datetime, until: datetime) -> list[RequestTimes]:
+        """Requests created in [since, until), with when each was first taken and when it was closed."""
+
+    @abstractmethod
+    async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:
+        """(UTC day, kind, count) of recorded gaps (unanswered questions, answers marked not helpful)."""
 
     @abstractmethod
     async def request_towns(self, statuses: tuple[str, ...]) -> list[str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from bot.store.base import CallbackRequest
-from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, StaffAccount
+from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, RequestTimes, StaffAccount
 from bot.store.desk_sql import filter_clauses
 
 __all__ = ["PostgresDeskStore"]
@@ -140,3 +140,35 @@ class PostgresDeskStore(DeskStore):
         rows = await self.pool.fetch("SELECT DISTINCT town FROM callback_requests WHERE status = ANY($1::text[])",
                                      list(statuses))
         return [r["town"] for r in rows]
+
+    async def snapshot_activity(self, day: date, day_start: datetime) -> None:
+        await self.pool.execute(
+            "INSERT INTO activity_days (day, channel, language, users) "
+            "SELECT $1, channel, COALESCE(data->>'lang', ''), COUNT(*) FROM sessions "
+            "WHERE updated_at >= $2 GROUP BY 2, 3 "
+            "ON CONFLICT (day, channel, language) DO UPDATE "
+            "SET users = GREATEST(activity_days.users, excluded.users)",
+            day.isoformat(), _stamp(day_start),
+        )
+
+    async def activity(self, first: date, last: date) -> list[tuple[date, str, str, int]]:
+        rows = await self.pool.fetch("SELECT day, channel, language, users FROM activity_days "
+                                     "WHERE day BETWEEN $1 AND $2 ORDER BY day, channel, language",
+                                     first.isoformat(), last.isoformat())
+        return [(date.fromisoformat(r["day"]), r["channel"], r["language"], r["users"]) for r in rows]
+
+    async def request_times(self, since: datetime, until: datetime) -> list[RequestTimes]:
+        rows = await self.pool.fetch(
+            "SELECT r.topic, r.town, r.status, r.channel, r.language, r.created_at, r.closed_at, "
+            "(SELECT MIN(a.at) FROM callback_audit a WHERE a.ref = r.ref AND a.to_status = 'assigned') AS taken "
+            "FROM callback_requests r WHERE r.created_at >= $1 AND r.created_at < $2 AND r.status != 'cancelled'",
+            _stamp(since), _stamp(until),
+        )
+        return [RequestTimes(r["topic"], r["town"], r["status"], r["channel"], r["language"], r["created_at"],
+                             r["taken"], r["closed_at"]) for r in rows]
+
+    async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:
+        rows = await self.pool.fetch(
+            "SELECT (at AT TIME ZONE 'UTC')::date AS day, kind, COUNT(*) AS n FROM gaps "
+            "WHERE at >= $1 AND at < $2 GROUP BY 1, 2 ORDER BY 1, 2", _stamp(since), _stamp(until))
+        return [(r["day"], r["kind"], r["n"]) for r in rows]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.store.base import CallbackRequest
-from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, StaffAccount
+from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, RequestTimes, StaffAccount
 from bot.store.desk_sql import filter_clauses
 from bot.store.schema import to_utc
 
@@ -138,3 +138,33 @@ class SqliteDeskStore(DeskStore):
         marks = ", ".join("?" for _ in statuses)
         rows = await self._all(f"SELECT DISTINCT town FROM callback_requests WHERE status IN ({marks})", statuses)
         return [r["town"] for r in rows]
+
+    async def snapshot_activity(self, day: date, day_start: datetime) -> None:
+        await self._write(lambda db: db.execute(
+            "INSERT INTO activity_days (day, channel, language, users) "
+            "SELECT ?, channel, COALESCE(json_extract(data, '$.lang'), ''), COUNT(*) FROM sessions "
+            "WHERE updated_at >= ? GROUP BY 2, 3 "
+            "ON CONFLICT (day, channel, language) DO UPDATE SET users = MAX(users, excluded.users)",
+            (day.isoformat(), _iso(day_start)),
+        ))
+
+    async def activity(self, first: date, last: date) -> list[tuple[date, str, str, int]]:
+        rows = await self._all("SELECT day, channel, language, users FROM activity_days WHERE day BETWEEN ? AND ? "
+                               "ORDER BY day, channel, language", (first.isoformat(), last.isoformat()))
+        return [(date.fromisoformat(r["day"]), r["channel"], r["language"], r["users"]) for r in rows]
+
+    async def request_times(self, since: datetime, until: datetime) -> list[RequestTimes]:
+        rows = await self._all(
+            "SELECT r.topic, r.town, r.status, r.channel, r.language, r.created_at, r.closed_at, "
+            "(SELECT MIN(a.at) FROM callback_audit a WHERE a.ref = r.ref AND a.to_status = 'assigned') AS taken "
+            "FROM callback_requests r WHERE r.created_at >= ? AND r.created_at < ? AND r.status != 'cancelled'",
+            (_iso(since), _iso(until)),
+        )
+        return [RequestTimes(r["topic"], r["town"], r["status"], r["channel"], r["language"],
+                             to_utc(r["created_at"]), to_utc(r["taken"]), to_utc(r["closed_at"]))  # type: ignore[arg-type]
+                for r in rows]
+
+    async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:
+        rows = await self._all("SELECT substr(at, 1, 10) AS day, kind, COUNT(*) AS n FROM gaps "
+                               "WHERE at >= ? AND at < ? GROUP BY 1, 2 ORDER BY 1, 2", (_iso(since), _iso(until)))
+        return [(date.fromisoformat(r["day"]), r["kind"], r["n"]) for r in rows]

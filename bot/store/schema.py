@@ -31,7 +31,7 @@ REQUEST_COLUMNS = (
 )
 EDITABLE_REQUEST_COLUMNS = frozenset(REQUEST_COLUMNS) - {"ref", "status", "channel", "user_id", "created_at"}
 TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps",
-          "staff_accounts", "staff_audit")
+          "staff_accounts", "staff_audit", "activity_days")
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sessions": ("channel", "user_id"),
     "processed_updates": ("channel", "update_id"),
@@ -41,6 +41,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "gaps": ("id",),
     "staff_accounts": ("name",),
     "staff_audit": ("id",),
+    "activity_days": ("day", "channel", "language"),
 }
 # SQLite keeps these as ISO-8601 UTC text, PostgreSQL as timestamptz; exports carry them as ISO text.
 TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
@@ -52,6 +53,7 @@ TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
     "gaps": frozenset({"at"}),
     "staff_accounts": frozenset({"created_at", "updated_at"}),
     "staff_audit": frozenset({"at"}),
+    "activity_days": frozenset(),
 }
 JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"}), "processed_updates": frozenset({"replies"})}
 
@@ -144,7 +146,19 @@ def _staff_desk(dialect: str) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4, _staff_desk]
+def _desk_activity(dialect: str) -> list[str]:
+    """People in conversation per day, channel and language, counted from sessions before they are purged: the
+    statistics keep numbers only, no user ids."""
+    return [
+        """CREATE TABLE activity_days (
+            day TEXT NOT NULL, channel TEXT NOT NULL, language TEXT NOT NULL, users INTEGER NOT NULL,
+            PRIMARY KEY (day, channel, language))""",
+        "CREATE INDEX callback_audit_taken ON callback_audit (ref, to_status, at)",
+        "CREATE INDEX callback_status_town ON callback_requests (status, town)",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4, _staff_desk, _desk_activity]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
