@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.desk.pages_auth import auth_routes
 from bot.desk.pages_queue import queue_routes
 from bot.desk.pages_staff import staff_routes
+from bot.desk.pages_stats import stats_routes
 from bot.desk.web import HERE, Desk
 
 __all__ = ["Desk", "desk_mount"]
@@ -19,6 +20,6 @@ def desk_mount(settings: Settings) -> tuple[Mount, Desk] | None:
     if not settings.desk.enabled:
         return None
     desk = Desk(settings)
-    routes = [*auth_routes(desk), *queue_routes(desk), *staff_routes(desk)]
+    routes = [*auth_routes(desk), *queue_routes(desk), *staff_routes(desk), *stats_routes(desk)]
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static"), name="desk-static"))
     return Mount("/desk", routes=routes), desk

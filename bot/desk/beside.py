@@ -46,3 +46,4 @@ async def desk_beside(rt: Runtime, host: str, port: int) -> AsyncIterator[None]:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await desk.detach()

@@ -288,12 +288,12 @@ def test_screenshots_of_every_page_in_three_languages(server: DeskServer, browse
     for lang in ("ka", "en", "ru"):
         open_page(server, browser, f"/language?set={lang}&next=/desk/queue")
         for name, path in (("queue", "/queue?status=assigned"), ("request", f"/r/{ref}"), ("staff", "/staff"),
-                           ("password", "/password"), ("not-found", "/r/CB-2222")):
+                           ("stats", "/stats"), ("password", "/password"), ("not-found", "/r/CB-2222")):
             open_page(server, browser, path)
             assert browser.execute_script("return document.characterSet") == "UTF-8"
             shot(browser, f"{name}-{lang}")
         browser.set_window_size(390, 844)
-        for name, path in (("queue", "/queue?status=assigned"), ("request", f"/r/{ref}")):
+        for name, path in (("queue", "/queue?status=assigned"), ("request", f"/r/{ref}"), ("stats", "/stats")):
             open_page(server, browser, path)
             width = browser.execute_script("return document.documentElement.scrollWidth")
             assert width <= 400, f"{name} fits a phone screen ({width}px)"
@@ -304,7 +304,7 @@ def test_screenshots_of_every_page_in_three_languages(server: DeskServer, browse
         open_page(server, browser, "/login")
         shot(browser, f"login-{lang}")
         sign_in_keeping_language(server, browser, lang)
-    assert len(list(SHOTS.glob("*.png"))) >= 24
+    assert len(list(SHOTS.glob("*.png"))) >= 30
 
 
 def sign_in_keeping_language(server: DeskServer, browser: WebDriver, lang: str) -> None:
@@ -316,3 +316,28 @@ def sign_in_keeping_language(server: DeskServer, browser: WebDriver, lang: str) 
     except TimeoutException:
         pytest.fail(f"could not sign in again ({lang}): {text(browser)[:300]}")
 
+
+
+def test_statistics_show_todays_people_and_requests_with_csv(server: DeskServer, browser: WebDriver) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    server.request_callback(7008, "Salome", "+995 555 00 00 08", town="Telavi")
+    server.run(server.store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1)))
+    new_account(server, browser, "mari", role="editor")
+    assert browser.current_url.endswith("/desk/stats")
+    wait_for(browser, lambda d: "Callback requests by topic" in text(d))
+    charts = browser.find_elements(By.CSS_SELECTOR, "section.chart svg")
+    assert len(charts) == 5 and all(c.size["width"] > 200 for c in charts)
+    tiles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".tile")]
+    assert any(t.endswith("callback requests") and int(t.split()[0]) >= 1 for t in tiles)
+    with session_client(server, browser) as client:
+        topics = client.get("/desk/stats.csv", params={"table": "requests_by_topic"})
+        assert topics.status_code == 200 and topics.headers["content-type"].startswith("text/csv")
+        lines = topics.content.decode("utf-8-sig").splitlines()
+        assert lines[0] == "topic,requests" and any(line.startswith("🌍") or "abroad" in line for line in lines[1:])
+        people = client.get("/desk/stats.csv", params={"table": "conversations"}).content.decode("utf-8-sig")
+        assert people.splitlines()[0] == "day,channel,language,people" and ",telegram,en," in people
+        assert "Salome" not in topics.text + people and "555" not in people
+        assert client.get("/desk/stats.csv", params={"table": "passwords"}).status_code == 404
+    open_page(server, browser, "/queue")
+    assert "Not for your role" in text(browser), "an editor does not see the queue"
