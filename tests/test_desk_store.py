@@ -125,10 +125,11 @@ async def test_activity_snapshots_only_grow_and_keep_no_ids(store: Store) -> Non
     assert await accounts.activity(day + timedelta(days=1), day + timedelta(days=9)) == []
 
 
-async def test_request_times_and_gap_days(store: Store) -> None:
+async def test_request_counts_delays_and_gap_days(store: Store) -> None:
     accounts = desk(store)
     first = await store.create_request(request_for(SessionKey("telegram", "1")))
-    second = await store.create_request(request_for(SessionKey("telegram", "2"), topic="legal"))
+    await store.create_request(request_for(SessionKey("telegram", "2"), topic="legal"))
+    await store.create_request(request_for(SessionKey("viber", "3"), topic="legal", town="Oni"))
     await store.transition(first.ref, ("new",), "assigned", "nino")
     await store.transition(first.ref, ("assigned",), "new", "nino")
     await store.transition(first.ref, ("new",), "assigned", "eka")
@@ -137,14 +138,13 @@ async def test_request_times_and_gap_days(store: Store) -> None:
     await store.record_gap("en", "unanswered", "visa?", "visa")
     await store.record_gap("en", "unhelpful", "visa", "visa", "visa_faq")
     now = datetime.now(UTC)
-    times = {t.topic: t for t in await accounts.request_times(now - timedelta(hours=1), now + timedelta(hours=1))}
-    audit = await store.audit(first.ref)
-    assert times["reintegration"].first_taken_at == audit[1].at
-    assert times["reintegration"].closed_at is not None and times["reintegration"].status == "done"
-    assert times["legal"].first_taken_at is None and times["legal"].closed_at is None
-    assert second.ref and "Nino" not in repr(times)
+    since, until = now - timedelta(hours=1), now + timedelta(hours=1)
+    assert sorted(await accounts.request_counts(since, until)) == [
+        ("legal", "Batumi", "new", 1), ("legal", "Oni", "new", 1), ("reintegration", "Batumi", "done", 1)]
+    assert await accounts.request_counts(until, until + timedelta(hours=1)) == []
+    assert await accounts.request_delays(since, until) == {"first_contact": [(0, 1)], "close": [(0, 1)]}
     by_kind: dict[str, int] = {}
-    for day, kind, count in await accounts.gap_days(now - timedelta(hours=1), now + timedelta(hours=1)):
-        assert day in (now.date(), (now - timedelta(hours=1)).date())
+    for day, kind, count in await accounts.gap_days(since, until):
+        assert day in (now.date(), since.date())
         by_kind[kind] = by_kind.get(kind, 0) + count
     assert by_kind == {"unanswered": 2, "unhelpful": 1}

@@ -45,17 +45,18 @@ def day_bars(title: str, days: list[date], series: dict[str, list[int]], width: 
         y = top + plot_h - plot_h * tick / 5
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dde3ea"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#5b6775">{value:g}</text>')
-    names = list(series)
-    for i, day in enumerate(days):
-        x, base = left + i * slot + (slot - bar) / 2, top + plot_h
-        tip = escape(f"{day.isoformat()}: " + ", ".join(f"{n} {series[n][i]}" for n in names))
-        parts.append(f"<g><title>{tip}</title>")
-        for k, name in enumerate(names):
-            value = series[name][i]
+    names = [str(escape(name)) for name in series]
+    columns = list(zip(*series.values(), strict=True)) if series else [() for _ in days]
+    scale, width_text = plot_h / peak, f"{bar:.1f}"
+    for i, (day, values) in enumerate(zip(days, columns, strict=True)):
+        x, base = f"{left + i * slot + (slot - bar) / 2:.1f}", top + plot_h
+        tip = ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True))
+        parts.append(f"<g><title>{day.isoformat()}: {tip}</title>")
+        for k, value in enumerate(values):
             if value:
-                h = plot_h * value / peak
+                h = scale * value
                 base -= h
-                parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                parts.append(f'<rect x="{x}" y="{base:.1f}" width="{width_text}" height="{h:.1f}" '
                              f'fill="{COLOURS[k % len(COLOURS)]}"/>')
         parts.append("</g>")
     every = max(1, len(days) // 8)
@@ -66,7 +67,7 @@ def day_bars(title: str, days: list[date], series: dict[str, list[int]], width: 
     x = left
     for k, name in enumerate(names):
         parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{COLOURS[k % len(COLOURS)]}"/>'
-                     f'<text x="{x + 16}" y="16" fill="#1d2733">{escape(name)}</text>')
+                     f'<text x="{x + 16}" y="16" fill="#1d2733">{name}</text>')
         x += 24 + 8 * len(name)
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import statistics
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from bot.core.flows.callback_fields import topic_label
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.knowledge.loader import Content
 from bot.staff.queue import LOCAL_TZ, csv_safe
-from bot.store.desk import DeskStore, RequestTimes
+from bot.store.desk import DeskStore
 
 __all__ = ["MAX_DAYS", "TABLES", "Period", "Report", "build_report", "report_csv"]
 
@@ -69,12 +68,21 @@ class Report:
     people: int = 0
 
 
-def _hours(pairs: list[tuple[datetime, datetime]]) -> tuple[float | None, float | None, int]:
-    spans = sorted((end - start).total_seconds() / 3600 for start, end in pairs)
-    if not spans:
+def _hours(histogram: list[tuple[int, int]]) -> tuple[float | None, float | None, int]:
+    """Median and 90th percentile, in hours, of a histogram in tenths of an hour (to six minutes)."""
+    total = sum(n for _, n in histogram)
+    if not total:
         return None, None, 0
-    p90 = spans[min(len(spans) - 1, int(len(spans) * 0.9))]
-    return round(statistics.median(spans), 1), round(p90, 1), len(spans)
+
+    def share(part: float) -> float:
+        seen = 0
+        for tenths, n in histogram:
+            seen += n
+            if seen >= part * total:
+                return round(tenths / 10, 1)
+        return round(histogram[-1][0] / 10, 1)
+
+    return share(0.5), share(0.9), total
 
 
 async def build_report(store: DeskStore, content: Content, t: Translator, period: Period,
@@ -84,22 +92,26 @@ async def build_report(store: DeskStore, content: Content, t: Translator, period
     days = period.days
     index = {day: i for i, day in enumerate(days)}
     report.conversations = await store.activity(period.first, period.last)
+    names = {code: name.split(" ", 1)[-1] for code, name in LANGUAGE_NAMES.items()}
     for day, channel, language, people in report.conversations:
-        report.by_channel.setdefault(channel, [0] * len(days))[index[day]] += people
-        name = LANGUAGE_NAMES.get(language, language or "?").split(" ", 1)[-1]
-        report.by_language.setdefault(name, [0] * len(days))[index[day]] += people
+        at = index[day]
+        report.by_channel.setdefault(channel, [0] * len(days))[at] += people
+        report.by_language.setdefault(names.get(language, language or "?"), [0] * len(days))[at] += people
         report.people += people
     since, until = period.bounds()
-    requests: list[RequestTimes] = await store.request_times(since, until)
-    report.requests = len(requests)
-    topics = Counter(r.topic for r in requests)
+    topics: Counter[str] = Counter()
+    areas: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for topic, town, status, count in await store.request_counts(since, until):
+        topics[topic] += count
+        areas[area_label(town)] += count
+        statuses[status] += count
+        report.requests += count
     report.topics = [(topic_label(content, t, k) if k else "—", n) for k, n in topics.most_common()]
-    areas = Counter(area_label(r.town) for r in requests)
     report.areas = areas.most_common(15)
-    report.statuses = Counter(r.status for r in requests).most_common()
-    taken = [(r.created_at, r.first_taken_at) for r in requests if r.first_taken_at]
-    closed = [(r.created_at, r.closed_at) for r in requests if r.closed_at]
-    report.times = [("first_contact", *_hours(taken)), ("close", *_hours(closed))]
+    report.statuses = statuses.most_common()
+    delays = await store.request_delays(since, until)
+    report.times = [(name, *_hours(delays.get(name, []))) for name in ("first_contact", "close")]
     for day, kind, count in await store.gap_days(since, until):
         if day in index:
             report.gaps.setdefault(kind, [0] * len(days))[index[day]] += count

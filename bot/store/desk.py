@@ -19,7 +19,6 @@ __all__ = [
     "DeskEvent",
     "DeskStore",
     "RequestFilter",
-    "RequestTimes",
     "StaffAccount",
 ]
 
@@ -55,20 +54,6 @@ class DeskEvent:
     action: str
     target: str = ""
     detail: str = ""
-
-
-@dataclass(frozen=True)
-class RequestTimes:
-    """One request, as statistics need it: no personal field."""
-
-    topic: str
-    town: str
-    status: str
-    channel: str
-    language: str
-    created_at: datetime
-    first_taken_at: datetime | None
-    closed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -141,8 +126,13 @@ class DeskStore(ABC):
         """(day, channel, language, people) for days from `first` to `last`, inclusive."""
 
     @abstractmethod
-    async def request_times(self, since: datetime, until: datetime) -> list[RequestTimes]:
-        """Requests created in [since, until), with when each was first taken and when it was closed."""
+    async def request_counts(self, since: datetime, until: datetime) -> list[tuple[str, str, str, int]]:
+        """(topic, town as typed, status, count) of requests created in [since, until)."""
+
+    @abstractmethod
+    async def request_delays(self, since: datetime, until: datetime) -> dict[str, list[tuple[int, int]]]:
+        """For requests created in [since, until): how long until first taken ("first_contact") and until closed
+        ("close"), as (tenths of an hour, how many requests) pairs: a histogram, so a year is a few hundred rows."""
 
     @abstractmethod
     async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:

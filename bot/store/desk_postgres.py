@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from bot.store.base import CallbackRequest
-from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, RequestTimes, StaffAccount
+from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, StaffAccount
 from bot.store.desk_sql import filter_clauses
 
 __all__ = ["PostgresDeskStore"]
@@ -157,15 +157,27 @@ class PostgresDeskStore(DeskStore):
                                      first.isoformat(), last.isoformat())
         return [(date.fromisoformat(r["day"]), r["channel"], r["language"], r["users"]) for r in rows]
 
-    async def request_times(self, since: datetime, until: datetime) -> list[RequestTimes]:
+    async def request_counts(self, since: datetime, until: datetime) -> list[tuple[str, str, str, int]]:
         rows = await self.pool.fetch(
-            "SELECT r.topic, r.town, r.status, r.channel, r.language, r.created_at, r.closed_at, "
-            "(SELECT MIN(a.at) FROM callback_audit a WHERE a.ref = r.ref AND a.to_status = 'assigned') AS taken "
-            "FROM callback_requests r WHERE r.created_at >= $1 AND r.created_at < $2 AND r.status != 'cancelled'",
-            _stamp(since), _stamp(until),
+            "SELECT topic, town, status, COUNT(*) AS n FROM callback_requests WHERE created_at >= $1 "
+            "AND created_at < $2 AND status != 'cancelled' GROUP BY topic, town, status", _stamp(since), _stamp(until),
         )
-        return [RequestTimes(r["topic"], r["town"], r["status"], r["channel"], r["language"], r["created_at"],
-                             r["taken"], r["closed_at"]) for r in rows]
+        return [(r["topic"], r["town"], r["status"], r["n"]) for r in rows]
+
+    async def request_delays(self, since: datetime, until: datetime) -> dict[str, list[tuple[int, int]]]:
+        span = "FLOOR(EXTRACT(EPOCH FROM ({end}) - r.created_at) / 360)::int"
+        # a join on each request's first take: a subquery per request took twice as long
+        taken_join = ("JOIN (SELECT ref, MIN(at) AS taken FROM callback_audit WHERE to_status = 'assigned' "
+                      "GROUP BY ref) t ON t.ref = r.ref")
+        found: dict[str, list[tuple[int, int]]] = {}
+        for name, end, join in (("first_contact", "t.taken", taken_join), ("close", "r.closed_at", "")):
+            rows = await self.pool.fetch(
+                f"SELECT {span.format(end=end)} AS tenths, COUNT(*) AS n FROM callback_requests r {join} "
+                f"WHERE r.created_at >= $1 AND r.created_at < $2 AND {end} IS NOT NULL GROUP BY 1 ORDER BY 1",
+                _stamp(since), _stamp(until),
+            )
+            found[name] = [(r["tenths"], r["n"]) for r in rows]
+        return found
 
     async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:
         rows = await self.pool.fetch(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.store.base import CallbackRequest
-from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, RequestTimes, StaffAccount
+from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, StaffAccount
 from bot.store.desk_sql import filter_clauses
 from bot.store.schema import to_utc
 
@@ -153,16 +153,27 @@ class SqliteDeskStore(DeskStore):
                                "ORDER BY day, channel, language", (first.isoformat(), last.isoformat()))
         return [(date.fromisoformat(r["day"]), r["channel"], r["language"], r["users"]) for r in rows]
 
-    async def request_times(self, since: datetime, until: datetime) -> list[RequestTimes]:
+    async def request_counts(self, since: datetime, until: datetime) -> list[tuple[str, str, str, int]]:
         rows = await self._all(
-            "SELECT r.topic, r.town, r.status, r.channel, r.language, r.created_at, r.closed_at, "
-            "(SELECT MIN(a.at) FROM callback_audit a WHERE a.ref = r.ref AND a.to_status = 'assigned') AS taken "
-            "FROM callback_requests r WHERE r.created_at >= ? AND r.created_at < ? AND r.status != 'cancelled'",
-            (_iso(since), _iso(until)),
+            "SELECT topic, town, status, COUNT(*) AS n FROM callback_requests WHERE created_at >= ? AND created_at < ? "
+            "AND status != 'cancelled' GROUP BY topic, town, status", (_iso(since), _iso(until)),
         )
-        return [RequestTimes(r["topic"], r["town"], r["status"], r["channel"], r["language"],
-                             to_utc(r["created_at"]), to_utc(r["taken"]), to_utc(r["closed_at"]))  # type: ignore[arg-type]
-                for r in rows]
+        return [(r["topic"], r["town"], r["status"], r["n"]) for r in rows]
+
+    async def request_delays(self, since: datetime, until: datetime) -> dict[str, list[tuple[int, int]]]:
+        span = "CAST((julianday({end}) - julianday(r.created_at)) * 240 AS INTEGER)"
+        # a join on each request's first take: a subquery per request took twice as long
+        taken_join = ("JOIN (SELECT ref, MIN(at) AS taken FROM callback_audit WHERE to_status = 'assigned' "
+                      "GROUP BY ref) t ON t.ref = r.ref")
+        found: dict[str, list[tuple[int, int]]] = {}
+        for name, end, join in (("first_contact", "t.taken", taken_join), ("close", "r.closed_at", "")):
+            rows = await self._all(
+                f"SELECT {span.format(end=end)} AS tenths, COUNT(*) AS n FROM callback_requests r {join} "
+                f"WHERE r.created_at >= ? AND r.created_at < ? AND {end} IS NOT NULL GROUP BY 1 ORDER BY 1",
+                (_iso(since), _iso(until)),
+            )
+            found[name] = [(r["tenths"], r["n"]) for r in rows]
+        return found
 
     async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:
         rows = await self._all("SELECT substr(at, 1, 10) AS day, kind, COUNT(*) AS n FROM gaps "
