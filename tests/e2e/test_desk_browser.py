@@ -288,7 +288,8 @@ def test_screenshots_of_every_page_in_three_languages(server: DeskServer, browse
     for lang in ("ka", "en", "ru"):
         open_page(server, browser, f"/language?set={lang}&next=/desk/queue")
         for name, path in (("queue", "/queue?status=assigned"), ("request", f"/r/{ref}"), ("staff", "/staff"),
-                           ("stats", "/stats"), ("password", "/password"), ("not-found", "/r/CB-2222")):
+                           ("stats", "/stats"), ("gaps", "/gaps"), ("content", "/content"),
+                           ("password", "/password"), ("not-found", "/r/CB-2222")):
             open_page(server, browser, path)
             assert browser.execute_script("return document.characterSet") == "UTF-8"
             shot(browser, f"{name}-{lang}")
@@ -304,7 +305,7 @@ def test_screenshots_of_every_page_in_three_languages(server: DeskServer, browse
         open_page(server, browser, "/login")
         shot(browser, f"login-{lang}")
         sign_in_keeping_language(server, browser, lang)
-    assert len(list(SHOTS.glob("*.png"))) >= 30
+    assert len(list(SHOTS.glob("*.png"))) >= 36
 
 
 def sign_in_keeping_language(server: DeskServer, browser: WebDriver, lang: str) -> None:
@@ -341,3 +342,26 @@ def test_statistics_show_todays_people_and_requests_with_csv(server: DeskServer,
         assert client.get("/desk/stats.csv", params={"table": "passwords"}).status_code == 404
     open_page(server, browser, "/queue")
     assert "Not for your role" in text(browser), "an editor does not see the queue"
+
+
+def test_an_editor_sees_unanswered_questions_with_the_closest_entries_and_the_content(
+        server: DeskServer, browser: WebDriver) -> None:
+    from tests.e2e.fake_telegram import FakeUser
+
+    asker = FakeUser(server.fake, 7009, "en")
+    server.telegram(asker, asker.text("How do I grow purple <b>bananas</b> on the moon?"))
+    new_account(server, browser, "keti", role="editor")
+    open_page(server, browser, "/gaps")
+    wait_for(browser, lambda d: "Content gaps" in text(d))
+    [row] = [r for r in browser.find_elements(By.CSS_SELECTOR, "table.gaps tbody tr") if "bananas" in r.text]
+    assert "grow purple <b>bananas</b>" in row.text and "Not answered" in row.text
+    assert row.find_elements(By.CSS_SELECTOR, "ul.near li"), "the entries it came closest to"
+    open_page(server, browser, "/content")
+    page = text(browser)
+    assert "Version " in page and "What the content check says" in page and "due for review" in page
+    entries = browser.find_elements(By.CSS_SELECTOR, "details.entry")
+    assert len(entries) > 20
+    entries[0].find_element(By.TAG_NAME, "summary").click()
+    previews = entries[0].find_elements(By.CSS_SELECTOR, ".phone-preview")
+    assert [p.get_attribute("lang") for p in previews] == ["ka", "en", "ru"]
+    assert "+995" in " ".join(p.text for p in previews) or all(p.text for p in previews)
