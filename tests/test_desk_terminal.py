@@ -61,3 +61,32 @@ def test_the_webhook_app_serves_the_desk_only_when_enabled(settings: Settings) -
     assert "/desk" not in [getattr(route, "path", "") for route in build_app(settings).routes]
     settings.desk.enabled = True
     assert "/desk" in [getattr(route, "path", "") for route in build_app(settings).routes]
+
+
+def test_a_page_looking_for_changes_does_not_keep_the_session_alive(tmp_path: Path) -> None:
+    """The poll is answered without a new cookie, so the idle time runs from the caseworker's last action."""
+    import asyncio
+
+    from starlette.applications import Starlette
+
+    from bot.app import runtime
+    from bot.config import DeskSettings
+    from bot.desk.app import desk_mount
+    from bot.desk.sessions import COOKIE
+
+    settings = Settings(data_dir=tmp_path / "data", content_dir=REPO_ROOT / "content",
+                        desk=DeskSettings(enabled=True, secret_key="k"))
+
+    async def check() -> None:
+        async with runtime(settings, watch_content=False) as rt:
+            mounted = desk_mount(settings)
+            assert mounted is not None
+            mounted[1].attach(rt)
+            transport = httpx.ASGITransport(app=Starlette(routes=[mounted[0]]))
+            async with httpx.AsyncClient(transport=transport, base_url="http://desk.test") as client:
+                assert COOKIE in (await client.get("/desk/login")).headers.get("set-cookie", "")
+                polled = await client.get("/desk/login", headers={"X-Desk-Poll": "1"})
+                assert polled.status_code == 200 and "set-cookie" not in polled.headers
+            await mounted[1].detach()
+
+    asyncio.run(check())

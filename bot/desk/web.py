@@ -173,7 +173,10 @@ class Visit:
         self.session.data.setdefault("f", []).append((kind, message))
 
     def respond(self, response: Response) -> Response:
-        self.desk.codec.write(self.request, response, self.session)
+        """Signs the session again (the idle clock restarts), except for a page's own look for changes: an open
+        page must not keep an idle caseworker signed in."""
+        if "x-desk-poll" not in self.request.headers:
+            self.desk.codec.write(self.request, response, self.session)
         response.headers.update(SECURITY_HEADERS)
         return response
 
