@@ -18,11 +18,15 @@ from bot.desk.accounts import Accounts, can, valid_name
 from bot.desk.passwords import one_time_password, verify_password
 from bot.store import open_store
 from bot.store.desk import DeskStore, StaffAccount
+from tests.test_store import pg_database, store_url
+
+__all__ = ["pg_database", "store_url"]
 
 
 @pytest.fixture
-async def accounts(tmp_path: Path) -> AsyncIterator[Accounts]:
-    store = await open_store(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+async def accounts(store_url: str) -> AsyncIterator[Accounts]:
+    """On both engines: what a person types as a name must be storable in either."""
+    store = await open_store(store_url)
     assert isinstance(store, DeskStore)
     try:
         yield Accounts(store, DeskSettings(login_attempts=5, address_attempts=8, lock_minutes=15))
@@ -37,6 +41,7 @@ async def test_a_new_account_signs_in_with_its_one_time_password_only(accounts: 
     assert (await accounts.login("nino", password, "10.0.0.1")).reason == "ok"
     assert (await accounts.login("nino", password + "x", "10.0.0.1")).reason == "wrong"
     assert (await accounts.login("nobody", password, "10.0.0.1")).reason == "wrong", "same answer for no account"
+    assert (await accounts.login("nino\x00\ud800" + "x" * 5000, password, "10.0.0.1")).reason == "wrong"
     with pytest.raises(ValueError):
         await accounts.add("bad (tg:1)", "caseworker", "tests")
     with pytest.raises(ValueError):

@@ -115,6 +115,7 @@ class Accounts:
     async def login(self, name: str, password: str, address: str, now: datetime | None = None) -> LoginResult:
         """Checks the locks first (a locked account is not even tried), then the password; counts failures."""
         now = now or datetime.now(UTC)
+        name = storable_text(name)[:NAME_MAX * 4]  # what was typed is kept in counters and the desk's audit
         keys = (f"account:{name}", f"address:{address}")
         for key in keys:
             until = await self.store.login_locked_until(key, now)
@@ -132,7 +133,7 @@ class Accounts:
         window = lock = timedelta(minutes=self.settings.lock_minutes).total_seconds()
         until_account = await self.store.login_failure(keys[0], now, window, self.settings.login_attempts, lock)
         until_address = await self.store.login_failure(keys[1], now, window, self.settings.address_attempts, lock)
-        await self.store.record_desk_event(storable_text(name)[:NAME_MAX], "login_failed", "", address)
+        await self.store.record_desk_event(name, "login_failed", "", address)
         until = until_account or until_address
         return LoginResult("locked", until=until) if until else LoginResult("wrong")
 

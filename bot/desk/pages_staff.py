@@ -30,7 +30,8 @@ def staff_routes(desk: Desk) -> list[Route]:
         t, me = visit.t, visit.account
         assert me is not None
         name, role, tg = visit.value("name", NAME_MAX * 4).strip(), visit.value("role", 20), visit.value("telegram")
-        telegram_id = int(tg) if tg.strip().lstrip("-").isdigit() else None
+        digits = tg.strip()
+        telegram_id = int(digits) if digits.lstrip("-").isdigit() and len(digits) <= 16 else None  # Telegram ids fit
         try:
             account, password = await desk.accounts.add(name, role, me.name, telegram_id)
         except AccountExists:
