@@ -33,7 +33,10 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings, to_file=True)  # the screen is the conversation's
 
     async def chat() -> None:
-        async with runtime(settings) as rt:
+        from bot.desk.beside import desk_beside
+
+        async with runtime(settings) as rt, desk_beside(rt, getattr(args, "host", "127.0.0.1"),
+                                                        getattr(args, "port", 8080)):
             await TerminalChat(rt.engine, user=args.user, language=args.lang).run()
 
     run_async(chat())
@@ -41,6 +44,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.desk:
+        settings.desk.enabled = True
+        os.environ["HOTLINE_DESK"] = "1"  # for webhook workers, which read their settings again
     if args.webhook:
         from bot.channels.webhooks import serve
 
@@ -181,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8080)
     run.add_argument("--workers", type=int, default=1, help="webhook worker processes (PostgreSQL for more than 1)")
+    run.add_argument("--desk", action="store_true", help="serve the caseworkers' desk at /desk (as desk.enabled)")
     run.set_defaults(handler=cmd_run)
 
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
@@ -229,9 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[Any], None]]:
     """Subcommands that live beside the parts they serve (staff queue, Viber)."""
     from bot.channels.viber_cli import register as viber
+    from bot.desk.cli import register as staff
     from bot.staff.queue_cli import register as queue
 
-    return [queue, viber]
+    return [queue, viber, staff]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,6 +61,20 @@ class CallbackSettings(_Section):
     supervisors: list[str] = Field(default_factory=list)
 
 
+class DeskSettings(_Section):
+    """The caseworkers' web desk at /desk (bot/desk)."""
+
+    enabled: bool = False
+    secret_key: str | None = None  # signs session cookies; every worker needs the same (default: a file in data_dir)
+    idle_minutes: int = 30
+    login_attempts: int = 5  # wrong passwords for one account within `lock_minutes` before it is locked
+    address_attempts: int = 20  # the same for one network address
+    lock_minutes: int = 15
+    page_size: int = 50
+    poll_seconds: int = 5
+    note_max: int = 1000
+
+
 class Settings(_Section):
     data_dir: Path = REPO_ROOT / "data"
     database_url: str | None = None
@@ -78,6 +92,7 @@ class Settings(_Section):
     callback: CallbackSettings = Field(default_factory=CallbackSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     viber: ViberSettings = Field(default_factory=ViberSettings)
+    desk: DeskSettings = Field(default_factory=DeskSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -96,6 +111,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "VIBER_AUTH_TOKEN": ("viber", "auth_token"),
     "VIBER_API_URL": ("viber", "api_url"),
+    "HOTLINE_DESK": ("desk", "enabled"),
+    "HOTLINE_DESK_SECRET": ("desk", "secret_key"),
 }
 
 

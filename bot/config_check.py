@@ -19,7 +19,8 @@ from bot.config import Settings
 
 __all__ = ["MODES", "Report", "check", "masked", "render"]
 
-SECRET_FIELDS = {("telegram", "token"), ("telegram", "webhook_secret"), ("viber", "auth_token")}
+SECRET_FIELDS = {("telegram", "token"), ("telegram", "webhook_secret"), ("viber", "auth_token"),
+                 ("desk", "secret_key")}
 URL_FIELDS = {("database_url",), ("telegram", "proxy")}
 VIBER_SENDER_MAX = 28
 
@@ -94,8 +95,12 @@ def _staff_group(s: Settings) -> list[str]:
 
 
 def _desk(s: Settings) -> list[str]:
-    """The caseworkers' web desk is served by the webhook app, which starts with a channel configured."""
-    return [] if s.telegram.token or s.viber.auth_token else ["a channel for the webhook app that serves the desk"]
+    """The caseworkers' web desk is served at /desk by `hotline run` (beside the terminal chat, or with the webhooks)
+    once enabled; workers sharing PostgreSQL must sign sessions with one key."""
+    missing = [] if s.desk.enabled else ["desk.enabled (or HOTLINE_DESK=1, or hotline run --desk)"]
+    if s.effective_database_url.startswith(("postgresql://", "postgres://")) and not s.desk.secret_key:
+        missing.append("HOTLINE_DESK_SECRET (the same on every worker)")
+    return missing
 
 
 MODES: dict[str, Callable[[Settings], list[str]]] = {

@@ -42,6 +42,14 @@ def test_secrets_are_masked_and_every_mode_says_what_it_needs(monkeypatch: pytes
     assert "polling: ready" in out and "webhook: ready" in out
     assert "viber: missing VIBER_AUTH_TOKEN" in out
     assert "staff-group: missing telegram.staff_chat_id" in out
+    assert "desk: missing desk.enabled" in out and "HOTLINE_DESK_SECRET" in out
+
+
+def test_the_desk_secret_is_masked(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOTLINE_DESK", "1")
+    monkeypatch.setenv("HOTLINE_DESK_SECRET", "desk-signing-key-value")
+    code, out = run(capsys, "--mode", "desk")
+    assert code == 0 and "desk-signing-key-value" not in out and "desk: ready" in out
 
 
 def test_a_mode_that_misses_something_fails_and_one_that_has_it_passes(tmp_path: Path,

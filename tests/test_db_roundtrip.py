@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.core.events import SessionKey
 from bot.store import Store, open_store
 from bot.store.base import CallbackRequest
+from bot.store.desk import StaffAccount
 from bot.store.schema import TABLES
 from tests.test_store import dump_all, pg_database, run_detached, scratch_schema
 
@@ -45,6 +46,9 @@ async def fill(store: Store) -> None:
             await store.mark_announced(created.ref, f"-1001:{n}")
             await store.add_staff_copy(created.ref, f"{n}:{n}")
         await store.record_gap(("ka", "en")[n % 2], "unanswered", f"question {n % 4}", f"question {n % 4}")
+    await store.add_account(StaffAccount("Ана", "supervisor", "$argon2id$x", must_change=False))  # type: ignore[attr-defined]
+    await store.record_desk_event("Ана", "account_added", "Ана", "supervisor")  # type: ignore[attr-defined]
+    await store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1))  # type: ignore[attr-defined]
     await store.load_rows("gaps", [{"id": 500, "at": TBILISI, "lang": "ka", "kind": "unhelpful",
                                     "text": "old", "normalised": "old", "faq_id": "visa"}])
 

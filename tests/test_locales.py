@@ -18,7 +18,8 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 def _code_messages() -> set[str]:
     found = set()
-    for _, _, message, _, _ in extract_from_dir(str(REPO_ROOT), method_map=[("bot/**.py", "python")]):
+    for _, _, message, _, _ in extract_from_dir(str(REPO_ROOT), method_map=[("bot/**.py", "python"),
+                                                                       ("bot/desk/templates/**.html", "jinja2")]):
         found.add(message[0] if isinstance(message, tuple | list) else message)
     return found
 

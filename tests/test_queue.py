@@ -192,3 +192,17 @@ async def test_forgotten_user_disappears_from_the_queue(queue: Queue, store: Sto
     await store.forget_user(SessionKey("test", "gone"))
     assert await queue.list() == []
     assert await queue.get(request.ref) is None
+
+
+async def test_release_puts_a_taken_request_back_for_someone_else(queue: Queue, store: Store) -> None:
+    request = await new_request(store)
+    assert (await queue.release(request.ref, NINO)).reason == "closed", "a new request has nothing to release"
+    await queue.act("take", request.ref, NINO)
+    assert (await queue.release(request.ref, STRANGER)).reason == "not_allowed"
+    back = await queue.release(request.ref.lower(), NINO, "wrong language for me")
+    assert back.ok and back.request is not None and back.request.status == "new"
+    taken = await queue.act("take", request.ref, STAFF)
+    assert taken.ok and taken.request is not None and taken.request.assigned_to == "Tamar (tg:11)"
+    history = await queue.history(request.ref)
+    assert [(e.from_status, e.to_status, e.note) for e in history][2] == ("assigned", "new", "wrong language for me")
+    assert (await queue.release("CB-2222", NINO)).reason == "not_found"

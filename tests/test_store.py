@@ -24,6 +24,7 @@ import pytest
 from bot.core.events import SessionKey
 from bot.store import Store, open_store
 from bot.store.base import CallbackRequest, OpenRequestExists
+from bot.store.desk import StaffAccount
 from bot.store.schema import TABLES
 
 T = TypeVar("T")
@@ -629,6 +630,9 @@ async def test_dump_and_load_rows_copy_everything(store: Store, store_url: str, 
     await store.set_subscribed(BOB, True)
     await store.record_gap("ka", "unanswered", "ვიზა?", "ვიზა")
     await store.add_staff_copy(created.ref, "11:42")
+    await store.add_account(StaffAccount("ნინო", "caseworker", "$argon2id$hash", telegram_id=42))  # type: ignore[attr-defined]
+    await store.record_desk_event("ნინო", "login")  # type: ignore[attr-defined]
+    await store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1))  # type: ignore[attr-defined]
     original = await dump_all(store)
     assert all(original[table] for table in TABLES)
     stamp = original["callback_requests"][0]["created_at"]

@@ -48,7 +48,10 @@ def webhook_channels(rt: Runtime) -> list[WebhookChannel]:
 
 
 def build_app(settings: Settings) -> Starlette:
+    from bot.desk.app import desk_mount
+
     state: dict[str, list[WebhookChannel]] = {"channels": []}
+    desk = desk_mount(settings)
 
     async def dispatch(request: Request) -> Response:
         for channel in state["channels"]:
@@ -77,6 +80,9 @@ def build_app(settings: Settings) -> Starlette:
                 stack.push_async_callback(channel.shutdown)
             state["channels"] = channels
             app.state.runtime = rt
+            if desk is not None:
+                desk[1].attach(rt)
+                stack.push_async_callback(desk[1].detach)
             log.info("serving webhooks at %s", ", ".join(c.path for c in channels) or "(no channel configured)")
             yield
             app.state.runtime = None  # stopping: /readyz says so before the store closes
@@ -86,6 +92,8 @@ def build_app(settings: Settings) -> Starlette:
     routes.append(Route("/healthz", health, methods=["GET"]))
     routes.append(Route("/readyz", ready, methods=["GET"]))
     routes.append(Route("/metrics", metrics_page, methods=["GET"]))
+    if desk is not None:
+        routes.append(desk[0])
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
 
 

@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +377,7 @@ class ContentHolder:
         self._stamp: tuple[tuple[str, float, int], ...] = ()
         self._on_issues = on_issues
         self.last_issues: list[Issue] = []
+        self.loaded_at: datetime | None = None  # when the current version was swapped in (shown in the desk)
 
     @property
     def loaded(self) -> bool:
@@ -407,6 +408,7 @@ class ContentHolder:
             previous = self._current.version if self._current else None
             self._current = result.content
             if previous != result.content.version:
+                self.loaded_at = datetime.now(UTC)
                 log.info("content version %s loaded (%d warnings)", result.content.version, len(result.warnings))
             metrics.record_content(result.content.version, loaded=True)
         else:

@@ -216,6 +216,20 @@ class Queue:
                 return Outcome("closed", request)
         return Outcome("taken", request)
 
+    async def release(self, ref: str, actor: Actor, note: str = "") -> Outcome:
+        """Puts a taken request back in the queue (status new), for another caseworker to take."""
+        if not self.allowed(actor):
+            return Outcome("not_allowed")
+        ref = ref.strip().upper()
+        result = await self.store.transition(ref, ("assigned",), "new", storable_text(actor.label),
+                                             storable_text(note))
+        if result.ok:
+            log.info("callback request %s: back to the queue", ref)
+            return Outcome("ok", result.request)
+        if result.request is None or result.request.status == "cancelled":
+            return Outcome("not_found")
+        return Outcome("closed", result.request)
+
     async def note(self, ref: str, actor: Actor, text: str) -> Outcome:
         if not self.allowed(actor):
             return Outcome("not_allowed")

@@ -48,6 +48,7 @@ from bot.store.base import (
     TransitionResult,
     new_reference,
 )
+from bot.store.desk_postgres import PostgresDeskStore
 from bot.store.keylocks import KeyLocks
 from bot.store.schema import (
     EDITABLE_REQUEST_COLUMNS,
@@ -115,7 +116,7 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
     and a connection whose lock is in doubt is closed instead. Saves asyncpg's default reset, a round trip."""
 
 
-class PostgresStore(Store):
+class PostgresStore(Store, PostgresDeskStore):
     def __init__(self, url: str, *, pool_size: int = 8, lock_pool_size: int = 8, command_timeout: float = 30.0,
                  lock_timeout: float = 30.0) -> None:
         self.dsn, options = _split_url(url)

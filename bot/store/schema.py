@@ -31,7 +31,7 @@ REQUEST_COLUMNS = (
 )
 EDITABLE_REQUEST_COLUMNS = frozenset(REQUEST_COLUMNS) - {"ref", "status", "channel", "user_id", "created_at"}
 TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps",
-          "staff_copies")
+          "staff_copies", "staff_accounts", "staff_audit", "activity_days")
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sessions": ("channel", "user_id"),
     "processed_updates": ("channel", "update_id"),
@@ -40,6 +40,9 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "callback_audit": ("id",),
     "gaps": ("id",),
     "staff_copies": ("id",),
+    "staff_accounts": ("name",),
+    "staff_audit": ("id",),
+    "activity_days": ("day", "channel", "language"),
 }
 # SQLite keeps these as ISO-8601 UTC text, PostgreSQL as timestamptz; exports carry them as ISO text.
 TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
@@ -50,6 +53,9 @@ TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
     "callback_audit": frozenset({"at"}),
     "gaps": frozenset({"at"}),
     "staff_copies": frozenset({"sent_at", "withdrawn_at"}),
+    "staff_accounts": frozenset({"created_at", "updated_at"}),
+    "staff_audit": frozenset({"at"}),
+    "activity_days": frozenset(),
 }
 JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"}), "processed_updates": frozenset({"replies"})}
 
@@ -142,7 +148,41 @@ def _staff_copies(dialect: str) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[str], list[str]]] = [_v1, _v2, _v3, _v4, _gaps_user_reference, _staff_copies]
+def _staff_desk(dialect: str) -> list[str]:
+    """Staff accounts for the caseworkers' desk, failed logins (per account and per address), and the desk's own
+    audit trail (logins, account changes; request changes stay in callback_audit)."""
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    serial = "BIGSERIAL PRIMARY KEY" if dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    return [
+        f"""CREATE TABLE staff_accounts (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('caseworker', 'editor', 'supervisor')),
+            password_hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 1, active INTEGER NOT NULL DEFAULT 1,
+            telegram_id BIGINT, session_version INTEGER NOT NULL DEFAULT 1, created_at {ts} NOT NULL,
+            updated_at {ts} NOT NULL)""",
+        f"""CREATE TABLE staff_login_failures (
+            key TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at {ts} NOT NULL, locked_until {ts})""",
+        f"""CREATE TABLE staff_audit (
+            id {serial}, at {ts} NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX callback_created ON callback_requests (created_at)",
+    ]
+
+
+def _desk_activity(dialect: str) -> list[str]:
+    """People in conversation per day, channel and language, counted from sessions before they are purged: the
+    statistics keep numbers only, no user ids."""
+    return [
+        """CREATE TABLE activity_days (
+            day TEXT NOT NULL, channel TEXT NOT NULL, language TEXT NOT NULL, users INTEGER NOT NULL,
+            PRIMARY KEY (day, channel, language))""",
+        "CREATE INDEX callback_audit_taken ON callback_audit (ref, to_status, at)",
+        "CREATE INDEX callback_status_town ON callback_requests (status, town)",
+    ]
+
+
+MIGRATIONS: list[Callable[[str], list[str]]] = [
+    _v1, _v2, _v3, _v4, _gaps_user_reference, _staff_copies, _staff_desk, _desk_activity,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
