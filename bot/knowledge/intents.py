@@ -10,6 +10,7 @@ while "do I need English to work in the UK?" stays a question.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
 from bot.knowledge.textnorm import STOPWORDS, phrase_tokens
-from bot.knowledge.translit import fold
+from bot.knowledge.translit import fold, has_cyrillic
 
 __all__ = ["INTENTS", "IntentSpec", "Intents", "IntentsFile", "Match"]
 
@@ -34,6 +35,7 @@ INTENTS = (
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
 FOLDED_MIN = 5
+_LATIN = re.compile(r"[A-Za-z]")
 
 Phrases = Annotated[dict[str, list[str]], Field(default_factory=dict)]
 
@@ -196,7 +198,10 @@ class Intents:
 
     def match(self, text: str) -> Match:
         found: dict[str, int] = {}
+        scripts = {"en": _LATIN.search(text) is not None, "ru": has_cyrillic(text)}
         for lang in self._langs:
+            if not scripts.get(lang.lang, True):
+                continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
             for intent, left in lang.match(text).items():
                 found[intent] = min(left, found.get(intent, left))
         alone = {name: spec.alone for name, spec in self.spec.intents.items()}
