@@ -195,6 +195,7 @@ class Intents:
                         if words:
                             per_lang[lang].append(_Phrase(intent, words, blocks))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
+        self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
 
     def match(self, text: str) -> Match:
         found: dict[str, int] = {}
@@ -204,8 +205,7 @@ class Intents:
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
             for intent, left in lang.match(text).items():
                 found[intent] = min(left, found.get(intent, left))
-        alone = {name: spec.alone for name, spec in self.spec.intents.items()}
-        return Match({k: v for k, v in found.items() if alone.get(k) is None or v <= (alone[k] or 0)})
+        return Match({k: v for k, v in found.items() if k not in self._alone or v <= self._alone[k]})
 
 
 def _phrase_words(text: str, lang: str) -> tuple[str, ...]:
