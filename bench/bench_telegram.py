@@ -181,7 +181,8 @@ async def profile_bot(output: Path) -> None:
     import cProfile
 
     from bot.app import configure_logging, runtime
-    from bot.channels.telegram import build_application, polling
+    from bot.channels.telegram.app import build_application
+    from bot.channels.telegram.lifecycle import polling
     from bot.config import load_settings
 
     settings = load_settings()

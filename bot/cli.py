@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
         return serve(settings, host=args.host, port=args.port, workers=args.workers)
     if settings.telegram.token:
-        from bot.channels.telegram import run_polling
+        from bot.channels.telegram.lifecycle import run_polling
 
         return run_polling(settings)
     print("No TELEGRAM_BOT_TOKEN is set: starting the terminal chat instead. "

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from bot.app import runtime
 from bot.config import Settings
-from bot.core.engine import COMMANDS
 from bot.core.events import Contact, Event, Kind, Location, SessionKey
+from bot.core.flows.navigation import COMMANDS
 from bot.knowledge.loader import ContentHolder
 from tests.conftest import CONTENT_DIR
 

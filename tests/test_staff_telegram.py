@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from bot.app import Runtime, runtime
-from bot.channels.telegram import build_application, polling
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.lifecycle import polling
 from bot.config import Settings, TelegramSettings
 from bot.core.events import SessionKey
 from bot.staff.telegram_staff import StaffDesk

@@ -11,6 +11,7 @@ import re
 import sys
 from typing import TextIO
 
+from bot.channels.kit import parse_command
 from bot.core.engine import Engine
 from bot.core.events import Button, ButtonAction, Contact, Event, Kind, Location, Reply, SessionKey
 from bot.i18n import Catalogues
@@ -36,9 +37,9 @@ def parse_line(line: str, key: SessionKey, buttons: list[Button], update_id: str
         return Event(kind=Kind.LOCATION, location=Location(lat, lon), **common)
     if match := PHONE_RE.match(text):
         return Event(kind=Kind.CONTACT, contact=Contact(match.group(1).strip(), is_own=True), **common)
-    if text.startswith("/") and len(text) > 1:
-        name, _, args = text[1:].partition(" ")
-        return Event(kind=Kind.COMMAND, data=name.split("@")[0].lower(), text=args.strip(), **common)
+    command = parse_command(text)
+    if command is not None:
+        return Event(kind=Kind.COMMAND, data=command.name, text=command.args, **common)
     return Event(kind=Kind.TEXT, text=text, **common)
 
 

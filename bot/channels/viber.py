@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.app import Runtime
+from bot.channels.kit import Conversations, parse_command
 from bot.channels.pending import PendingUpdates
 from bot.channels.viber_client import EVENT_TYPES, ViberApiError, ViberClient
 from bot.channels.viber_payload import well_formed
@@ -57,7 +58,6 @@ from bot.channels.viber_render import (
 from bot.core.context import Session
 from bot.core.events import Contact, Event, Kind, Location, Reply, SessionKey
 from bot.i18n import N_
-from bot.store.keylocks import KeyLocks
 
 __all__ = ["CHANNEL", "EVENT_TYPES", "SIGNATURE_HEADER", "TASK_NAME", "ViberChannel", "sign", "viber_webhook"]
 
@@ -107,7 +107,7 @@ class ViberChannel:
         self.client = client or ViberClient(settings.auth_token, settings.api_url)
         self.sender = Sender(settings.sender_name, settings.sender_avatar)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks = KeyLocks()
+        self.conversations = Conversations(rt.engine)
         self._recent: OrderedDict[str, None] = OrderedDict()
         self.pending = PendingUpdates(rt.store, CHANNEL, max_attempts=RECOVER_ATTEMPTS)
         self.recover_after = recover_after
@@ -260,7 +260,7 @@ class ViberChannel:
         """True when the message is done with: answered, or nothing may be sent (the user has unsubscribed since)."""
         key = SessionKey(CHANNEL, user_id)
         try:
-            async with asyncio.timeout(ANSWER_WITHIN.total_seconds()), self._locks.hold(str(key)):
+            async with asyncio.timeout(ANSWER_WITHIN.total_seconds()), self.conversations.hold(str(key)):
                 if recovered and await self.rt.store.is_subscribed(key) is False:
                     return True  # they unsubscribed after sending it: nothing may be sent to them now
                 page = parse_more(str(message.get("text") or "")) if message.get("type") == "text" else None
@@ -273,7 +273,7 @@ class ViberChannel:
                 async def send(replies: list[Reply]) -> None:
                     await self.deliver(key, replies)
 
-                await self.rt.engine.handle(event, send)  # sent under the user's store lock: see Engine.handle
+                await self.conversations.answer(event, send)
                 return True
         except Exception:
             log.exception("Viber message %s could not be answered; it is tried again later",
@@ -346,9 +346,9 @@ def to_event(key: SessionKey, message: dict[str, Any], update_id: str | None,
         text = str(message.get("text") or "")
         if is_button(text):
             return Event(key, Kind.BUTTON, data=text[len(BUTTON_MARK) :], **common)
-        if text.startswith("/") and len(text) > 1:
-            name, _, args = text[1:].partition(" ")
-            return Event(key, Kind.COMMAND, data=name.lower(), text=args.strip(), **common)
+        command = parse_command(text)
+        if command is not None:
+            return Event(key, Kind.COMMAND, data=command.name, text=command.args, **common)
         return Event(key, Kind.TEXT, text=text, **common)
     if kind == "location":
         location = message.get("location") or {}

@@ -40,7 +40,7 @@ class WebhookChannel(Protocol):
 
 def webhook_channels(rt: Runtime) -> list[WebhookChannel]:
     """The channels configured with a token; a channel without one is simply not served."""
-    from bot.channels.telegram import telegram_webhook
+    from bot.channels.telegram.webhook import telegram_webhook
     from bot.channels.viber import viber_webhook
 
     found: list[WebhookChannel | None] = [telegram_webhook(rt), viber_webhook(rt)]

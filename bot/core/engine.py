@@ -2,7 +2,9 @@
 
 Order of routing (first match wins): flood guard -> duplicate update -> language choice -> commands -> buttons by
 prefix -> the active flow's input -> global fallbacks (location: nearest centre; text: question search; anything
-else: a hint and the menu). A failing step never escapes: the user gets an apology with the hotline.
+else: a hint and the menu). A failing step never escapes: the user gets an apology with the hotline. The engine
+routes by prefix only: what each button and command does is its flow's business (flows/navigation.py for the
+menu's own buttons and the commands).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from bot.core.flows.base import Flow, Replies
 from bot.core.flows.callback import CallbackFlow
 from bot.core.flows.centres import CentresFlow
 from bot.core.flows.eligibility import EligibilityFlow
-from bot.core.flows.menu import MenuFlow, help_text
+from bot.core.flows.menu import MenuFlow
+from bot.core.flows.navigation import ActionFlow, Commands, FaqFlow, HomeFlow, LanguageFlow
 from bot.core.flows.privacy import PrivacyFlow
 from bot.core.flows.questions import QuestionsFlow
 from bot.core.language import guess_language
@@ -30,11 +33,10 @@ from bot.i18n import Catalogues, pick_language
 from bot.knowledge.loader import ContentHolder
 from bot.store.base import Store, StoreUnavailable, storable_text
 
-__all__ = ["COMMANDS", "Engine"]
+__all__ = ["Engine", "Send"]
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "menu", "language", "centres", "callback", "help", "cancel", "mydata", "forget")
 REQUEST_STATES = frozenset({"c:ask", "cb:phone", "cb:town"})  # states that showed a location/contact keyboard
 
 
@@ -83,14 +85,18 @@ class Engine:
         self.catalogues = catalogues or Catalogues()
         self.menu = MenuFlow()
         self.flows: dict[str, Flow] = {}
+        self.commands = Commands(self.menu, self.flows)
         self._recent: dict[str, deque[float]] = {}
         self._register()
 
     def _register(self) -> None:
         """Every flow, in one place; the prefix is both its button namespace and its state namespace."""
-        centres = CentresFlow(self.menu)
-        for flow in (self.menu, centres, EligibilityFlow(self.menu), CallbackFlow(self.menu),
-                     PrivacyFlow(self.menu), QuestionsFlow(self.menu, centres, self._typed_action)):
+        menu = self.menu
+        centres = CentresFlow(menu)
+        actions = ActionFlow(menu, self.flows)
+        for flow in (menu, centres, EligibilityFlow(menu), CallbackFlow(menu), PrivacyFlow(menu),
+                     QuestionsFlow(menu, centres, actions.typed), HomeFlow(menu), FaqFlow(menu), LanguageFlow(menu),
+                     actions):
             self.flows[flow.prefix] = flow
 
     async def handle(self, event: Event, send: Send | None = None) -> list[Reply]:
@@ -250,95 +256,15 @@ class Engine:
         return await self._fallback(ctx)
 
     async def _command(self, ctx: Ctx) -> Replies:
-        name = ctx.event.data.lower()
-        handlers: dict[str, Callable[[], Awaitable[Replies | None]]] = {
-            "centres": lambda: self.flows["c"].button(ctx, "ask"),
-            "callback": lambda: self.flows["cb"].button(ctx, "start"),
-            "mydata": lambda: self.flows["p"].button(ctx, "show"),
-            "forget": lambda: self.flows["p"].button(ctx, "forget"),
-        }
-        if name in ("start", "menu", "language"):
-            ctx.session.park()
-        if name == "start":
-            return self.menu.home(ctx, prefix=ctx._("Hello! I am the migrant hotline assistant."))
-        if name == "cancel" and ctx.session.state.startswith("cb:"):
-            return await self.flows["cb"].button(ctx, "cancel") or []
-        if name in ("menu", "cancel"):
-            prefix = ctx._("Cancelled.") if name == "cancel" and ctx.session.state else ""
-            return self.menu.home(ctx, prefix=prefix)
-        if name == "language":
-            return self.menu.language_menu(ctx)
-        if name == "help":
-            return [ctx.with_nav(help_text(ctx), back=False)]
-        handler = handlers.get(name)
-        if handler is not None:
-            replies = await handler()
-            if replies is not None:
-                return replies
-        return self.menu.home(ctx, prefix=ctx._("I do not know that command."))
+        return await self.commands.run(ctx, ctx.event.data.lower())
 
     async def _button(self, ctx: Ctx) -> Replies:
-        data = ctx.event.data
-        prefix, _, arg = data.partition(":")
-        replies: Replies | None = None
-        if prefix == "n":
-            replies = await self._nav(ctx, arg)
-        elif prefix == "f":
-            ctx.session.leave()
-            faq_id, _, part = arg.partition(":")
-            replies = self.menu.faq_more(ctx, faq_id) if part == "more" else self.menu.faq(ctx, faq_id)
-        elif prefix == "l":
-            replies = self.menu.set_language(ctx, arg)
-        elif prefix == "a":
-            replies = await self._action(ctx, arg)
-        elif prefix in self.flows:
-            replies = await self.flows[prefix].button(ctx, arg)
+        prefix, _, arg = ctx.event.data.partition(":")
+        flow = self.flows.get(prefix)
+        replies = await flow.button(ctx, arg) if flow is not None else None
         if replies is None:
             return self.menu.home(ctx, prefix=ctx._("That button is out of date. Here is the current menu."))
         return replies
-
-    async def _typed_action(self, ctx: Ctx, action: str) -> Replies | None:
-        """What a typed request does: the same as its button or command."""
-        if action == "human":
-            ctx.session.leave()
-            return self.menu.human(ctx)
-        if action in ("forget", "mydata"):
-            return await self.flows["p"].button(ctx, "forget" if action == "forget" else "show")
-        return await self._action(ctx, action)
-
-    async def _action(self, ctx: Ctx, action: str) -> Replies | None:
-        if action == "language":
-            return self.menu.language_menu(ctx)
-        if action == "hotline":
-            return self.menu.human(ctx)
-        targets = {"centres": ("c", "ask"), "callback": ("cb", "start"), "eligibility": ("e", "start")}
-        if action not in targets:
-            return None
-        prefix, arg = targets[action]
-        return await self.flows[prefix].button(ctx, arg)
-
-    async def _nav(self, ctx: Ctx, arg: str) -> Replies | None:
-        if arg == "home":
-            ctx.session.park()
-            return self.menu.home(ctx, edit=True)
-        if arg == "human":
-            ctx.session.leave()
-            return self.menu.human(ctx)
-        if arg == "back":
-            ctx.session.leave()
-            history = ctx.session.history
-            if history:
-                history.pop()
-            while history:
-                screen = history.pop()
-                prefix, _, target = screen.partition(":")
-                if prefix == "m" and target in ctx.content.nodes:
-                    reply = self.menu.node(ctx, target, edit=True)
-                    return [reply] if reply else None
-                if prefix == "f" and target in ctx.content.faqs:
-                    return self.menu.faq(ctx, target)
-            return self.menu.home(ctx, edit=True)
-        return None
 
     async def _fallback(self, ctx: Ctx) -> Replies:
         kind = ctx.event.kind

@@ -40,7 +40,8 @@ from telegram.ext import (
 )
 
 from bot.app import Runtime
-from bot.channels.telegram_render import split_text
+from bot.channels.kit import parse_command
+from bot.channels.telegram.render import split_text
 from bot.core.flows.callback_fields import area_label, describe_request, topic_label, window_label
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.staff.queue import LOCAL_TZ, Actor, Outcome, Queue, display_name
@@ -305,8 +306,9 @@ class StaffDesk:
         if actor is None:
             await self._refuse(update)
             raise ApplicationHandlerStop
-        command = message.text.split()[0][1:].split("@")[0].lower()
-        args = list(context.args or [])
+        parsed = parse_command(message.text)
+        command = parsed.name if parsed else ""
+        args = parsed.args.split() if parsed else []
         if command == "queue":
             for part in split_text(await self.queue_text()):
                 await message.reply_text(part, parse_mode=None)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 
-from bot.channels.telegram import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.channels.webhooks import build_app
 from bot.config import REPO_ROOT, DeskSettings, Settings, TelegramSettings
 from bot.desk.accounts import Accounts

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.channels.telegram import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.config import Settings, TelegramSettings
 from tests.conftest import CONTENT_DIR
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser

@@ -24,7 +24,7 @@ import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
-from bot.channels.telegram import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.channels.webhooks import build_app
 from bot.config import REPO_ROOT, Settings, TelegramSettings
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser

@@ -26,11 +26,13 @@ from telegram import Message
 from telegram.ext import Application
 
 from bot.app import Runtime, runtime
-from bot.channels.telegram import build_application, event_from_message, polling
-from bot.channels.telegram_render import MAX_TEXT, split_text, tappable_phones
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.bridge import event_from_message
+from bot.channels.telegram.lifecycle import polling
+from bot.channels.telegram.render import MAX_TEXT, split_text, tappable_phones
 from bot.config import REPO_ROOT, Settings, TelegramSettings
-from bot.core.engine import COMMANDS
 from bot.core.events import Kind
+from bot.core.flows.navigation import COMMANDS
 from tests.e2e.fake_telegram import Call, FakeTelegram, FakeUser
 
 CONTENT_DIR = REPO_ROOT / "content"

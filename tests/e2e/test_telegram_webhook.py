@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
-from bot.channels.telegram import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.channels.webhooks import build_app
 from bot.config import REPO_ROOT, Settings, TelegramSettings
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser

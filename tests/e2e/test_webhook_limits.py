@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from bot.channels import http_limits
 from bot.channels.http_limits import MAX_BODY, MAX_CONNECTIONS, GuardedH11Protocol
-from bot.channels.telegram import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.channels.viber import SIGNATURE_HEADER, sign
 from bot.config import Settings, TelegramSettings, ViberSettings
 from tests.conftest import CONTENT_DIR

@@ -22,13 +22,11 @@ from typing import Any
 
 import aiohttp
 import orjson
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TelegramError, TimedOut
-from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
 from bot import metrics
+from bot.channels.telegram.ptb_private import DefaultValue, HookedBot, ODVInput
 
 __all__ = ["AiohttpRequest", "HotlineBot", "slim_update"]
 
@@ -185,7 +183,7 @@ def _is_long_poll(data: Any) -> bool:
     return bool(seconds)
 
 
-class HotlineBot(ExtBot[Any]):
+class HotlineBot(HookedBot):
     """The Application's bot, plus `call` for the renderer.
 
     Fetched updates are slimmed before parsing and, when `keep` is set (polling), stored before they are
@@ -207,21 +205,21 @@ class HotlineBot(ExtBot[Any]):
     def keep_fetched_updates(self, keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None) -> None:
         self._keep = keep
 
-    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
+    async def on_post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
         if endpoint == "getUpdates":
             if _is_long_poll(data):
                 return await self._long_poll(data, **kwargs)
             await self._settle_long_polls()
             kwargs.update(read_timeout=FINAL_POLL_SECONDS, write_timeout=0.0, connect_timeout=FINAL_POLL_SECONDS,
                           pool_timeout=FINAL_POLL_SECONDS)
-        return await self._fetched(endpoint, await super()._post(endpoint, data, **kwargs))
+        return await self._fetched(endpoint, await self.library_post(endpoint, data, **kwargs))
 
     async def _long_poll(self, data: Any, **kwargs: Any) -> Any:
         task = asyncio.current_task()
         if task is not None:
             self._long_polls.add(task)
         try:
-            result = await super()._post("getUpdates", data, **kwargs)
+            result = await self.library_post("getUpdates", data, **kwargs)
         finally:
             if task is not None:
                 self._long_polls.discard(task)
@@ -250,7 +248,7 @@ class HotlineBot(ExtBot[Any]):
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Calls a Bot API method with JSON-ready parameters; returns its `result` as parsed JSON."""
         try:
-            result = await self._post(method, params)
+            result = await self.on_post(method, params)
         except TelegramError:
             metrics.record_reply("telegram", method, ok=False)
             raise
