@@ -1,7 +1,7 @@
 """Menus, FAQ answers, language choice, help and the hand-over to a person.
 
-States: none of its own. Buttons: m:<node>, f:<faq>, l:<lang>, n:home|back|human, a:<action> (dispatched by the
-engine to the owning flow).
+States: none of its own. Buttons: m:<node>. The screens behind f:<faq>, l:<lang>, n:home|back|human and
+a:<action> are drawn here; those buttons are handled in flows/navigation.py.
 """
 
 from __future__ import annotations
