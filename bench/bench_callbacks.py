@@ -28,7 +28,8 @@ from bot.app import runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.events import Event, Kind, SessionKey  # noqa: E402
-from bot.store.base import CallbackRequest, Store  # noqa: E402
+from bot.records import CallbackRequest  # noqa: E402
+from bot.store.base import Store  # noqa: E402
 
 
 class Ids:

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
+from bot.records import CallbackRequest  # noqa: E402
 from bot.store import Store, open_store  # noqa: E402
-from bot.store.base import CallbackRequest  # noqa: E402
 from bot.store.sqlite import SqliteStore  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"

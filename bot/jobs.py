@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
+from bot.core.context import DRAFT_STATES
 from bot.core.flows.callback_fields import FORM_TTL
 from bot.staff.queue import Queue
 from bot.store.base import Store
@@ -36,7 +37,7 @@ async def run_maintenance_once(store: Store, settings: Settings, now: datetime |
             done["processed_updates"] = await store.purge_processed_updates(now - PROCESSED_UPDATES_KEPT)
             done["pending_updates"] = await store.purge_pending_updates(now - PENDING_UPDATES_KEPT)
             done["sessions"] = await store.purge_sessions(now - timedelta(days=settings.session_retention_days),
-                                                          now - FORM_TTL)
+                                                          now - FORM_TTL, DRAFT_STATES)
             if any(done.values()):
                 log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in done.items()))
     return done

@@ -11,6 +11,7 @@ from bot.app import Runtime, runtime
 from bot.config import REPO_ROOT, Settings
 from bot.knowledge.loader import ContentHolder
 from tests.helpers import ChatUser
+from tests.store_support import pg_database, second, store, store_url  # noqa: F401  (every store suite's fixtures)
 
 CONTENT_DIR = REPO_ROOT / "content"
 

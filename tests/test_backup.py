@@ -16,7 +16,7 @@ import pytest
 from bot.cli import main
 from bot.store import open_store
 from bot.store.base import Store
-from tests.test_store import ALICE, BOB, PG_ADMIN_URL, pg_database, request_for, run_detached, with_database
+from tests.store_support import ALICE, BOB, PG_ADMIN_URL, pg_database, request_for, run_detached, with_database
 
 __all__ = ["pg_database"]
 

@@ -15,11 +15,11 @@ import pytest
 
 from bot.cli import main
 from bot.core.events import SessionKey
+from bot.records import CallbackRequest
 from bot.store import Store, open_store
-from bot.store.base import CallbackRequest
 from bot.store.desk import StaffAccount
 from bot.store.schema import TABLES
-from tests.test_store import dump_all, pg_database, run_detached, scratch_schema
+from tests.store_support import dump_all, pg_database, run_detached, scratch_schema
 
 __all__ = ["pg_database"]
 

@@ -18,7 +18,7 @@ from bot.desk.accounts import Accounts, can, valid_name
 from bot.desk.passwords import one_time_password, verify_password
 from bot.store import open_store
 from bot.store.desk import DeskStore, StaffAccount
-from tests.test_store import pg_database, store_url
+from tests.store_support import pg_database, store_url
 
 __all__ = ["pg_database", "store_url"]
 

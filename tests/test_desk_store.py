@@ -10,7 +10,7 @@ import pytest
 from bot.core.events import SessionKey
 from bot.store import Store
 from bot.store.desk import AccountExists, DeskStore, RequestFilter, StaffAccount
-from tests.test_store import pg_database, request_for, store, store_url
+from tests.store_support import pg_database, request_for, store, store_url
 
 __all__ = ["pg_database", "store", "store_url"]
 
@@ -117,7 +117,7 @@ async def test_activity_snapshots_only_grow_and_keep_no_ids(store: Store) -> Non
         await store.save_session(SessionKey(channel, str(n)), {"lang": lang})
     await accounts.snapshot_activity(day, start)
     assert await accounts.activity(day, day) == [(day, "telegram", "ka", 2), (day, "viber", "ru", 1)]
-    await store.delete_session(SessionKey("telegram", "0"))
+    await store.forget_user(SessionKey("telegram", "0"))
     await accounts.snapshot_activity(day, start)  # fewer sessions now: the day's count stays
     await store.save_session(SessionKey("viber", "9"), {"lang": "ru"})
     await accounts.snapshot_activity(day, start)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import Runtime
 from bot.jobs import run_maintenance_once
-from bot.store.base import CallbackRequest
+from bot.records import CallbackRequest
 
 
 async def test_maintenance_purges_only_what_is_past_retention(rt: Runtime) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from bot.app import Runtime, configure_logging
 from bot.config import Settings
+from bot.records import CallbackRequest
 from bot.staff.queue import Actor, Queue
-from bot.store.base import CallbackRequest
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.helpers import ChatUser
 from tests.test_staff_telegram import STAFF_CHAT, running, staff_settings

@@ -13,9 +13,9 @@ import pytest
 
 from bot.config import Settings
 from bot.core.events import SessionKey
+from bot.records import CallbackRequest
 from bot.staff.queue import LOCAL_TZ, Actor, Queue, add_working_days, csv_phone, csv_safe, is_working_day
 from bot.store import Store, open_store
-from bot.store.base import CallbackRequest
 
 NINO = Actor("Nino")
 STAFF = Actor("Tamar", telegram_id=11)

@@ -15,8 +15,8 @@ import yaml
 
 from bot.cli import main
 from bot.config import REPO_ROOT, load_settings
+from bot.records import CallbackRequest
 from bot.store import open_store
-from bot.store.base import CallbackRequest
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from bot.core.events import SessionKey
 from bot.store import open_store
 from bot.store.base import REF_ALPHABET
 from tests.e2e.fake_telegram import Call, FakeTelegram, FakeUser
-from tests.test_store import pg_database, scratch_schema
+from tests.store_support import pg_database, scratch_schema
 
 __all__ = ["pg_database"]
 

@@ -20,7 +20,7 @@ from bot.app import Runtime, runtime
 from bot.config import REPO_ROOT, Settings
 from bot.store.base import REF_ALPHABET, StoreUnavailable
 from tests.helpers import ChatUser
-from tests.test_store import pg_database, scratch_schema, terminate_backends
+from tests.store_support import pg_database, scratch_schema, terminate_backends
 
 __all__ = ["pg_database"]
 

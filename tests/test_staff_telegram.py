@@ -19,8 +19,8 @@ from bot.channels.telegram.app import build_application
 from bot.channels.telegram.lifecycle import polling
 from bot.config import Settings, TelegramSettings
 from bot.core.events import SessionKey
+from bot.records import CallbackRequest
 from bot.staff.telegram_staff import StaffDesk
-from bot.store.base import CallbackRequest
 from tests.e2e.fake_telegram import Call, FakeTelegram, FakeUser
 
 STAFF_CHAT = -100777

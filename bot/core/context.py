@@ -9,11 +9,15 @@ from bot.config import Settings
 from bot.core.events import Button, Event, Reply
 from bot.i18n import DEFAULT_LANGUAGE, Catalogues, Translator
 from bot.knowledge.loader import Content
+from bot.records import StateMatch
 from bot.store.base import Store
 
-__all__ = ["HISTORY_LIMIT", "Ctx", "Session"]
+__all__ = ["DRAFT_STATES", "HISTORY_LIMIT", "Ctx", "Session"]
 
 HISTORY_LIMIT = 20
+# States whose session may hold a name and phone typed but never confirmed: the callback form, and /forget's
+# question while a form is parked aside. The store purges these sooner than other idle sessions.
+DRAFT_STATES = StateMatch(names=("p:forget",), prefixes=("cb:",))
 
 
 @dataclass

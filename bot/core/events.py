@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.records import SessionKey  # part of every Event; kept beside the store's records, which need no core
+
 __all__ = [
     "Button",
     "ButtonAction",
@@ -20,17 +22,6 @@ __all__ = [
     "SessionKey",
     "Venue",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class SessionKey:
-    """Scopes state by channel so Telegram and Viber ids never collide."""
-
-    channel: str
-    user_id: str
-
-    def __str__(self) -> str:
-        return f"{self.channel}:{self.user_id}"
 
 
 class Kind(StrEnum):

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from bot.config import Settings
-from bot.store.base import OPEN_STATUSES, AuditEntry, CallbackRequest, Store, storable_text
+from bot.records import OPEN_STATUSES, AuditEntry, CallbackRequest
+from bot.store.base import Store, storable_text
 
 __all__ = [
     "ACTIONS",

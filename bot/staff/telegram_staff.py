@@ -44,8 +44,8 @@ from bot.channels.kit import parse_command
 from bot.channels.telegram.render import split_text
 from bot.core.flows.callback_fields import area_label, describe_request, topic_label, window_label
 from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.records import OPEN_STATUSES, CallbackRequest
 from bot.staff.queue import LOCAL_TZ, Actor, Outcome, Queue, display_name
-from bot.store.base import OPEN_STATUSES, CallbackRequest
 
 __all__ = ["STAFF_COMMANDS", "StaffDesk", "install"]
 

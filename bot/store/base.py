@@ -1,4 +1,8 @@
-"""The store contract every engine implements, and the records it keeps.
+"""The store contract, as small protocols by concern, and the values they return.
+
+A caller asks only for the part it uses (the pending-update buffer takes `PendingUpdates`, the retention job
+`Store`), the way aiogram keeps its state storage apart from its event locking. Every engine implements all of
+them; each protocol has a contract suite (tests/test_store_*.py) run over SQLite and PostgreSQL alike.
 
 Sessions and update de-duplication are what every conversation needs; callback requests, their audit trail and
 content gaps are the only places that hold personal or user-derived data.
@@ -15,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.events import SessionKey
+# The records live in bot.records; named here too for the modules that still import them from the store.
+from bot.records import CLOSED_STATUSES, OPEN_STATUSES, AuditEntry, CallbackRequest, SessionKey, StateMatch
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -24,8 +29,14 @@ __all__ = [
     "AuditEntry",
     "CallbackRequest",
     "GapRow",
+    "Gaps",
+    "JobLeases",
     "OpenRequestExists",
     "OperationalCounts",
+    "PendingUpdates",
+    "Privacy",
+    "Requests",
+    "Sessions",
     "StaffCopy",
     "StepStart",
     "Store",
@@ -35,8 +46,6 @@ __all__ = [
     "storable_text",
 ]
 
-OPEN_STATUSES = ("new", "assigned")
-CLOSED_STATUSES = ("done", "unreachable", "cancelled")
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone without mistakes
 
 
@@ -62,43 +71,6 @@ class OpenRequestExists(Exception):
 
 def new_reference() -> str:
     return "CB-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(4))
-
-
-@dataclass
-class CallbackRequest:
-    """A pre-registration callback request; every field but the ids and status is personal data."""
-
-    channel: str
-    user_id: str
-    name: str
-    phone: str
-    town: str = ""
-    topic: str = ""
-    returnee: bool = False
-    return_country: str = ""
-    return_month: str = ""
-    language: str = "ka"
-    time_window: str = "any"
-    note: str = ""
-    ref: str = ""
-    status: str = "new"
-    assigned_to: str = ""
-    staff_message: str = ""  # where the staff group announcement is, to update it on status changes
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    ref: str
-    at: datetime
-    actor: str
-    from_status: str
-    to_status: str
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,30 +117,19 @@ class OperationalCounts:
     new_request_times: list[datetime]
 
 
-class Store(ABC):
-    """One async interface over SQLite and PostgreSQL; the contract tests run against both."""
-
-    @abstractmethod
-    async def open(self, migrate: bool = True) -> None:
-        """Connects; applies pending migrations, or with `migrate=False` refuses an out-of-date schema."""
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    def is_transient(self, error: BaseException) -> bool:
-        """Whether `error` is a lost or refused connection, after which a step may be tried again from the
-        start (a step is saved in one transaction, and a retried Confirm finds the request it created)."""
-        return False
+class Sessions(ABC):
+    """Conversation state and the steps that change it: one read before a step, one write after it."""
 
     @abstractmethod
     def lock(self, key: SessionKey) -> AbstractAsyncContextManager[None]:
         """Serialises one user's load -> step -> save; other users proceed."""
 
     @abstractmethod
-    async def load_session(self, key: SessionKey) -> dict[str, Any] | None: ...
+    async def begin_step(self, key: SessionKey, update_id: str | None) -> StepStart:
+        """One read for the start of every step: was the update seen, its undelivered replies, the session."""
 
     @abstractmethod
-    async def seen_update(self, channel: str, update_id: str) -> bool: ...
+    async def load_session(self, key: SessionKey) -> dict[str, Any] | None: ...
 
     @abstractmethod
     async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
@@ -180,27 +141,27 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
-        """The replies of a processed update that the channel never confirmed sending; None once delivered."""
-
-    @abstractmethod
     async def mark_delivered(self, channel: str, update_id: str) -> None:
         """Records that the update's replies were sent, and drops them (they may hold personal data)."""
-
-    async def begin_step(self, key: SessionKey, update_id: str | None) -> StepStart:
-        """One read for the start of every step; engines override it with a single round trip."""
-        if update_id is not None and await self.seen_update(key.channel, update_id):
-            return StepStart(True, await self.undelivered_replies(key.channel, update_id), None)
-        return StepStart(False, None, await self.load_session(key))
-
-    @abstractmethod
-    async def delete_session(self, key: SessionKey) -> None: ...
 
     @abstractmethod
     async def set_subscribed(self, key: SessionKey, subscribed: bool) -> None: ...
 
     @abstractmethod
     async def is_subscribed(self, key: SessionKey) -> bool | None: ...
+
+    @abstractmethod
+    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime, drafts: StateMatch) -> int:
+        """Deletes sessions idle since `idle_before`, and sooner those in a state of `drafts` (where a name and
+        phone may be typed but never confirmed) idle since `drafts_idle_before`."""
+
+    @abstractmethod
+    async def purge_processed_updates(self, before: datetime) -> int:
+        """Forgets update ids processed before `before`; platforms stop redelivering after a day or so."""
+
+
+class Requests(ABC):
+    """Callback requests, their audit trail, the staff outbox and the caseworkers' copies."""
 
     @abstractmethod
     async def create_request(self, request: CallbackRequest) -> CallbackRequest:
@@ -226,7 +187,8 @@ class Store(ABC):
     async def list_requests(
         self, statuses: tuple[str, ...] | None = None, created_before: datetime | None = None,
         since: datetime | None = None,
-    ) -> list[CallbackRequest]: ...
+    ) -> list[CallbackRequest]:
+        """Requests oldest first, cancelled ones never included."""
 
     @abstractmethod
     async def transition(
@@ -248,11 +210,6 @@ class Store(ABC):
     async def audit(self, ref: str) -> list[AuditEntry]: ...
 
     @abstractmethod
-    async def forget_user(self, key: SessionKey) -> int:
-        """Deletes the user's requests (their audit keeps only non-personal fields), session, kept updates and
-        the questions they asked for the gaps report; marks the caseworkers' copies of their requests withdrawn."""
-
-    @abstractmethod
     async def add_staff_copy(self, ref: str, location: str) -> None:
         """Records where a request's details were sent to a caseworker."""
 
@@ -264,27 +221,12 @@ class Store(ABC):
     async def drop_staff_copy(self, copy_id: int) -> None: ...
 
     @abstractmethod
-    async def purge_closed(self, closed_before: datetime) -> int: ...
+    async def purge_closed(self, closed_before: datetime) -> int:
+        """Deletes requests closed before the cut-off; their audit trail stays, without notes."""
 
-    @abstractmethod
-    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "",
-                         key: SessionKey | None = None) -> None:
-        """Keeps a (redacted) question for the gaps report, with who asked it so that /forget removes it."""
 
-    @abstractmethod
-    async def gaps(self, since: datetime | None = None, lang: str | None = None, limit: int = 30) -> list[GapRow]: ...
-
-    @abstractmethod
-    async def purge_gaps(self, before: datetime) -> int: ...
-
-    @abstractmethod
-    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
-        """Deletes sessions idle since `idle_before`, and sooner those holding an unfinished callback form
-        (a name and phone typed but never confirmed) idle since `drafts_idle_before`."""
-
-    @abstractmethod
-    async def purge_processed_updates(self, before: datetime) -> int:
-        """Forgets update ids processed before `before`; platforms stop redelivering after a day or so."""
+class PendingUpdates(ABC):
+    """Updates that arrived but are not handled yet, kept so that a crash loses none of them."""
 
     @abstractmethod
     async def add_pending_updates(self, channel: str, updates: list[tuple[str, str | None, str]]) -> None:
@@ -308,13 +250,9 @@ class Store(ABC):
     @abstractmethod
     async def purge_pending_updates(self, before: datetime) -> int: ...
 
-    @abstractmethod
-    async def ping(self) -> None:
-        """Returns when the database answers a query; raises when it cannot (readiness checks)."""
 
-    @abstractmethod
-    async def operational_counts(self) -> OperationalCounts:
-        """Requests by status, stored unhandled updates by channel, and when each new request was made."""
+class JobLeases(ABC):
+    """Who runs a periodic job when several workers share the database."""
 
     @abstractmethod
     def exclusive(self, name: str, every: timedelta | None = None) -> AbstractAsyncContextManager[bool]:
@@ -324,6 +262,31 @@ class Store(ABC):
         workers that all poll the job run it once per period between them. A run that raises does not count.
         """
 
+
+class Gaps(ABC):
+    """Questions the bot could not answer, for the content team, with who asked so that /forget reaches them."""
+
+    @abstractmethod
+    async def record_gap(self, lang: str, kind: str, text: str, normalised: str, faq_id: str = "",
+                         key: SessionKey | None = None) -> None:
+        """Keeps a (redacted) question for the gaps report, with who asked it so that /forget removes it."""
+
+    @abstractmethod
+    async def gaps(self, since: datetime | None = None, lang: str | None = None, limit: int = 30) -> list[GapRow]: ...
+
+    @abstractmethod
+    async def purge_gaps(self, before: datetime) -> int: ...
+
+
+class Privacy(ABC):
+    """What leaves or is wiped as a whole: a user's /forget, and every row for a move between engines."""
+
+    @abstractmethod
+    async def forget_user(self, key: SessionKey) -> int:
+        """Deletes the user's requests (their audit keeps only non-personal fields), session, subscription, kept
+        replies and updates, and the questions they asked for the gaps report; marks the caseworkers' copies of
+        their requests withdrawn. Returns how many requests went."""
+
     @abstractmethod
     def dump(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Every row of every table, for export between engines; timestamps as aware UTC datetimes."""
@@ -331,3 +294,27 @@ class Store(ABC):
     @abstractmethod
     async def load_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Inserts or replaces rows from `dump`; timestamps may be datetimes or ISO-8601 text."""
+
+
+class Store(Sessions, Requests, PendingUpdates, JobLeases, Gaps, Privacy):
+    """Every part over one database, with what opening, health checks and monitoring need."""
+
+    @abstractmethod
+    async def open(self, migrate: bool = True) -> None:
+        """Connects; applies pending migrations, or with `migrate=False` refuses an out-of-date schema."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether `error` is a lost or refused connection, after which a step may be tried again from the
+        start (a step is saved in one transaction, and a retried Confirm finds the request it created)."""
+        return False
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Returns when the database answers a query; raises when it cannot (readiness checks)."""
+
+    @abstractmethod
+    async def operational_counts(self) -> OperationalCounts:
+        """Requests by status, stored unhandled updates by channel, and when each new request was made."""

@@ -33,12 +33,10 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bot.core.events import SessionKey
+from bot.records import AuditEntry, CallbackRequest, SessionKey, StateMatch
 from bot.store.base import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
-    AuditEntry,
-    CallbackRequest,
     GapRow,
     OpenRequestExists,
     OperationalCounts,
@@ -61,6 +59,7 @@ from bot.store.schema import (
     import_value,
     to_utc,
 )
+from bot.store.sql import POSTGRESQL, state_in
 
 __all__ = ["PostgresStore", "advisory_key"]
 
@@ -223,11 +222,6 @@ class PostgresStore(Store, PostgresDeskStore):
                                         key.channel, key.user_id)
         return orjson.loads(data) if data is not None else None
 
-    async def seen_update(self, channel: str, update_id: str) -> bool:
-        found = await self.pool.fetchval("SELECT 1 FROM processed_updates WHERE channel=$1 AND update_id=$2",
-                                         channel, update_id)
-        return found is not None
-
     async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
                            replies: list[dict[str, Any]] | None = None) -> None:
         """One statement, so one round trip: the session is written only if the update was not marked before."""
@@ -256,21 +250,11 @@ class PostgresStore(Store, PostgresDeskStore):
             return StepStart(True, orjson.loads(row["kept"]) if row["kept"] else None, None)
         return StepStart(False, None, orjson.loads(row["data"]) if row["data"] is not None else None)
 
-    async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
-        found = await self.pool.fetchval(
-            "SELECT replies FROM processed_updates WHERE channel=$1 AND update_id=$2 AND delivered=0",
-            channel, update_id,
-        )
-        return orjson.loads(found) if found else None
-
     async def mark_delivered(self, channel: str, update_id: str) -> None:
         await self.pool.execute(
             "UPDATE processed_updates SET delivered=1, replies=NULL WHERE channel=$1 AND update_id=$2 AND delivered=0",
             channel, update_id,
         )
-
-    async def delete_session(self, key: SessionKey) -> None:
-        await self.pool.execute("DELETE FROM sessions WHERE channel=$1 AND user_id=$2", key.channel, key.user_id)
 
     async def set_subscribed(self, key: SessionKey, subscribed: bool) -> None:
         await self.pool.execute(
@@ -477,11 +461,11 @@ class PostgresStore(Store, PostgresDeskStore):
         status = await self.pool.execute("DELETE FROM gaps WHERE at < $1", to_utc(before))
         return int(status.split()[-1])
 
-    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
+    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime, drafts: StateMatch) -> int:
+        in_draft, states = state_in(drafts)
         status = await self.pool.execute(
-            "DELETE FROM sessions WHERE updated_at < $1 OR "
-            "(updated_at < $2 AND (data->>'state' LIKE 'cb:%' OR data->>'state' = 'p:forget'))",
-            to_utc(idle_before), to_utc(drafts_idle_before),
+            POSTGRESQL(f"DELETE FROM sessions WHERE updated_at < ? OR (updated_at < ? AND {in_draft})"),
+            to_utc(idle_before), to_utc(drafts_idle_before), *states,
         )
         return int(status.split()[-1])
 

@@ -30,12 +30,10 @@ from typing import Any, TypeVar
 import aiosqlite
 import orjson
 
-from bot.core.events import SessionKey
+from bot.records import AuditEntry, CallbackRequest, SessionKey, StateMatch
 from bot.store.base import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
-    AuditEntry,
-    CallbackRequest,
     GapRow,
     OpenRequestExists,
     OperationalCounts,
@@ -58,6 +56,7 @@ from bot.store.schema import (
     import_value,
     to_utc,
 )
+from bot.store.sql import state_in
 
 __all__ = ["SqliteStore"]
 
@@ -319,12 +318,6 @@ class SqliteStore(Store, SqliteDeskStore):
         row = await self._one("SELECT data FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id))
         return orjson.loads(row["data"]) if row else None
 
-    async def seen_update(self, channel: str, update_id: str) -> bool:
-        row = await self._one(
-            "SELECT 1 FROM processed_updates WHERE channel=? AND update_id=?", (channel, update_id)
-        )
-        return row is not None
-
     async def save_session(self, key: SessionKey, data: dict[str, Any], update_id: str | None = None,
                            replies: list[dict[str, Any]] | None = None) -> None:
         now, payload = _now(), orjson.dumps(data).decode()
@@ -359,21 +352,11 @@ class SqliteStore(Store, SqliteDeskStore):
             return StepStart(True, orjson.loads(row["kept"]) if row["kept"] else None, None)
         return StepStart(False, None, orjson.loads(row["data"]) if row["data"] else None)
 
-    async def undelivered_replies(self, channel: str, update_id: str) -> list[dict[str, Any]] | None:
-        row = await self._one(
-            "SELECT replies FROM processed_updates WHERE channel=? AND update_id=? AND delivered=0",
-            (channel, update_id),
-        )
-        return orjson.loads(row["replies"]) if row and row["replies"] else None
-
     async def mark_delivered(self, channel: str, update_id: str) -> None:
         await self._write(_statement(
             "UPDATE processed_updates SET delivered=1, replies=NULL WHERE channel=? AND update_id=? AND delivered=0",
             (channel, update_id),
         ))
-
-    async def delete_session(self, key: SessionKey) -> None:
-        await self._write(_statement("DELETE FROM sessions WHERE channel=? AND user_id=?", (key.channel, key.user_id)))
 
     async def set_subscribed(self, key: SessionKey, subscribed: bool) -> None:
         await self._write(_statement(
@@ -613,12 +596,11 @@ class SqliteStore(Store, SqliteDeskStore):
     async def purge_gaps(self, before: datetime) -> int:
         return await self._write(_statement("DELETE FROM gaps WHERE at < ?", (_iso(before),)))
 
-    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime) -> int:
+    async def purge_sessions(self, idle_before: datetime, drafts_idle_before: datetime, drafts: StateMatch) -> int:
+        in_draft, states = state_in(drafts)
         return await self._write(_statement(
-            "DELETE FROM sessions WHERE updated_at < ? OR "
-            "(updated_at < ? AND (json_extract(data, '$.state') LIKE 'cb:%' "
-            "OR json_extract(data, '$.state') = 'p:forget'))",
-            (_iso(idle_before), _iso(drafts_idle_before)),
+            f"DELETE FROM sessions WHERE updated_at < ? OR (updated_at < ? AND {in_draft})",
+            (_iso(idle_before), _iso(drafts_idle_before), *states),
         ))
 
     async def purge_processed_updates(self, before: datetime) -> int:

@@ -22,7 +22,7 @@ from bot.config import Settings, TelegramSettings
 from tests.conftest import CONTENT_DIR
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 from tests.e2e.server import Served, serve
-from tests.test_store import pg_database, scratch_schema, terminate_backends
+from tests.store_support import pg_database, scratch_schema, terminate_backends
 
 __all__ = ["pg_database"]
 

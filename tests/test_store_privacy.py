@@ -1,0 +1,102 @@
+"""The privacy-and-export contract (`Privacy`): /forget leaves nothing personal anywhere, and every row moves
+between engines.
+
+Run over SQLite and PostgreSQL by the fixtures in tests/store_support.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store, open_store
+from bot.store.desk import StaffAccount
+from bot.store.schema import TABLES
+from tests.store_support import (
+    ALICE,
+    BOB,
+    dump_all,
+    request_for,
+)
+
+
+async def test_forget_user_keeps_no_personal_data(store: Store) -> None:
+    created = await store.create_request(request_for(note="call after 6pm"))
+    await store.add_note(created.ref, "staff:7", "Nino asked about +995555123456")
+    await store.transition(created.ref, ("new",), "done", "staff:7")
+    await store.create_request(request_for())
+    await store.create_request(request_for(BOB))
+    await store.save_session(ALICE, {"data": {"name": "Nino"}})
+    assert await store.forget_user(ALICE) == 2
+    assert await store.requests_for(ALICE) == []
+    assert await store.load_session(ALICE) is None
+    assert len(await store.requests_for(BOB)) == 1
+    entries = await store.audit(created.ref)
+    assert entries[-1].to_status == "deleted"
+    assert all(e.note == "" for e in entries)
+    dumped = repr(await dump_all(store))
+    assert "Nino" not in dumped.replace(repr(request_for(BOB).name), "")
+    assert "+995555123456" not in dumped.replace(request_for(BOB).phone, "")
+
+
+async def test_forget_user_drops_the_subscription_record(store: Store) -> None:
+    await store.set_subscribed(BOB, True)
+    await store.forget_user(BOB)
+    assert await store.is_subscribed(BOB) is None
+
+
+async def test_forget_user_drops_what_is_kept_of_their_updates(store: Store) -> None:
+    await store.add_pending_updates("telegram", [("1", ALICE.user_id, '"alice"'), ("2", BOB.user_id, '"bob"')])
+    await store.forget_user(ALICE)
+    assert await store.take_pending_updates("telegram") == (['"bob"'], 0)
+
+
+async def test_forget_user_drops_the_questions_they_asked(store: Store) -> None:
+    await store.record_gap("en", "unanswered", "visa for <name>?", "visa for <name>", key=ALICE)
+    await store.record_gap("en", "unanswered", "visa for <name>?", "visa for <name>", key=BOB)
+    await store.record_gap("en", "unanswered", "visa?", "visa")
+    await store.forget_user(ALICE)
+    assert {(r.text, r.count) for r in await store.gaps()} == {("visa for <name>?", 1), ("visa?", 1)}
+
+
+async def test_forget_user_withdraws_the_caseworkers_copies(store: Store) -> None:
+    alices, bobs = await store.create_request(request_for()), await store.create_request(request_for(BOB))
+    await store.add_staff_copy(alices.ref, "11:42")
+    await store.add_staff_copy(bobs.ref, "11:43")
+    assert await store.withdrawn_copies() == []
+    await store.forget_user(ALICE)
+    [copy] = await store.withdrawn_copies()
+    assert (copy.ref, copy.location) == (alices.ref, "11:42") and copy.sent_at.tzinfo is not None
+    await store.drop_staff_copy(copy.id)
+    assert await store.withdrawn_copies() == []
+
+
+async def test_dump_and_load_rows_copy_everything(store: Store, store_url: str, tmp_path: Path) -> None:
+    created = await store.create_request(request_for())
+    await store.transition(created.ref, ("new",), "assigned", "staff:7", note="on it")
+    await store.mark_announced(created.ref, "-100:5")
+    await store.create_request(request_for(BOB, returnee=False, note="line1\nline2 \"quoted\" 🙂"))
+    await store.save_session(ALICE, {"lang": "ka", "data": {"name": "ნინო"}}, update_id="9")
+    await store.set_subscribed(BOB, True)
+    await store.record_gap("ka", "unanswered", "ვიზა?", "ვიზა")
+    await store.add_staff_copy(created.ref, "11:42")
+    await store.add_account(StaffAccount("ნინო", "caseworker", "$argon2id$hash", telegram_id=42))  # type: ignore[attr-defined]
+    await store.record_desk_event("ნინო", "login")  # type: ignore[attr-defined]
+    await store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1))  # type: ignore[attr-defined]
+    original = await dump_all(store)
+    assert all(original[table] for table in TABLES)
+    stamp = original["callback_requests"][0]["created_at"]
+    assert isinstance(stamp, datetime) and stamp.tzinfo is not None
+    copy_url = f"sqlite:///{tmp_path / 'copy.sqlite3'}"
+    copy = await open_store(copy_url)
+    try:
+        for table, rows in original.items():
+            await copy.load_rows(table, rows)
+        assert await dump_all(copy) == original
+        assert await copy.get_request(created.ref) == await store.get_request(created.ref)
+        await copy.record_gap("en", "unanswered", "new one", "new one")  # ids continue after the imported ones
+    finally:
+        await copy.close()
+    with pytest.raises(ValueError, match="unknown columns"):
+        await store.load_rows("gaps", [{"id": 99, "at": stamp, "evil; DROP TABLE gaps": 1}])
