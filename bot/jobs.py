@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.core.context import DRAFT_STATES
-from bot.core.flows.callback_fields import FORM_TTL
+from bot.requests import FORM_TTL
 from bot.staff.queue import Queue
 from bot.store.base import Store
 

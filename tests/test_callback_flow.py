@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from bot.app import Runtime
 from bot.core.events import ButtonAction, Contact, Kind, Reply
-from bot.core.flows.callback_fields import (
+from bot.i18n import LANGUAGES, Catalogues
+from bot.knowledge.loader import ContentHolder
+from bot.requests import (
     TOPICS,
     area_label,
     check_name,
@@ -19,15 +21,18 @@ from bot.core.flows.callback_fields import (
     check_phone,
     check_place,
     parse_month_year,
-    parse_phone,
     phone_kind,
 )
-from bot.i18n import LANGUAGES, Catalogues
-from bot.knowledge.loader import ContentHolder
 from bot.store.base import REF_ALPHABET
 from tests.helpers import ChatUser
 
 REF_RE = re.compile(rf"CB-[{REF_ALPHABET}]{{4}}")
+
+
+def parse_phone(raw: str) -> str | None:
+    """A number a caseworker may call, as E.164, or None."""
+    phone, problem = check_phone(raw)
+    return phone if problem is None else None
 
 
 def ref_in(text: str) -> str:

@@ -8,7 +8,7 @@ from telegram import Message
 from bot.channels.kit import Command, parse_command
 from bot.channels.telegram.bridge import event_from_message
 from bot.channels.terminal import parse_line
-from bot.channels.viber import to_event
+from bot.channels.viber_payload import to_event
 from bot.core.events import Event, SessionKey
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 

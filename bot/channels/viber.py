@@ -40,12 +40,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.app import Runtime
-from bot.channels.kit import Conversations, parse_command
+from bot.channels.kit import Conversations
 from bot.channels.pending import PendingUpdates
 from bot.channels.viber_client import EVENT_TYPES, ViberApiError, ViberClient
-from bot.channels.viber_payload import well_formed
+from bot.channels.viber_payload import message_parts, sender_language, to_event, well_formed
 from bot.channels.viber_render import (
-    BUTTON_MARK,
     PageTexts,
     Sender,
     decode_keyboard,
@@ -56,7 +55,7 @@ from bot.channels.viber_render import (
     render_welcome,
 )
 from bot.core.context import Session
-from bot.core.events import Contact, Event, Kind, Location, Reply, SessionKey
+from bot.core.events import Event, Kind, Reply, SessionKey
 from bot.i18n import N_
 
 __all__ = ["CHANNEL", "EVENT_TYPES", "SIGNATURE_HEADER", "TASK_NAME", "ViberChannel", "sign", "viber_webhook"]
@@ -216,7 +215,7 @@ class ViberChannel:
         """Records the sender as subscribed and stores the message before answering 200, so that a crash while
         answering it loses nothing, and a recorded unsubscription found later really came after the message."""
         token = callback.get("message_token")
-        parts = _message_parts(callback)
+        parts = message_parts(callback)
         if parts is None or (token is not None and str(token) in self._recent):
             return Response(status_code=200)
         try:
@@ -233,7 +232,7 @@ class ViberChannel:
 
     def _message(self, callback: dict[str, Any], recovered: bool = False) -> bool:
         """Starts answering a message in the background, unless this process has it already."""
-        parts = _message_parts(callback)
+        parts = message_parts(callback)
         token = callback.get("message_token")
         if parts is None or not self._first_time(token):
             return False
@@ -316,53 +315,3 @@ class ViberChannel:
         lang = Session.from_dict(await self.rt.store.load_session(key)).lang or self.rt.settings.default_language
         t = self.rt.engine.catalogues.translator(lang)
         return PageTexts(more=t.gettext(MORE), first=t.gettext(FIRST), heading=t.gettext(HEADING))
-
-
-def _message_parts(callback: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The sender's id and the message of a `message` callback, or None when either is missing."""
-    sender = callback.get("sender") or {}
-    user_id = str(sender.get("id") or "") if isinstance(sender, dict) else ""
-    message = callback.get("message")
-    return (user_id, message) if user_id and isinstance(message, dict) else None
-
-
-def is_button(text: str) -> bool:
-    """A reply-button press: the mark, then core button data ("prefix:arg", no spaces)."""
-    return text.startswith(BUTTON_MARK) and ":" in text and not any(c.isspace() for c in text)
-
-
-def sender_language(callback: dict[str, Any]) -> str | None:
-    sender = callback.get("sender") or {}
-    language = sender.get("language")
-    return language if isinstance(language, str) and language else None
-
-
-def to_event(key: SessionKey, message: dict[str, Any], update_id: str | None,
-             platform_language: str | None = None) -> Event:
-    """One Viber message as a core Event."""
-    common: dict[str, Any] = {"update_id": update_id, "platform_language": platform_language}
-    kind = message.get("type")
-    if kind == "text":
-        text = str(message.get("text") or "")
-        if is_button(text):
-            return Event(key, Kind.BUTTON, data=text[len(BUTTON_MARK) :], **common)
-        command = parse_command(text)
-        if command is not None:
-            return Event(key, Kind.COMMAND, data=command.name, text=command.args, **common)
-        return Event(key, Kind.TEXT, text=text, **common)
-    if kind == "location":
-        location = message.get("location") or {}
-        try:
-            point = Location(float(location["lat"]), float(location["lon"]))
-        except (KeyError, TypeError, ValueError):
-            return Event(key, Kind.UNSUPPORTED, **common)
-        return Event(key, Kind.LOCATION, location=point, **common)
-    if kind == "contact":
-        contact = message.get("contact") or {}
-        phone = str(contact.get("phone_number") or "").strip()
-        if not phone:
-            return Event(key, Kind.UNSUPPORTED, **common)
-        # A share-phone press and a forwarded contact card arrive alike: Viber cannot tell whose number it is.
-        return Event(key, Kind.CONTACT, contact=Contact(phone, is_own=None, name=str(contact.get("name") or "")),
-                     **common)
-    return Event(key, Kind.UNSUPPORTED, **common)

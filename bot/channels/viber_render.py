@@ -46,7 +46,6 @@ __all__ = [
     "render",
     "render_welcome",
     "split_text",
-    "viber_label_issue",
 ]
 
 log = logging.getLogger(__name__)
@@ -95,16 +94,6 @@ class PageTexts:
     more: str
     first: str
     heading: str  # "{page}" and "{pages}" are filled in
-
-
-def viber_label_issue(label: str) -> str | None:
-    """A problem with a button label on Viber, or None; for `hotline content check`."""
-    if not label.strip():
-        return "button text is empty"
-    length = len(button_text(label, limit=None))
-    if length > MAX_BUTTON_TEXT:
-        return f"button text is {length} characters on Viber (after escaping); Viber allows {MAX_BUTTON_TEXT}"
-    return None
 
 
 def button_text(label: str, limit: int | None = MAX_BUTTON_TEXT) -> str:

@@ -13,12 +13,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.core.flows.callback_fields import TOPICS, format_phone, month_label, topic_label, window_label
 from bot.desk.accounts import actor_for, can
 from bot.desk.pages_auth import expired_post
 from bot.desk.queueview import CHANNELS, STATUS_TABS, QueueQuery, now_utc, overdue_cutoff
 from bot.desk.web import Desk, Visit, moment, page
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_
+from bot.requests import TOPICS, format_phone, month_label, topic_label, window_label
 from bot.staff.queue import Outcome, display_name
 from bot.store.base import OPEN_STATUSES, AuditEntry, CallbackRequest
 

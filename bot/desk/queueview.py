@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.core.flows.callback_fields import TOPICS, area_label
 from bot.i18n import LANGUAGES, Translator
 from bot.knowledge.loader import Content
+from bot.requests import TOPICS, area_label
 from bot.staff.queue import Queue, add_working_days
 from bot.store.desk import RequestFilter
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.core.flows.callback_fields import topic_label
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.knowledge.loader import Content
+from bot.requests import topic_label
 from bot.staff.queue import LOCAL_TZ, csv_safe
 from bot.store.desk import DeskStore
 

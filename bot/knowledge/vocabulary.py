@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bot.knowledge.textnorm import STOPWORDS, stem, tokenize
+from bot.knowledge.textnorm import LANGS, STOPWORDS, stem, tokenize
 from bot.knowledge.translit import fold
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["known_words"]
 
-_LANGS = ("ka", "en", "ru")
 _cache: tuple[Content, Callable[[str], bool]] | None = None
 
 
@@ -37,7 +36,7 @@ def _texts(content: Content) -> Iterable[str]:
 
 
 def _forms(word: str) -> set[str]:
-    return {word, *(stem(word, lang) for lang in _LANGS)}
+    return {word, *(stem(word, lang) for lang in LANGS)}
 
 
 def known_words(content: Content) -> Callable[[str], bool]:
@@ -64,7 +63,7 @@ def known_words(content: Content) -> Callable[[str], bool]:
         if found.status == "none":
             return False
         key = fold(word)[:3]  # a place spelled alike, not a distant fuzzy match of a surname
-        return any(fold(place.name(lang))[:3] == key for place in found.candidates for lang in _LANGS)
+        return any(fold(place.name(lang))[:3] == key for place in found.candidates for lang in LANGS)
 
     _cache = (content, known)
     return known

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.core.flows.callback_fields import phone_kind
 from bot.i18n import Catalogues
 from bot.records import CLOSED_STATUSES, OPEN_STATUSES, CallbackRequest
+from bot.requests import phone_kind
 from bot.staff.queue import ACTIONS, LOCAL_TZ, Actor, Outcome, Queue, staff_text
 from bot.store import open_store
 

@@ -42,9 +42,9 @@ from telegram.ext import (
 from bot.app import Runtime
 from bot.channels.kit import parse_command
 from bot.channels.telegram.render import split_text
-from bot.core.flows.callback_fields import area_label, describe_request, topic_label, window_label
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.records import OPEN_STATUSES, CallbackRequest
+from bot.requests import area_label, describe_request, topic_label, window_label
 from bot.staff.queue import LOCAL_TZ, Actor, Outcome, Queue, display_name
 
 __all__ = ["STAFF_COMMANDS", "StaffDesk", "install"]

@@ -36,7 +36,6 @@ from bot.channels.viber_render import (
     PageTexts,
     Sender,
     render,
-    viber_label_issue,
 )
 from bot.channels.webhooks import build_app
 from bot.cli import main
@@ -550,8 +549,6 @@ def test_renderer_keeps_viber_limits() -> None:
     buttons = messages[-1]["keyboard"]["Buttons"]
     assert all(len(b["Text"]) <= MAX_BUTTON_TEXT and b["Text"].startswith("&lt;b&gt;") for b in buttons)
     assert all(1 <= b["Columns"] <= 6 and b["Rows"] in (1, 2) for b in buttons)
-    assert viber_label_issue("Working abroad legally") is None
-    assert "250" in (viber_label_issue(long_label) or "")
     request = render([Reply("Share it", buttons=((Button("📱 Share my phone", action=ButtonAction.CONTACT),),))],
                      sender)[0]
     assert request["min_api_version"] >= 3 and request["keyboard"]["Buttons"][0]["ActionType"] == "share-phone"

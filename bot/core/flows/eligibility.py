@@ -13,9 +13,9 @@ from datetime import date
 from bot.core.context import Ctx
 from bot.core.events import Button, Reply
 from bot.core.flows.base import Replies
-from bot.core.flows.callback_fields import parse_month_year
 from bot.core.flows.menu import MenuFlow
 from bot.knowledge.eligibility import END, Answer, Eligibility, Question, answer_data
+from bot.requests import parse_month_year
 
 __all__ = ["EligibilityFlow"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.events import Button, Reply
 from bot.core.flows.base import Replies
-from bot.core.flows.callback_fields import describe_request, form_request
 from bot.core.flows.menu import MenuFlow
 from bot.i18n import LANGUAGE_NAMES
+from bot.requests import describe_request, form_request
 
 __all__ = ["PrivacyFlow"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge.geo import CentrePoint, haversine_km, nearest_centres
+from bot.knowledge.geo import CentrePoint, haversine_km
 from bot.knowledge.places.index import (
     _ALTERNATE,
     _PRIMARY,
@@ -90,10 +90,6 @@ class Gazetteer:
     def place(self, place_id: str) -> Place | None:
         """The place behind an id (as sent back by a candidate button)."""
         return self._places.get(place_id)
-
-    def centres_for(self, place: Place) -> list[tuple[CentrePoint, float]]:
-        """Centres with their distance from `place`, the serving one first: mapped in content, else nearest."""
-        return nearest_centres(place.lat, place.lon, self._centres, serving=place.centre)
 
     def resolve(self, text: str) -> Resolution:
         """The place meant by `text` (a name, or a sentence naming one), in any script, typos allowed."""
