@@ -1,14 +1,17 @@
-"""What people see when they type, on two labelled sets, printed with `pytest -s`.
+"""What people see when they type, on three labelled sets, printed with `pytest -s`.
 
-`understanding_dev.yaml` was written without seeing the content or the code and is used for tuning: phrases in
-content/intents.yaml and the search thresholds were adjusted on it. `understanding_heldout.yaml` was written the
-same way by someone else and is never tuned on: its figures are the honest ones, and its floors below guard
-against regressions. See README, "Measurements".
+`understanding_dev.yaml` and `understanding_dev2.yaml` were written without seeing the content or the code and
+are used for tuning: phrases in content/intents.yaml and the search thresholds were adjusted on them (the second
+was first run untouched; README gives both figures). `understanding_heldout.yaml` was written the same way by
+someone else and is never tuned on: its figures are the honest ones, and its floors below guard against
+regressions. See README, "Measurements".
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from bot.app import Runtime
 from tests.understanding_eval import Report, evaluate, load_messages
@@ -22,12 +25,14 @@ async def run(rt: Runtime, name: str) -> Report:
     return report
 
 
-async def test_tuning_set(rt: Runtime) -> None:
-    report = await run(rt, "understanding_dev.yaml")
+@pytest.mark.parametrize("name", ["understanding_dev.yaml", "understanding_dev2.yaml"])
+async def test_tuning_sets(rt: Runtime, name: str) -> None:
+    report = await run(rt, name)
     assert report.share({"right"}, expect="@urgent") >= 0.95
     assert report.share({"right"}, expect="@callback") >= 0.95
-    assert report.share({"right"}, faq_only=True) >= 0.45
-    assert report.share({"wrong"}, faq_only=True) <= 0.04
+    assert report.share({"right"}, faq_only=True) >= 0.65
+    assert report.share({"right", "offered"}, faq_only=True) >= 0.90
+    assert report.share({"wrong"}, faq_only=True) <= 0.03
     assert report.share({"wrong"}, expect="none") <= 0.05
 
 

@@ -36,6 +36,8 @@ FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
 FOLDED_MIN = 5
 _LATIN = re.compile(r"[A-Za-z]")
+# Nine digits or more, spaced or dashed as people write numbers: 555 12 34 56, +995-32-2913461, 8 (800) ...
+_PHONE = re.compile(r"(?:\+?\d[\s\-().]{0,2}){9,}")
 
 Phrases = Annotated[dict[str, list[str]], Field(default_factory=dict)]
 
@@ -46,6 +48,7 @@ class IntentSpec(BaseModel):
     phrases: Phrases
     unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
     alone: int | None = None  # at most this many other words in the message; None: any message
+    phone_number: bool = False  # a message holding a phone number ("my number 555 12 34 56") asks for this
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
@@ -125,10 +128,11 @@ class _LangPhrases:
         found = process.extractOne(term, choices, scorer=OSA.distance, score_cutoff=1)
         return found[0] if found else None
 
-    def match(self, text: str) -> dict[str, int]:
+    def match(self, text: str) -> tuple[dict[str, int], set[str]]:
+        """The intents fired, each with the words it left unexplained, and the intents cancelled."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
-            return {}
+            return {}, set()
         # The phrase words each position of the message stands for.
         at: dict[str, list[int]] = defaultdict(list)
         for position, (surface, term) in enumerate(tokens):
@@ -147,7 +151,7 @@ class _LangPhrases:
                     for word in self.folded_prefixes.get(folded[:size], ()):
                         at[word].append(position)
         if not at:
-            return {}
+            return {}, set()
         fired: dict[str, set[int]] = {}
         blocked: set[str] = set()
         for phrase in self.phrases:
@@ -162,8 +166,9 @@ class _LangPhrases:
             else:
                 fired.setdefault(phrase.intent, set()).update(used)
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
-        return {intent: sum(1 for i in content if i not in used) for intent, used in fired.items()
+        left = {intent: sum(1 for i in content if i not in used) for intent, used in fired.items()
                 if intent not in blocked}
+        return left, blocked
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]]) -> list[int] | None:
@@ -196,15 +201,23 @@ class Intents:
                             per_lang[lang].append(_Phrase(intent, words, blocks))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
+        self._phone = [name for name, item in spec.intents.items() if item.phone_number]
 
     def match(self, text: str) -> Match:
         found: dict[str, int] = {}
+        blocked: set[str] = set()
         scripts = {"en": _LATIN.search(text) is not None, "ru": has_cyrillic(text)}
         for lang in self._langs:
             if not scripts.get(lang.lang, True):
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
-            for intent, left in lang.match(text).items():
+            fired, cancelled = lang.match(text)
+            blocked |= cancelled
+            for intent, left in fired.items():
                 found[intent] = min(left, found.get(intent, left))
+        if self._phone and _PHONE.search(text):
+            for intent in self._phone:
+                if intent not in blocked:
+                    found[intent] = 0
         return Match({k: v for k, v in found.items() if k not in self._alone or v <= self._alone[k]})
 
 

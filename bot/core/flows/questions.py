@@ -29,6 +29,9 @@ MAX_QUESTION = 1000
 SHORT_MESSAGE = 3  # words: a message this short that names a place is the place, not a question about it
 LIVES_MESSAGE = 6  # words: "я живу в селе Дарчели" says where one lives; a longer message asks something too
 SUGGESTIONS = 3
+# A message that also names something we do not cover (the weather, a concert, a bank card) is answered only
+# when the question is this clearly one of ours; below it the shared word is a coincidence ("weekend" hours).
+OFF_TOPIC_ANSWER_AT = 0.45
 OUTCOMES = ("answered", "suggested", "declined", "urgent", "action")
 LANGUAGE_INTENTS = ("language_ka", "language_en", "language_ru")
 ACTIONS = ("forget", "mydata", "callback", "human")
@@ -99,7 +102,7 @@ class QuestionsFlow:
         return None
 
     async def answer(self, ctx: Ctx, text: str, result: SearchResult, out_of_scope: bool = False) -> Replies:
-        if result.status == "confident":
+        if result.status == "confident" and not (out_of_scope and result.hits[0].score < OFF_TOPIC_ANSWER_AT):
             ctx.outcome = "answered"
             return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or []
         if result.status == "several" and not out_of_scope:
