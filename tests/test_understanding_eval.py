@@ -55,3 +55,17 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
             lowered = text.lower()
             assert "your request is registered" not in lowered and "ваша заявка зарегистрирована" not in lowered, (
                 f"{entry.id} [{lang}] claims a request exists")
+
+
+@pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml"])
+async def test_danger_sets(rt: Runtime, name: str) -> None:
+    """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
+    heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
+    messages = [{**m, "expect": "@urgent" if m.get("urgent", m.get("expect") == "urgent") is True else "calm"}
+                for m in load_messages(DATA / name)]
+    report = await evaluate(rt.engine, messages)
+    urgent = [s.urgent for m, s in report.rows if m["expect"] == "@urgent"]
+    calm = [s.urgent for m, s in report.rows if m["expect"] == "calm"]
+    print(f"\n{name}: danger with 112 first {sum(urgent)}/{len(urgent)}, calm with 112 {sum(calm)}/{len(calm)}")
+    assert sum(urgent) / len(urgent) >= 0.95
+    assert sum(calm) / len(calm) <= 0.30

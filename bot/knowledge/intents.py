@@ -48,7 +48,7 @@ class IntentSpec(BaseModel):
     phrases: Phrases
     unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
     alone: int | None = None  # at most this many other words in the message; None: any message
-    phone_number: bool = False  # a message holding a phone number ("my number 555 12 34 56") asks for this
+    phone_number: bool = False  # a message with a phone number and no question ("my number 555 12 34 56")
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
@@ -118,6 +118,11 @@ class _LangPhrases:
                 if len(key := fold(word)) >= FOLDED_MIN:
                     self.folded_prefixes[key].add(word + "*")
         self.stop = frozenset(t for word in STOPWORDS.get(lang, ()) for _, t in phrase_tokens(word, lang))
+        # Only phrases whose first word is in the message can match: looking at those alone is what keeps a
+        # message's cost independent of how many phrases staff write.
+        self.by_first: dict[str, list[_Phrase]] = defaultdict(list)
+        for phrase in phrases:
+            self.by_first[phrase.words[0]].append(phrase)
 
     @lru_cache(maxsize=8192)  # noqa: B019 - one per content version; typed words recur
     def _near(self, term: str) -> str | None:
@@ -154,7 +159,7 @@ class _LangPhrases:
             return {}, set()
         fired: dict[str, set[int]] = {}
         blocked: set[str] = set()
-        for phrase in self.phrases:
+        for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if phrase.intent in blocked or not all(word in at for word in phrase.words):
                 continue
             used = _in_order(phrase.words, at)
@@ -202,8 +207,12 @@ class Intents:
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
         self._phone = [name for name, item in spec.intents.items() if item.phone_number]
+        self._last: tuple[str | None, Match] = (None, Match())
 
     def match(self, text: str) -> Match:
+        """The intents of `text`; the last answer is kept, since the engine and the flow both ask per message."""
+        if text == self._last[0]:
+            return self._last[1]
         found: dict[str, int] = {}
         blocked: set[str] = set()
         scripts = {"en": _LATIN.search(text) is not None, "ru": has_cyrillic(text)}
@@ -214,11 +223,15 @@ class Intents:
             blocked |= cancelled
             for intent, left in fired.items():
                 found[intent] = min(left, found.get(intent, left))
-        if self._phone and _PHONE.search(text):
+        # A number left without a question is a request to be called on it; with a question, the question is
+        # answered (or declined with the callback button) and the number is only redacted from the records.
+        if self._phone and "?" not in text and _PHONE.search(text):
             for intent in self._phone:
                 if intent not in blocked:
                     found[intent] = 0
-        return Match({k: v for k, v in found.items() if k not in self._alone or v <= self._alone[k]})
+        match = Match({k: v for k, v in found.items() if k not in self._alone or v <= self._alone[k]})
+        self._last = (text, match)
+        return match
 
 
 def _phrase_words(text: str, lang: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.textnorm import analyser, place_terms
+from bot.knowledge.translit import has_cyrillic
 
 __all__ = ["MAX_QUERY_CHARS", "FaqDoc", "FaqIndex", "Hit", "SearchResult", "Tuning"]
 
@@ -84,6 +86,7 @@ class Tuning:
 
 _Postings = tuple["array[int]", "array[float]"]
 MAX_QUERY_CHARS = 1000  # a pasted letter is still searched, by its beginning, in bounded time
+_LATIN = re.compile(r"[A-Za-z]")
 NEAR_CACHE_SIZE = 4096  # typed words recur (the same typos, the other languages' words): fuzzy-match each once
 
 
@@ -274,7 +277,10 @@ class FaqIndex:
         best: dict[str, float] = {}
         order = sorted(self._indexes, key=lambda code: code != lang)
         tuning = self._tuning
+        scripts = {"en": _LATIN.search(query) is not None, "ru": has_cyrillic(query)}
         for code in order:
+            if not scripts.get(code, True):
+                continue  # English words need Latin letters, Russian ones Cyrillic; Georgian is read from any script
             factor = 1.0 if code == lang else tuning.other_language
             found = self._indexes[code].score(query, limit)
             if code in self._examples:

@@ -54,10 +54,10 @@ LATIN_TO_GEORGIAN: dict[str, str] = {
     "y": "ყ", "w": "წ", "x": "ხ", "c": "ც", "j": "ჯ", "h": "ჰ",
 }  # fmt: skip
 
-# People who type on a Georgian keyboard layout write q for ქ; their text gives itself away with w, x or y,
-# which the official romanisation never uses.
+# People who type on a Georgian keyboard layout write q for ქ, and so k for კ; their text gives itself away
+# with w, x or y, which the official romanisation never uses.
 _KEYBOARD_HINT = re.compile(r"[wxy]")
-_LATIN_TO_KA_KEYBOARD: dict[str, str] = {**LATIN_TO_GEORGIAN, "q": "ქ"}
+_LATIN_TO_KA_KEYBOARD: dict[str, str] = {**LATIN_TO_GEORGIAN, "q": "ქ", "k": "კ"}
 
 # Russian spellings of Georgian words. Russian has no ejectives or ღ/ყ, so one letter stands for several;
 # the commoner one wins. Clusters: цк is წყ (Цкнети), дж is ჯ, дз is ძ.
@@ -100,6 +100,9 @@ SKELETON_RULES: dict[str, str] = {
 }  # fmt: skip
 
 _APOSTROPHES = "'’ʼ`ʻ´‘"
+# Phone keyboards without Georgian letters: 4 stands for ჩ ("4emi") and 7 for შ ("me7inia") inside a word.
+_DIGIT_LETTERS = re.compile(r"(?<=[a-z])[47](?![0-9])|(?<![0-9])[47](?=[a-z])")
+_DIGIT_SOUNDS = {"4": "ch", "7": "sh"}
 _MARKS_OR_SPACE = re.compile(r"[^0-9a-z]+")
 _DOUBLE = re.compile(r"(.)\1+")
 
@@ -154,12 +157,13 @@ def to_georgian(text: str) -> str:
         text = text.replace(mark, "'")
     table = _LATIN_TO_KA_KEYBOARD if _KEYBOARD_HINT.search(text) else LATIN_TO_GEORGIAN
     text = _CYR_TO_KA_RE.sub(lambda m: CYRILLIC_TO_GEORGIAN[m.group()], text)
-    text = _LATIN_TO_KA_RE.sub(lambda m: table[m.group()], _strip_marks(text))
+    text = _DIGIT_LETTERS.sub(lambda m: _DIGIT_SOUNDS[m.group()], _strip_marks(text))
+    text = _LATIN_TO_KA_RE.sub(lambda m: table[m.group()], text)
     return text.replace("'", "")
 
 
 def _latin_skeleton(word: str) -> str:
-    word = _strip_marks(word)
+    word = _DIGIT_LETTERS.sub(lambda m: _DIGIT_SOUNDS[m.group()], _strip_marks(word))
     return _SKELETON_RE.sub(lambda m: SKELETON_RULES[m.group()], word)
 
 

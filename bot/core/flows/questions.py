@@ -137,7 +137,7 @@ class QuestionsFlow:
         rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
         replies = [Reply(text=first, buttons=tuple(rows))]
         if result.status == "confident":
-            replies.extend(self.menu.faq(ctx, result.hits[0].faq_id) or [])
+            replies.extend(self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or [])
         elif result.hits:
             replies.extend(self.suggest(ctx, result))
         return replies
