@@ -16,6 +16,7 @@ from bot.core.engine import Engine
 from bot.i18n import Catalogues
 from bot.jobs import run_maintenance
 from bot.knowledge.loader import ContentHolder
+from bot.live.relay import Relay
 from bot.logs import configure
 from bot.store import Store, open_store
 
@@ -31,6 +32,7 @@ class Runtime:
     content: ContentHolder
     store: Store
     engine: Engine
+    relay: Relay  # channels register their senders; the desk takes, replies and closes live chats through it
 
 
 def tune_gc() -> None:
@@ -75,9 +77,11 @@ async def runtime(settings: Settings, watch_content: bool = True,
     content = content or load_content_or_fail(settings)
     store = await open_store(settings.effective_database_url, migrate=settings.migrate_on_start)
     engine = Engine(content, store, settings, Catalogues())
+    relay = Relay(engine)
     tasks = [
         asyncio.create_task(content.watch(settings.content_reload_seconds), name="content-watch"),
         asyncio.create_task(run_maintenance(store, settings), name="maintenance"),
+        asyncio.create_task(relay.run_clock(), name="live-clock"),
     ] if watch_content else []
     loop = asyncio.get_running_loop()
 
@@ -88,7 +92,7 @@ async def runtime(settings: Settings, watch_content: bool = True,
     with suppress(NotImplementedError, RuntimeError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, reload_on_signal)
     try:
-        yield Runtime(settings, content, store, engine)
+        yield Runtime(settings, content, store, engine, relay)
     finally:
         for task in tasks:
             task.cancel()

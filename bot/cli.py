@@ -37,7 +37,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
         async with runtime(settings) as rt, desk_beside(rt, getattr(args, "host", "127.0.0.1"),
                                                         getattr(args, "port", 8080)):
-            await TerminalChat(rt.engine, user=args.user, language=args.lang).run()
+            terminal = TerminalChat(rt.engine, user=args.user, language=args.lang)
+            rt.relay.register("terminal", terminal.deliver)  # a caseworker's replies from the desk
+            await terminal.run()
 
     run_async(chat())
     return 0

@@ -75,6 +75,19 @@ class DeskSettings(_Section):
     note_max: int = 1000
 
 
+class LiveSettings(_Section):
+    """Live chats with a caseworker (bot/core/flows/handoff.py, bot/live): offered only while the desk is staffed,
+    which needs the desk enabled, and only in the hours given per weekday (Tbilisi time; Georgian holidays off)."""
+
+    enabled: bool = True
+    hours: dict[str, str] = Field(default_factory=lambda: {d: "10:00-18:00" for d in ("mon", "tue", "wed", "thu",
+                                                                                     "fri")})
+    holidays_off: bool = True  # Georgia's public holidays (from `holidays`) are not staffed
+    wait_minutes: float = 10.0  # nobody took it by then: the person is offered a callback instead
+    idle_minutes: float = 30.0  # a taken chat with no message for this long is closed
+    message_max: int = 2000
+
+
 class Settings(_Section):
     data_dir: Path = REPO_ROOT / "data"
     database_url: str | None = None
@@ -93,6 +106,7 @@ class Settings(_Section):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     viber: ViberSettings = Field(default_factory=ViberSettings)
     desk: DeskSettings = Field(default_factory=DeskSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @property
     def effective_database_url(self) -> str:

@@ -76,6 +76,13 @@ class TerminalChat:
                 self._print("   ".join(labels))
             self._print()
 
+    async def deliver(self, user_id: str, replies: list[Reply]) -> None:
+        """Messages from outside a step (a caseworker in a live chat), shown above the prompt."""
+        self._print()
+        self.render(replies)
+        self.stdout.write("> ")
+        self.stdout.flush()
+
     async def send(self, line: str) -> bool:
         event = parse_line(line, self.key, self.buttons, None, self.language)
         if event is None:

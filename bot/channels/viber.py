@@ -112,6 +112,12 @@ class ViberChannel:
         self.recover_after = recover_after
         self.recover_every = recover_every
         self._recovering: asyncio.Task[None] | None = None
+        rt.relay.register(CHANNEL, self.deliver_live)
+
+    async def deliver_live(self, user_id: str, replies: list[Reply]) -> None:
+        """A caseworker's message in a live chat; raises when Viber took none of it, so the desk shows it."""
+        if replies and not await self.deliver(SessionKey(CHANNEL, user_id), replies):
+            raise ViberApiError("send_message", 0, "not delivered")
 
     async def startup(self) -> None:
         self._recovering = asyncio.create_task(self._keep_recovering(), name="viber-recover")

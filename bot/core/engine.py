@@ -24,6 +24,7 @@ from bot.core.flows.base import Flow, Replies
 from bot.core.flows.callback import CallbackFlow
 from bot.core.flows.centres import CentresFlow
 from bot.core.flows.eligibility import EligibilityFlow
+from bot.core.flows.handoff import HandoffFlow
 from bot.core.flows.menu import MenuFlow
 from bot.core.flows.navigation import ActionFlow, Commands, FaqFlow, HomeFlow, LanguageFlow
 from bot.core.flows.privacy import PrivacyFlow
@@ -59,13 +60,18 @@ class _SendFailed(Exception):
 
 def _storable(event: Event) -> Event:
     """The event with text every store can hold (see `storable_text`)."""
-    contact = event.contact
-    texts = (event.text, event.data, *((contact.name, contact.phone) if contact else ()))
+    contact, attachment = event.contact, event.attachment
+    texts = (event.text, event.data, *((contact.name, contact.phone) if contact else ()),
+             *((attachment.caption, attachment.file_ref) if attachment else ()))
     if all(storable_text(t) == t for t in texts):
         return event
     if contact is not None:
         contact = replace(contact, name=storable_text(contact.name), phone=storable_text(contact.phone))
-    return replace(event, text=storable_text(event.text), data=storable_text(event.data), contact=contact)
+    if attachment is not None:
+        attachment = replace(attachment, caption=storable_text(attachment.caption),
+                             file_ref=storable_text(attachment.file_ref))
+    return replace(event, text=storable_text(event.text), data=storable_text(event.data), contact=contact,
+                   attachment=attachment)
 
 
 def _checked(event: Event) -> Event:
@@ -94,9 +100,11 @@ class Engine:
         menu = self.menu
         centres = CentresFlow(menu)
         actions = ActionFlow(menu, self.flows)
-        for flow in (menu, centres, EligibilityFlow(menu), CallbackFlow(menu), PrivacyFlow(menu),
-                     QuestionsFlow(menu, centres, actions.typed), HomeFlow(menu), FaqFlow(menu), LanguageFlow(menu),
-                     actions):
+        callback = CallbackFlow(menu)
+        self.handoff = HandoffFlow(menu, callback)
+        for flow in (menu, centres, EligibilityFlow(menu), callback, PrivacyFlow(menu),
+                     QuestionsFlow(menu, centres, actions.typed), HomeFlow(menu, self.flows), FaqFlow(menu),
+                     LanguageFlow(menu), actions, self.handoff):
             self.flows[flow.prefix] = flow
 
     async def handle(self, event: Event, send: Send | None = None) -> list[Reply]:
@@ -236,6 +244,10 @@ class Engine:
             session.lang = preselected
             if event.kind is Kind.COMMAND and event.data == "start":
                 return self.menu.home(ctx, prefix=ctx._("Hello! I am the migrant hotline assistant."))
+        if session.state.startswith("h:"):  # a live chat: the bot stays silent while a person answers
+            live = await self.handoff.during(ctx)
+            if live is not None:
+                return live
         if session.state == "c:ask" and event.kind in (Kind.COMMAND, Kind.BUTTON) \
                 and event.data not in ("centres", "a:centres") and not event.data.startswith("c:"):
             session.leave()  # the place question is over: later text is a question again, not a town

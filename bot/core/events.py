@@ -12,6 +12,7 @@ from enum import StrEnum
 from bot.records import SessionKey  # part of every Event; kept beside the store's records, which need no core
 
 __all__ = [
+    "Attachment",
     "Button",
     "ButtonAction",
     "Contact",
@@ -47,6 +48,15 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo, document, voice message...: the platform's own reference to the file, for a live chat to pass on."""
+
+    kind: str
+    file_ref: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One user action. `data` is the button payload or the command name; `text` the message or command args."""
 
@@ -58,6 +68,7 @@ class Event:
     contact: Contact | None = None
     update_id: str | None = None
     platform_language: str | None = None
+    attachment: Attachment | None = None
 
 
 class ButtonAction(StrEnum):

@@ -48,6 +48,7 @@ from bot.store.base import (
 )
 from bot.store.desk_postgres import PostgresDeskStore
 from bot.store.keylocks import KeyLocks
+from bot.store.live_postgres import PostgresLiveStore
 from bot.store.schema import (
     EDITABLE_REQUEST_COLUMNS,
     MIGRATIONS,
@@ -115,7 +116,7 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
     and a connection whose lock is in doubt is closed instead. Saves asyncpg's default reset, a round trip."""
 
 
-class PostgresStore(Store, PostgresDeskStore):
+class PostgresStore(Store, PostgresDeskStore, PostgresLiveStore):
     def __init__(self, url: str, *, pool_size: int = 8, lock_pool_size: int = 8, command_timeout: float = 30.0,
                  lock_timeout: float = 30.0) -> None:
         self.dsn, options = _split_url(url)
@@ -152,6 +153,7 @@ class PostgresStore(Store, PostgresDeskStore):
             raise
 
     async def close(self) -> None:
+        await self.close_live()
         for pool in (self._job_pool, self._lock_pool, self._pool):
             if pool is not None:
                 await pool.close()

@@ -31,7 +31,8 @@ REQUEST_COLUMNS = (
 )
 EDITABLE_REQUEST_COLUMNS = frozenset(REQUEST_COLUMNS) - {"ref", "status", "channel", "user_id", "created_at"}
 TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps",
-          "staff_copies", "staff_accounts", "staff_audit", "activity_days")
+          "staff_copies", "staff_accounts", "staff_audit", "activity_days", "live_conversations", "live_messages",
+          "live_audit")
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sessions": ("channel", "user_id"),
     "processed_updates": ("channel", "update_id"),
@@ -43,6 +44,9 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "staff_accounts": ("name",),
     "staff_audit": ("id",),
     "activity_days": ("day", "channel", "language"),
+    "live_conversations": ("id",),
+    "live_messages": ("id",),
+    "live_audit": ("id",),
 }
 # SQLite keeps these as ISO-8601 UTC text, PostgreSQL as timestamptz; exports carry them as ISO text.
 TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
@@ -56,6 +60,9 @@ TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
     "staff_accounts": frozenset({"created_at", "updated_at"}),
     "staff_audit": frozenset({"at"}),
     "activity_days": frozenset(),
+    "live_conversations": frozenset({"created_at", "taken_at", "closed_at", "last_at"}),
+    "live_messages": frozenset({"at"}),
+    "live_audit": frozenset({"at"}),
 }
 JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"}), "processed_updates": frozenset({"replies"})}
 
@@ -180,8 +187,38 @@ def _desk_activity(dialect: str) -> list[str]:
     ]
 
 
+def _live_chats(dialect: str) -> list[str]:
+    """Live chats with a caseworker: the conversation, its messages both ways (the transcript, personal data kept
+    like a callback request's), and an audit trail of who took and ended it that outlives the transcript."""
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    serial = "BIGSERIAL PRIMARY KEY" if dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    return [
+        f"""CREATE TABLE live_conversations (
+            id {serial}, channel TEXT NOT NULL, user_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('waiting', 'taken', 'closed', 'missed')),
+            language TEXT NOT NULL DEFAULT '', topic TEXT NOT NULL DEFAULT '', taken_by TEXT NOT NULL DEFAULT '',
+            ended_by TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT '', rating INTEGER,
+            announced TEXT NOT NULL DEFAULT '', created_at {ts} NOT NULL, taken_at {ts}, closed_at {ts},
+            last_at {ts} NOT NULL)""",
+        "CREATE UNIQUE INDEX live_one_open ON live_conversations (channel, user_id) "
+        "WHERE status IN ('waiting', 'taken')",
+        "CREATE INDEX live_status ON live_conversations (status, created_at)",
+        f"""CREATE TABLE live_messages (
+            id {serial}, conversation_id BIGINT NOT NULL, direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            kind TEXT NOT NULL, body TEXT NOT NULL DEFAULT '', file_ref TEXT NOT NULL DEFAULT '',
+            author TEXT NOT NULL DEFAULT '', update_id TEXT, status TEXT NOT NULL DEFAULT 'stored',
+            error TEXT NOT NULL DEFAULT '', at {ts} NOT NULL)""",
+        "CREATE UNIQUE INDEX live_message_update ON live_messages (conversation_id, update_id)",
+        "CREATE INDEX live_message_order ON live_messages (conversation_id, id)",
+        f"""CREATE TABLE live_audit (
+            id {serial}, conversation_id BIGINT NOT NULL, at {ts} NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX live_audit_conversation ON live_audit (conversation_id)",
+    ]
+
+
 MIGRATIONS: list[Callable[[str], list[str]]] = [
-    _v1, _v2, _v3, _v4, _gaps_user_reference, _staff_copies, _staff_desk, _desk_activity,
+    _v1, _v2, _v3, _v4, _gaps_user_reference, _staff_copies, _staff_desk, _desk_activity, _live_chats,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

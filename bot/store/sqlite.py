@@ -45,6 +45,7 @@ from bot.store.base import (
 )
 from bot.store.desk_sqlite import SqliteDeskStore
 from bot.store.keylocks import KeyLocks
+from bot.store.live_sqlite import SqliteLiveStore
 from bot.store.schema import (
     EDITABLE_REQUEST_COLUMNS,
     MIGRATIONS,
@@ -236,7 +237,7 @@ class _GroupCommitter:
                 job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
 
 
-class SqliteStore(Store, SqliteDeskStore):
+class SqliteStore(Store, SqliteDeskStore, SqliteLiveStore):
     def __init__(self, path: str | Path, *, job_lease: timedelta = timedelta(minutes=15),
                  max_batch: int = 256) -> None:
         """`max_batch` caps the writes sharing one commit (1 means a commit per write)."""

@@ -17,6 +17,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.app import Runtime
 from bot.channels.telegram.bridge import TelegramBridge
 from bot.channels.telegram.http import AiohttpRequest, HotlineBot
+from bot.channels.telegram.live import install_live
 from bot.channels.telegram.pending import UpdateProcessor
 from bot.config import TelegramSettings
 from bot.core.flows.navigation import COMMANDS
@@ -100,6 +101,7 @@ def build(rt: Runtime) -> tuple[TelegramApplication, TelegramBridge]:
     application = Application.builder().bot(bot).concurrent_updates(processor).build()
     bridge = TelegramBridge(rt, bot)
     bridge.register(application)
+    install_live(application, rt)
     if install(application, rt) is not None:
         bridge.skip_commands = frozenset(STAFF_COMMANDS)
     return application, bridge

@@ -20,6 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bot.app import Runtime
 from bot.channels.kit import Conversations, parse_command
 from bot.channels.telegram.http import HotlineBot
+from bot.channels.telegram.live import attachment_of
 from bot.channels.telegram.render import deliver
 from bot.core.events import Contact, Event, Kind, Location, Reply, SessionKey
 from bot.store.base import StoreUnavailable
@@ -55,7 +56,7 @@ def event_from_message(message: Message, user: User, update_id: int, edited: boo
         name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
         own = contact.user_id is not None and contact.user_id == user.id
         return Event(kind=Kind.CONTACT, contact=Contact(contact.phone_number, is_own=own, name=name), **common)
-    return Event(kind=Kind.UNSUPPORTED, **common)
+    return Event(kind=Kind.UNSUPPORTED, attachment=attachment_of(message), **common)
 
 
 def _transient(error: object) -> bool:

@@ -170,6 +170,8 @@ class CallbackFlow:
         data = ctx.session.data
         topic = data.get("topic", "")
         data["form"] = {"topic": topic, "language": ctx.lang} if topic else {"language": ctx.lang}
+        if data.get("note"):  # what the person wrote to the consultants before nobody could answer
+            data["form"]["note"] = data["note"]
         data["fixed_topic"] = bool(topic)
         return self._go(ctx, "name")
 

@@ -1,9 +1,9 @@
 """Getting around: the commands, and the menu's own buttons that belong to no conversation.
 
-Buttons: n:home|back|human (the row under every answer), f:<faq>[:more] (an answer), l:<lang> (a language),
-a:<action> (a menu item that starts another flow: a:centres -> c:ask, a:callback -> cb:start, a:eligibility ->
-e:start; a:language, a:hotline). No state of its own. A typed request ("call me back") does what its button or
-command does (`ActionFlow.typed`).
+Buttons: n:home|back|human (the row under every answer; human presses h:offer), f:<faq>[:more] (an answer),
+l:<lang> (a language), a:<action> (a menu item that starts another flow: a:centres -> c:ask, a:callback ->
+cb:start, a:eligibility -> e:start; a:language, a:hotline). No state of its own. A typed request ("call me
+back") does what its button or command does (`ActionFlow.typed`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ COMMANDS = ("start", "menu", "language", "centres", "callback", "help", "cancel"
 # The button each command or action presses in the flow that owns it.
 _COMMAND_BUTTONS = {"centres": "c:ask", "callback": "cb:start", "mydata": "p:show", "forget": "p:forget"}
 _ACTION_BUTTONS = {"centres": "c:ask", "callback": "cb:start", "eligibility": "e:start"}
+HUMAN = "h:offer"  # "talk to a person": the live chat's offer (bot/core/flows/handoff.py)
 
 
 async def _press(flows: Mapping[str, Flow], ctx: Ctx, data: str) -> Replies | None:
@@ -30,16 +31,16 @@ async def _press(flows: Mapping[str, Flow], ctx: Ctx, data: str) -> Replies | No
 class HomeFlow:
     prefix = "n"
 
-    def __init__(self, menu: MenuFlow) -> None:
+    def __init__(self, menu: MenuFlow, flows: Mapping[str, Flow]) -> None:
         self.menu = menu
+        self.flows = flows
 
     async def button(self, ctx: Ctx, arg: str) -> Replies | None:
         if arg == "home":
             ctx.session.park()
             return self.menu.home(ctx, edit=True)
         if arg == "human":
-            ctx.session.leave()
-            return self.menu.human(ctx)
+            return await _press(self.flows, ctx, HUMAN)
         if arg == "back":
             return self.back(ctx)
         return None
@@ -113,8 +114,7 @@ class ActionFlow:
     async def typed(self, ctx: Ctx, action: str) -> Replies | None:
         """What a typed request does: the same as its button or command."""
         if action == "human":
-            ctx.session.leave()
-            return self.menu.human(ctx)
+            return await _press(self.flows, ctx, HUMAN)
         if action in ("forget", "mydata"):
             return await _press(self.flows, ctx, _COMMAND_BUTTONS[action])
         return await self.button(ctx, action)

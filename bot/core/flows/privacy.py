@@ -12,6 +12,7 @@ from bot.core.flows.base import Replies
 from bot.core.flows.menu import MenuFlow
 from bot.i18n import LANGUAGE_NAMES
 from bot.requests import describe_request, form_request
+from bot.store.live import LiveConversation, LiveStore
 
 __all__ = ["PrivacyFlow"]
 
@@ -28,6 +29,18 @@ def _draft_form(ctx: Ctx) -> dict[str, object] | None:
     return None
 
 
+def describe_chat(ctx: Ctx, chat: LiveConversation) -> str:
+    """A chat with a consultant as /mydata lists it: when, and until when its transcript is kept."""
+    started = chat.created_at.strftime("%Y-%m-%d") if chat.created_at else ""
+    if chat.open:
+        return ctx._("A chat with a consultant, started {date}: still open.").format(date=started)
+    days = ctx.settings.callback.retention_days
+    return ctx.t.ngettext("A chat with a consultant, {date}: its messages are kept {days} day after it ended, "
+                          "then deleted.",
+                          "A chat with a consultant, {date}: its messages are kept {days} days after it ended, "
+                          "then deleted.", days).format(date=started, days=days)
+
+
 class PrivacyFlow:
     prefix = "p"
 
@@ -38,13 +51,15 @@ class PrivacyFlow:
         if arg == "show":
             return await self.show(ctx)
         if arg == "forget":
-            draft = ctx.session.state.startswith("cb:")
+            draft = ctx.session.state.startswith("cb:") or ctx.session.state == "h:live"
             ctx.session.enter("p:forget", draft={"state": ctx.session.state, "data": ctx.session.data} if draft else {})
             rows = [(Button(ctx._("Yes, delete my data"), "p:yes"), Button(ctx._("No, keep it"), "p:no"))]
             return [ctx.with_nav(ctx._("Delete everything we store about you, including any callback request? "
                                        "This cannot be undone."), rows)]
         if arg == "yes" and ctx.session.state == "p:forget":
             await ctx.store.forget_user(ctx.event.key)
+            if isinstance(ctx.store, LiveStore):
+                await ctx.store.forget_live(ctx.event.key)  # an open chat ends: the caseworker sees it deleted
             ctx.session.draft = None
             ctx.session.data.clear()
             ctx.session.leave()
@@ -54,6 +69,8 @@ class PrivacyFlow:
         if arg == "no" and ctx.session.state == "p:forget" and ctx.session.data.get("draft"):
             draft = ctx.session.data["draft"]
             ctx.session.state, ctx.session.data = draft["state"], draft["data"]
+            if ctx.session.state == "h:live":
+                return [Reply(text=ctx._("Nothing was deleted."), buttons=((Button(ctx._("✖️ End chat"), "h:end"),),))]
             rows = ((Button(ctx._("Continue my request"), "cb:start"),), ctx.nav_row(back=False))
             return [Reply(text=ctx._("Nothing was deleted."), buttons=rows)]
         if arg in ("yes", "no"):
@@ -65,12 +82,14 @@ class PrivacyFlow:
         parts = [ctx._("What we store about you:"),
                  ctx._("Language of our chat: {language}").format(language=LANGUAGE_NAMES.get(ctx.lang, ctx.lang))]
         parts.extend(describe_request(ctx.content, ctx.t, r) for r in requests)
+        chats = await ctx.store.live_for_user(ctx.event.key) if isinstance(ctx.store, LiveStore) else []
+        parts.extend(describe_chat(ctx, c) for c in chats)
         draft = _draft_form(ctx)
         if draft:
             parts.append(ctx._("An unfinished callback request (deleted if you cancel it or leave it for a day):"))
             parts.append(describe_request(ctx.content, ctx.t, form_request(ctx.event.key, draft, ctx.lang),
                                           with_status=False))
-        if not requests and not draft:
+        if not requests and not draft and not chats:
             parts.append(ctx._("You have no callback requests. We keep no name or phone number of yours."))
         parts.append(ctx._("To delete it all, send /forget."))
         return [ctx.with_nav("\n\n".join(parts), [(Button(ctx._("🗑 Delete my data"), "p:forget"),)])]
