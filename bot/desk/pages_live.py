@@ -1,7 +1,8 @@
 """The "Live" tab: people waiting to write with a consultant, the chats being held, and one chat's page.
 
-Pages learn of changes by waiting (`/live/wait`, `/live/{id}/wait`: answered as soon as the store signals a
-change in any worker, or after WAIT_SECONDS), then fetch their changing part again. Take, reply and close go
+Pages learn of changes by waiting (`/live/waiting`, `/live/{id}/wait`: answered as soon as the store signals a
+change in any worker, or after a few poll periods), then fetch their changing part again. A server that stops
+waits for these answers, so the wait is kept short. Take, reply and close go
 through `bot.live.relay.Relay`; only the caseworker who took a chat writes in it, and the taker or a supervisor
 closes it. The person's name and phone are never asked for here: the transcript is what they chose to write.
 """
@@ -22,7 +23,7 @@ from bot.store.live import LIVE_OPEN, LiveConversation, LiveMessage, LiveStore
 
 __all__ = ["OUTCOMES", "live_routes"]
 
-WAIT_SECONDS = 20.0
+WAITS_PER_POLL = 4  # a page's wait lasts this many of the desk's poll periods (20 s by default)
 OUTCOMES = {
     "advised": N_("Advice given"),
     "referred": N_("Referred to a resource centre"),
@@ -43,7 +44,8 @@ KINDS = {
 }
 STATUS_NAMES = {"waiting": N_("Waiting"), "taken": N_("In conversation"), "closed": N_("Closed"),
                 "missed": N_("Nobody took it in time")}
-FILE_TYPES = {"photo": "image/jpeg"}
+FILE_TYPES = frozenset({"photo"})  # shown in the page; other files are downloaded
+IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"))
 OUTCOME_MAX = 200
 
 
@@ -145,7 +147,7 @@ def live_routes(desk: Desk) -> list[Route]:
             return str(await count()) != seen
 
         if not await changed():
-            await store.wait_live(0, WAIT_SECONDS, changed)
+            await store.wait_live(0, _wait_seconds(desk), changed)
         return visit.respond(JSONResponse({"waiting": await count()}))
 
     @page(desk, "queue")
@@ -166,7 +168,7 @@ def live_routes(desk: Desk) -> list[Route]:
             return _state(await store.live_messages(conversation_id)) != state or \
                 bool(await store.live_messages(conversation_id, after))
 
-        moved = await changed() or await store.wait_live(conversation_id, WAIT_SECONDS, changed)
+        moved = await changed() or await store.wait_live(conversation_id, _wait_seconds(desk), changed)
         return visit.respond(JSONResponse({"changed": moved}))
 
     @page(desk, "queue", on_expired=expired_post)
@@ -218,9 +220,9 @@ def live_routes(desk: Desk) -> list[Route]:
         body = await desk.rt.relay.file(conversation, found[0])
         if body is None:
             raise HTTPException(404)
-        kind = FILE_TYPES.get(found[0].kind, "application/octet-stream")
-        headers = {} if kind.startswith("image/") else {"Content-Disposition": "attachment"}
-        return visit.respond(Response(body, media_type=kind, headers=headers))
+        kind = _image_type(body) if found[0].kind in FILE_TYPES else None
+        headers = {} if kind else {"Content-Disposition": "attachment"}
+        return visit.respond(Response(body, media_type=kind or "application/octet-stream", headers=headers))
 
     return [
         Route("/live", list_page),
@@ -230,6 +232,17 @@ def live_routes(desk: Desk) -> list[Route]:
         Route("/live/{id:int}/file/{message:int}", chat_file),
         Route("/live/{id:int}/{action:str}", act, methods=["POST"]),
     ]
+
+
+def _image_type(body: bytes) -> str | None:
+    """An image type read from the bytes themselves: what a platform calls a photo is shown only if it is one."""
+    if body[:4] == b"RIFF" and body[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in IMAGE_MAGIC if body.startswith(magic)), None)
+
+
+def _wait_seconds(desk: Desk) -> float:
+    return float(max(2, desk.settings.desk.poll_seconds * WAITS_PER_POLL))
 
 
 def _state(messages: list[LiveMessage]) -> str:

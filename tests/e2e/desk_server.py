@@ -16,7 +16,7 @@ import uvicorn
 
 from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.channels.webhooks import build_app
-from bot.config import REPO_ROOT, DeskSettings, Settings, TelegramSettings
+from bot.config import REPO_ROOT, DeskSettings, LiveSettings, Settings, TelegramSettings
 from bot.desk.accounts import Accounts
 from bot.store.desk import DeskStore
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
@@ -29,9 +29,10 @@ REF_RE = re.compile(r"CB-[0-9A-Z]{4}")
 
 
 class DeskServer:
-    def __init__(self, data_dir: Path, poll_seconds: int = 1) -> None:
+    def __init__(self, data_dir: Path, poll_seconds: int = 1, live: LiveSettings | None = None) -> None:
         self.data_dir = data_dir
         self.poll_seconds = poll_seconds
+        self.live = live or LiveSettings()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="desk-server", daemon=True)
         self.fake = FakeTelegram()
@@ -49,7 +50,7 @@ class DeskServer:
         tg = TelegramSettings(token=self.fake.token, base_url=self.fake.base_url, webhook_secret=SECRET)
         self.settings = Settings(data_dir=self.data_dir, content_dir=REPO_ROOT / "content",
                                  flood_messages_per_10s=1000, telegram=tg,
-                                 desk=DeskSettings(enabled=True, poll_seconds=self.poll_seconds))
+                                 desk=DeskSettings(enabled=True, poll_seconds=self.poll_seconds), live=self.live)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self.sock = sock

@@ -103,6 +103,7 @@ class FakeTelegram:
         self.token = token
         self.max_poll = max_poll
         self.calls: list[Call] = []
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.messages: dict[int, dict[str, Any]] = {}
         self.listeners: list[Callable[[Call], None]] = []
         self._pending: list[dict[str, Any]] = []
@@ -128,6 +129,7 @@ class FakeTelegram:
     async def start(self, port: int = 0) -> FakeTelegram:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port, backlog=1024)
@@ -315,6 +317,18 @@ class FakeTelegram:
             message["reply_markup"] = call.markup
         self.messages[message_id] = message
         return message
+
+    def _api_getFile(self, call: Call) -> dict[str, Any]:
+        file_id = str(call.params.get("file_id"))
+        content = self.files.get(file_id, b"")
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(content),
+                "file_path": f"files/{file_id}"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        content = self.files.get(request.match_info["path"].removeprefix("files/"))
+        if request.match_info["token"] != self.token or content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     def _api_getMe(self, call: Call) -> dict[str, Any]:
         return BOT_USER
