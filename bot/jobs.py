@@ -15,6 +15,7 @@ from bot.core.context import DRAFT_STATES
 from bot.requests import FORM_TTL
 from bot.staff.queue import Queue
 from bot.store.base import Store
+from bot.store.live import LiveStore
 
 __all__ = ["PENDING_UPDATES_KEPT", "PROCESSED_UPDATES_KEPT", "run_maintenance", "run_maintenance_once"]
 
@@ -33,6 +34,8 @@ async def run_maintenance_once(store: Store, settings: Settings, now: datetime |
     async with store.exclusive("retention", every=PERIOD) as ours:
         if ours:
             done["callback_requests"] = await Queue(store, settings).purge(now)
+            if isinstance(store, LiveStore):  # live chats' transcripts: the callback requests' retention
+                done["live_chats"] = await store.purge_live(now - timedelta(days=settings.callback.retention_days))
             done["gaps"] = await store.purge_gaps(now - timedelta(days=settings.gaps_retention_days))
             done["processed_updates"] = await store.purge_processed_updates(now - PROCESSED_UPDATES_KEPT)
             done["pending_updates"] = await store.purge_pending_updates(now - PENDING_UPDATES_KEPT)

@@ -16,9 +16,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.desk.accounts import can
+from bot.desk.live_stats import live_days
 from bot.desk.pages_auth import expired_post
+from bot.desk.stats import Period
 from bot.desk.web import Desk, Visit, page
 from bot.i18n import LANGUAGE_NAMES, N_
+from bot.staff.queue import LOCAL_TZ
 from bot.store.live import LIVE_OPEN, LiveConversation, LiveMessage, LiveStore
 
 __all__ = ["OUTCOMES", "live_routes"]
@@ -47,6 +50,7 @@ STATUS_NAMES = {"waiting": N_("Waiting"), "taken": N_("In conversation"), "close
 FILE_TYPES = frozenset({"photo"})  # shown in the page; other files are downloaded
 IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"))
 OUTCOME_MAX = 200
+WITHIN_MINUTES = 5  # the statistics' "taken within N minutes", unless the page asks for another N
 
 
 def _store(desk: Desk) -> LiveStore:
@@ -224,7 +228,17 @@ def live_routes(desk: Desk) -> list[Route]:
         headers = {} if kind else {"Content-Disposition": "attachment"}
         return visit.respond(Response(body, media_type=kind or "application/octet-stream", headers=headers))
 
+    @page(desk, "statistics")
+    async def stats_page(visit: Visit) -> Response:
+        params = visit.request.query_params
+        period = Period.parse(params.get("from", ""), params.get("to", ""), datetime.now(LOCAL_TZ).date())
+        within = max(1, min(_int(params.get("within", "")) or WITHIN_MINUTES, 24 * 60))
+        rows = await _store(desk).live_stats(*period.bounds())
+        days, total = live_days(rows, period.days, within)
+        return visit.render("live_stats.html", period=period, days=days, total=total, within=within)
+
     return [
+        Route("/live/stats", stats_page),
         Route("/live", list_page),
         Route("/live/waiting", waiting_count),
         Route("/live/{id:int}", chat_page),

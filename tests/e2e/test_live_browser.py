@@ -113,9 +113,16 @@ def test_ask_take_talk_with_a_photo_close_and_the_bot_returns(server: DeskServer
     since = len(server.fake.calls)
     server.telegram(user, user.text("How do I find the nearest centre?"))
     assert told(server, 8101, since), "the bot answers again"
-    open_page(server, browser, f"/live/{chat_of(server, 8101)}")
+    chat = chat_of(server, 8101)
+    server.telegram(user, user.press(f"h:rate:{chat}:1"))
+    assert "Thank you for your feedback." in told(server, 8101, since)
+    open_page(server, browser, f"/live/{chat}")
     page = text(browser)
-    assert "Closed" in page and "[advised] explained passport rules" in page
+    assert "Closed" in page and "[advised] explained passport rules" in page and "👍" in page
+    open_page(server, browser, "/live/stats?within=60")
+    tiles = [" ".join(tile.text.split()) for tile in browser.find_elements(By.CSS_SELECTOR, ".tile")]
+    assert "1 live chats" in tiles[0] and "100 % taken within 60 min" in tiles[1] and "👍 1 · 👎 0" in tiles[4]
+    shot(browser, "live-stats-en")
 
 
 def test_a_delivery_failure_is_shown_to_the_caseworker(server: DeskServer, browser: WebDriver) -> None:

@@ -1,16 +1,19 @@
-"""What a live chat needs from Telegram: files a person sends, as references a caseworker can open, and a way to
-send a caseworker's replies to a person outside a step."""
+"""What a live chat needs from Telegram: files a person sends, as references a caseworker can open, a way to
+send a caseworker's replies to a person outside a step, and the staff group's notices (bot/live/staff_group.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Message
+from telegram.ext import Application
 
 from bot.app import Runtime
 from bot.channels.telegram.render import deliver
-from bot.channels.telegram_http import HotlineBot
 from bot.core.events import Attachment, Reply
+from bot.live.staff_group import LiveNotices
 
-__all__ = ["attachment_of", "fetch_file", "register_sender"]
+__all__ = ["attachment_of", "install_live"]
 
 CHANNEL = "telegram"
 
@@ -27,17 +30,34 @@ def attachment_of(message: Message) -> Attachment | None:
     return None
 
 
-def register_sender(rt: Runtime, bot: HotlineBot) -> None:
+def install_live(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime) -> None:
+    """Registers how to send to and fetch from a Telegram user; with a staff group, starts its live chat notices
+    with the application (post_init / post_stop, in polling and webhooks alike)."""
+    bot = application.bot
+
     async def send(user_id: str, replies: list[Reply]) -> None:
         await deliver(bot, int(user_id), replies)  # a private chat's id is its user's id
 
     async def fetch(file_ref: str) -> bytes:
-        return await fetch_file(bot, file_ref)
+        found = await bot.get_file(file_ref)  # bots may download files up to 20 MB
+        return bytes(await found.download_as_bytearray())
 
     rt.relay.register(CHANNEL, send, fetch)
+    chat_id = rt.settings.telegram.staff_chat_id
+    if chat_id is None or not rt.settings.desk.enabled:
+        return
+    notices = LiveNotices(rt, bot, chat_id)
+    previous_init, previous_stop = application.post_init, application.post_stop
 
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if previous_init is not None:
+            await previous_init(app)
+        notices.start()
 
-async def fetch_file(bot: HotlineBot, file_ref: str) -> bytes:
-    """The file's bytes, for the desk to show; Telegram lets bots download files up to 20 MB."""
-    found = await bot.get_file(file_ref)
-    return bytes(await found.download_as_bytearray())
+    async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await notices.stop()
+        if previous_stop is not None:
+            await previous_stop(app)
+
+    application.post_init = post_init
+    application.post_stop = post_stop

@@ -1,0 +1,79 @@
+"""Live chats on the polling Telegram bot (fake Bot API): the staff group hears of a waiting chat at once, without
+the person's name or phone, and sees who took it; nobody taking it in time brings the callback offer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import pytest_asyncio
+
+from bot.config import DeskSettings, LiveSettings, Settings, TelegramSettings
+from bot.core.events import SessionKey
+from bot.store.live import LiveStore
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.test_telegram import CONTENT_DIR, STAFF_CHAT, Harness, running_bot
+
+ALWAYS = {d: "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+shared_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    tmp = tmp_path_factory.mktemp("live-telegram")
+    async with FakeTelegram() as fake:
+        settings = Settings(data_dir=tmp / "data", content_dir=CONTENT_DIR, flood_messages_per_10s=1000,
+                            default_language="en",
+                            telegram=TelegramSettings(token=fake.token, base_url=fake.base_url,
+                                                      staff_chat_id=STAFF_CHAT),
+                            desk=DeskSettings(enabled=True), live=LiveSettings(hours=ALWAYS, holidays_off=False))
+        async with running_bot(settings, fake) as harness:
+            yield harness
+
+
+def texts(harness: Harness, chat_id: int, since: int = 0) -> list[str]:
+    return [c.text for c in harness.fake.calls[since:] if c.chat_id == chat_id and c.text]
+
+
+async def ask(harness: Harness, user_id: int, first: str) -> int:
+    user = harness.user(user_id)
+    for update in (user.command("start"), user.press("n:human"), user.press("h:ask"), user.text(first)):
+        await harness.send(update)
+    store = harness.rt.store
+    assert isinstance(store, LiveStore)
+    chats = await store.live_for_user(SessionKey("telegram", str(user_id)))
+    return chats[-1].id
+
+
+@shared_loop
+async def test_the_staff_group_hears_at_once_without_name_or_phone(bot: Harness) -> None:
+    since = len(bot.fake.calls)
+    chat = await ask(bot, 9101, "My name is Giorgi Beridze, call me on +995 599 12 34 56, my visa expired")
+    await bot.fake.wait_for(lambda: any("waiting to write" in t for t in texts(bot, STAFF_CHAT, since)), 5)
+    post = next(t for t in texts(bot, STAFF_CHAT, since) if "waiting to write" in t)
+    assert "Language: English · telegram" in post and "my visa expired" in post
+    assert "Giorgi" not in post and "599" not in post and "Beridze" not in post
+    assert await bot.rt.relay.take(chat, "nino")
+    await bot.fake.wait_for(lambda: any(c.method == "editMessageText" and "taken by nino" in c.text
+                                        for c in bot.fake.calls[since:]), 5)
+    assert any("A consultant has joined the chat" in t for t in texts(bot, 9101, since))
+    person = len(bot.fake.calls)
+    await bot.send(bot.user(9101).text("thank you"))
+    assert texts(bot, 9101, person) == [], "the bot is silent while a person answers"
+    await bot.rt.relay.reply(chat, "nino", "You can apply again.")
+    assert texts(bot, 9101, person) == ["👤 Consultant: You can apply again."]
+
+
+@shared_loop
+async def test_nobody_takes_it_in_time_and_the_callback_is_offered(bot: Harness) -> None:
+    chat = await ask(bot, 9102, "Where do I get my diploma recognised?")
+    since = len(bot.fake.calls)
+    assert await bot.rt.relay.tick(datetime.now(UTC) + timedelta(minutes=11)) >= 1
+    told = "\n".join(texts(bot, 9102, since))
+    assert "no consultant could answer in time" in told and "kept as the note" in told
+    store = bot.rt.store
+    assert isinstance(store, LiveStore)
+    assert (await store.live(chat)).status == "missed"  # type: ignore[union-attr]
+    await bot.fake.wait_for(lambda: any("Nobody took this live chat in time" in t
+                                        for t in texts(bot, STAFF_CHAT, since)), 5)
