@@ -18,7 +18,7 @@ from typing import Any
 from telegram.error import TelegramError
 
 from bot.app import Runtime
-from bot.channels.telegram_render import split_text
+from bot.channels.telegram.render import split_text
 from bot.i18n import LANGUAGE_NAMES, N_
 from bot.knowledge.redact import redact
 from bot.knowledge.vocabulary import known_words
