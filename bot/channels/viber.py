@@ -112,7 +112,7 @@ class ViberChannel:
         self.recover_after = recover_after
         self.recover_every = recover_every
         self._recovering: asyncio.Task[None] | None = None
-        rt.relay.register(CHANNEL, self.deliver_live)
+        rt.relay.register(CHANNEL, self.deliver_live, self.client.download)
 
     async def deliver_live(self, user_id: str, replies: list[Reply]) -> None:
         """A caseworker's message in a live chat; raises when Viber took none of it, so the desk shows it."""

@@ -57,6 +57,9 @@ class ViberAuthError(ViberApiError):
     """The auth token was rejected; nothing will work until it is replaced."""
 
 
+MEDIA_MAX = 20 * 1024 * 1024
+
+
 class ViberClient:
     def __init__(
         self,
@@ -120,6 +123,18 @@ class ViberClient:
                 continue
             return self._check(method, text)
         raise AssertionError("unreachable")
+
+    async def download(self, url: str, limit: int = MEDIA_MAX) -> bytes:
+        """A file a user sent (its `media` URL from a signed callback), for a caseworker; at most `limit` bytes."""
+        if not url.startswith(("https://", "http://")):
+            raise ViberApiError("media", -1, "not a web address")
+        async with self._client().get(url) as response:
+            if response.status != 200:
+                raise ViberApiError("media", response.status, f"HTTP {response.status}")
+            body = await response.content.read(limit + 1)
+        if len(body) > limit:
+            raise ViberApiError("media", -1, "file too large")
+        return body
 
     def _check(self, method: str, text: str) -> dict[str, Any]:
         try:

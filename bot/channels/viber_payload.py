@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.channels.kit import parse_command
 from bot.channels.viber_render import BUTTON_MARK
-from bot.core.events import Contact, Event, Kind, Location, SessionKey
+from bot.core.events import Attachment, Contact, Event, Kind, Location, SessionKey
 
 __all__ = ["ViberCallbackShape", "is_button", "message_parts", "sender_language", "to_event", "well_formed"]
 
@@ -85,6 +85,9 @@ def sender_language(callback: dict[str, Any]) -> str | None:
     return language if isinstance(language, str) and language else None
 
 
+MEDIA_KINDS = {"picture": "photo", "file": "document", "video": "video"}
+
+
 def to_event(key: SessionKey, message: dict[str, Any], update_id: str | None,
              platform_language: str | None = None) -> Event:
     """One Viber message as a core Event."""
@@ -113,4 +116,8 @@ def to_event(key: SessionKey, message: dict[str, Any], update_id: str | None,
         # A share-phone press and a forwarded contact card arrive alike: Viber cannot tell whose number it is.
         return Event(key, Kind.CONTACT, contact=Contact(phone, is_own=None, name=str(contact.get("name") or "")),
                      **common)
+    media = message.get("media")
+    if kind in MEDIA_KINDS and isinstance(media, str) and media:  # passed on to a caseworker in a live chat
+        caption = str(message.get("text") or "")
+        return Event(key, Kind.UNSUPPORTED, attachment=Attachment(MEDIA_KINDS[kind], media, caption), **common)
     return Event(key, Kind.UNSUPPORTED, **common)

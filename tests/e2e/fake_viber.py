@@ -40,6 +40,7 @@ class FakeViber:
     _runner: web.AppRunner | None = None
     _tokens: itertools.count = field(default_factory=lambda: itertools.count(5_000_000_000_000_000_001))
     port: int = 0
+    media: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -48,12 +49,22 @@ class FakeViber:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/pa/{method}", self._call)
+        app.router.add_get("/media/{name}", self._media)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
+
+    def media_url(self, name: str, content: bytes) -> str:
+        """Where a file a user sends can be downloaded, as Viber's `media` field gives it."""
+        self.media[name] = content
+        return f"http://127.0.0.1:{self.port}/media/{name}"
+
+    async def _media(self, request: web.Request) -> web.Response:
+        content = self.media.get(request.match_info["name"])
+        return web.Response(status=404) if content is None else web.Response(body=content)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -14,6 +14,7 @@ from tests.e2e.test_viber import TOKEN, Running, ViberUser, fake, http, module_l
 
 __all__ = ["fake", "http", "running"]
 
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 ALWAYS = {d: "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -46,10 +47,13 @@ async def test_a_live_chat_on_viber(running: Running, http: object) -> None:
     since = len(running.fake.sent(user.id))
     assert await user.say("Are you there?") == []
     assert await user.share_location(42.27, 42.70) == []
+    photo = running.fake.media_url("p1.png", PNG)
+    assert await user.send({"type": "picture", "text": "my passport", "media": photo}) == []
     reply = await running.rt.relay.reply(chat.id, "nino", "Yes. Do you have your passport?")
     assert reply is not None and reply.status == "sent"
     assert "👤 Consultant: Yes. Do you have your passport?" in sent_texts(running, user, since)
-    kinds = [m.kind for m in await store.live_messages(chat.id)]
-    assert kinds == ["text", "text", "location", "text"]
+    messages = await store.live_messages(chat.id)
+    assert [m.kind for m in messages] == ["text", "text", "location", "photo", "text"]
+    assert await running.rt.relay.file(chat, messages[3]) == PNG  # what the desk shows
     assert await running.rt.relay.close(chat.id, "nino", "[advised]")
     assert "The consultant has ended the chat." in sent_texts(running, user, since)
