@@ -206,6 +206,11 @@ class PostgresLiveStore(LiveStore):
                 await conn.execute("DELETE FROM live_messages WHERE conversation_id=$1", row["id"])
                 await conn.execute("UPDATE live_audit SET note='' WHERE conversation_id=$1", row["id"])
                 await _audit(conn, row["id"], "person", "forgotten")
+                where = row["announced"].rsplit(":", 1)[0]
+                if where:  # the staff group's post goes as a withdrawn copy (bot/staff/telegram_staff.py)
+                    await conn.execute("INSERT INTO staff_copies (ref, location, sent_at, withdrawn_at) "
+                                       "VALUES ($1, $2, $3, $4)", f"LIVE-{row['id']}", where, row["created_at"],
+                                       datetime.now(UTC))
                 await conn.execute(_NOTIFY, row["id"])
         return [_conversation(r) for r in rows]
 

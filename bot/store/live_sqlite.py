@@ -197,6 +197,10 @@ class SqliteLiveStore(LiveStore):
                 db.execute("DELETE FROM live_messages WHERE conversation_id=?", (row["id"],))
                 db.execute("UPDATE live_audit SET note='' WHERE conversation_id=?", (row["id"],))
                 _audit(db, row["id"], "person", "forgotten")
+                where = row["announced"].rsplit(":", 1)[0]
+                if where:  # the staff group's post goes as a withdrawn copy (bot/staff/telegram_staff.py)
+                    db.execute("INSERT INTO staff_copies (ref, location, sent_at, withdrawn_at) VALUES (?, ?, ?, ?)",
+                               (f"LIVE-{row['id']}", where, row["created_at"], _iso(datetime.now(UTC))))
             db.execute("DELETE FROM live_conversations WHERE channel=? AND user_id=?", (key.channel, key.user_id))
             return [_conversation(r) for r in rows]
 

@@ -77,3 +77,16 @@ async def test_nobody_takes_it_in_time_and_the_callback_is_offered(bot: Harness)
     assert (await store.live(chat)).status == "missed"  # type: ignore[union-attr]
     await bot.fake.wait_for(lambda: any("Nobody took this live chat in time" in t
                                         for t in texts(bot, STAFF_CHAT, since)), 5)
+
+
+@shared_loop
+async def test_forget_deletes_the_staff_group_post(bot: Harness) -> None:
+    since = len(bot.fake.calls)
+    await ask(bot, 9103, "I want to delete this later")
+    await bot.fake.wait_for(lambda: any("waiting to write" in t for t in texts(bot, STAFF_CHAT, since)), 5)
+    post = next(c for c in bot.fake.calls[since:] if c.chat_id == STAFF_CHAT and "waiting to write" in c.text)
+    user = bot.user(9103)
+    for update in (user.command("forget"), user.press("p:yes")):
+        await bot.send(update)
+    await bot.fake.wait_for(lambda: any(c.method == "deleteMessage" and c.params.get("message_id") ==
+                                        post.message_id for c in bot.fake.calls[since:]), 10)
