@@ -4,6 +4,7 @@ take, messages both ways with the bot silent, reminders, the ends (caseworker, p
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Runtime, runtime
+from bot.channels.terminal import TerminalChat
 from bot.config import DeskSettings, LiveSettings, Settings
 from bot.core.events import Reply
 from bot.knowledge.loader import ContentHolder
@@ -181,3 +183,20 @@ async def test_without_the_desk_the_hotline_is_shown(tmp_path: Path, shared_cont
         await user.command("start")
         await user.press("Talk to a person")
         assert "Write to a consultant" not in " ".join(b.label for b in user.buttons)
+
+
+async def test_the_terminal_chat_shows_a_caseworkers_reply(rt: Runtime) -> None:
+    screen = io.StringIO()
+    chat = TerminalChat(rt.engine, user="tester", language="en", stdin=io.StringIO(), stdout=screen)
+    rt.relay.register("terminal", chat.deliver)
+    for line in ("/start", "Talk to a person", "Write to a consultant now", "Where is my nearest centre?"):
+        number = next((str(i + 1) for i, b in enumerate(chat.buttons) if line in b.label), None)
+        await chat.send(number or line)
+    store = rt.store
+    assert isinstance(store, LiveStore)
+    live = await store.open_live_for(chat.key)
+    assert live is not None and await rt.relay.take(live.id, "nino")
+    await rt.relay.reply(live.id, "nino", "In Kutaisi, on Rustaveli street.")
+    shown = screen.getvalue()
+    assert "A consultant has joined the chat" in shown
+    assert "👤 Consultant: In Kutaisi, on Rustaveli street." in shown and "End chat" in shown
