@@ -47,6 +47,7 @@ class LiveConversation:
     outcome: str = ""
     rating: int | None = None
     announced: str = ""  # where the staff group's post is and what status it shows
+    forwarded: int = 0  # the last message sent on to the taker's private Telegram chat
     created_at: datetime | None = None
     taken_at: datetime | None = None
     closed_at: datetime | None = None
@@ -193,6 +194,10 @@ class LiveStore(ABC):
 
     @abstractmethod
     async def mark_live_announced(self, conversation_id: int, announced: str) -> None: ...
+
+    @abstractmethod
+    async def mark_live_forwarded(self, conversation_id: int, message_id: int) -> None:
+        """Notes the last message sent on to the caseworker's private chat (it only moves forward)."""
 
     @abstractmethod
     async def live_stats(self, since: datetime, until: datetime) -> list[LiveStats]: ...

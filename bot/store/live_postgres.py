@@ -32,7 +32,8 @@ def _conversation(row: asyncpg.Record) -> LiveConversation:
     return LiveConversation(
         id=row["id"], channel=row["channel"], user_id=row["user_id"], status=row["status"], language=row["language"],
         topic=row["topic"], taken_by=row["taken_by"], ended_by=row["ended_by"], outcome=row["outcome"],
-        rating=row["rating"], announced=row["announced"], created_at=row["created_at"], taken_at=row["taken_at"],
+        rating=row["rating"], announced=row["announced"], forwarded=row["forwarded"],
+        created_at=row["created_at"], taken_at=row["taken_at"],
         closed_at=row["closed_at"], last_at=row["last_at"],
     )
 
@@ -229,6 +230,10 @@ class PostgresLiveStore(LiveStore):
 
     async def mark_live_announced(self, conversation_id: int, announced: str) -> None:
         await self.pool.execute("UPDATE live_conversations SET announced=$2 WHERE id=$1", conversation_id, announced)
+
+    async def mark_live_forwarded(self, conversation_id: int, message_id: int) -> None:
+        await self.pool.execute("UPDATE live_conversations SET forwarded=GREATEST(forwarded, $2) WHERE id=$1",
+                                conversation_id, message_id)
 
     async def live_stats(self, since: datetime, until: datetime) -> list[LiveStats]:
         rows = await self.pool.fetch("SELECT created_at, taken_at, status, rating FROM live_conversations "

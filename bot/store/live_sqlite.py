@@ -26,7 +26,8 @@ def _conversation(row: sqlite3.Row) -> LiveConversation:
     return LiveConversation(
         id=row["id"], channel=row["channel"], user_id=row["user_id"], status=row["status"], language=row["language"],
         topic=row["topic"], taken_by=row["taken_by"], ended_by=row["ended_by"], outcome=row["outcome"],
-        rating=row["rating"], announced=row["announced"], created_at=to_utc(row["created_at"]),
+        rating=row["rating"], announced=row["announced"], forwarded=row["forwarded"],
+        created_at=to_utc(row["created_at"]),
         taken_at=to_utc(row["taken_at"]), closed_at=to_utc(row["closed_at"]), last_at=to_utc(row["last_at"]),
     )
 
@@ -229,6 +230,10 @@ class SqliteLiveStore(LiveStore):
     async def mark_live_announced(self, conversation_id: int, announced: str) -> None:
         await self._write(lambda db: db.execute("UPDATE live_conversations SET announced=? WHERE id=?",
                                                 (announced, conversation_id)))
+
+    async def mark_live_forwarded(self, conversation_id: int, message_id: int) -> None:
+        await self._write(lambda db: db.execute("UPDATE live_conversations SET forwarded=MAX(forwarded, ?) "
+                                                "WHERE id=?", (message_id, conversation_id)))
 
     async def live_stats(self, since: datetime, until: datetime) -> list[LiveStats]:
         rows = await self._all("SELECT created_at, taken_at, status, rating FROM live_conversations "

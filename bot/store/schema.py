@@ -198,8 +198,8 @@ def _live_chats(dialect: str) -> list[str]:
             status TEXT NOT NULL CHECK (status IN ('waiting', 'taken', 'closed', 'missed')),
             language TEXT NOT NULL DEFAULT '', topic TEXT NOT NULL DEFAULT '', taken_by TEXT NOT NULL DEFAULT '',
             ended_by TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT '', rating INTEGER,
-            announced TEXT NOT NULL DEFAULT '', created_at {ts} NOT NULL, taken_at {ts}, closed_at {ts},
-            last_at {ts} NOT NULL)""",
+            announced TEXT NOT NULL DEFAULT '', forwarded BIGINT NOT NULL DEFAULT 0, created_at {ts} NOT NULL,
+            taken_at {ts}, closed_at {ts}, last_at {ts} NOT NULL)""",
         "CREATE UNIQUE INDEX live_one_open ON live_conversations (channel, user_id) "
         "WHERE status IN ('waiting', 'taken')",
         "CREATE INDEX live_status ON live_conversations (status, created_at)",

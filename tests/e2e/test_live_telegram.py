@@ -11,9 +11,10 @@ import pytest_asyncio
 
 from bot.config import DeskSettings, LiveSettings, Settings, TelegramSettings
 from bot.core.events import SessionKey
+from bot.store.desk import DeskStore, StaffAccount
 from bot.store.live import LiveStore
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.test_telegram import CONTENT_DIR, STAFF_CHAT, Harness, running_bot
+from tests.e2e.test_telegram import CASEWORKER, CONTENT_DIR, STAFF_CHAT, Harness, running_bot
 
 ALWAYS = {d: "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 shared_loop = pytest.mark.asyncio(loop_scope="module")
@@ -90,3 +91,27 @@ async def test_forget_deletes_the_staff_group_post(bot: Harness) -> None:
         await bot.send(update)
     await bot.fake.wait_for(lambda: any(c.method == "deleteMessage" and c.params.get("message_id") ==
                                         post.message_id for c in bot.fake.calls[since:]), 10)
+
+
+@shared_loop
+async def test_a_linked_caseworker_holds_the_chat_from_a_private_telegram_chat(bot: Harness) -> None:
+    store = bot.rt.store
+    assert isinstance(store, DeskStore)
+    await store.add_account(StaffAccount("lela", "caseworker", "-", must_change=False, telegram_id=CASEWORKER))
+    chat = await ask(bot, 9104, "Can my wife come with me?")
+    assert await bot.rt.relay.take(chat, "lela")
+    since = len(bot.fake.calls)
+    await bot.fake.wait_for(lambda: any(t.startswith(f"💬 #{chat} ") for t in texts(bot, CASEWORKER, since)), 5)
+    first = next(c for c in bot.fake.calls[since:] if c.chat_id == CASEWORKER and c.text.startswith(f"💬 #{chat}"))
+    assert "Can my wife come with me?" in first.text and "Reply to a message here" in first.text
+    await bot.send(bot.user(9104).text("She has a Georgian passport"))
+    await bot.fake.wait_for(lambda: any("She has a Georgian passport" in t for t in texts(bot, CASEWORKER, since)), 5)
+    caseworker = bot.user(CASEWORKER)
+    replied_to = {"message_id": first.message_id, "date": 0, "chat": caseworker.chat, "text": first.text}
+    person = len(bot.fake.calls)
+    await bot.send(caseworker.text("Yes, with a family visa.", reply_to_message=replied_to))
+    assert texts(bot, 9104, person) == ["👤 Consultant: Yes, with a family visa."]
+    assert texts(bot, CASEWORKER, person) == [], "the bot does not answer the caseworker as a person"
+    store_live = bot.rt.store
+    assert isinstance(store_live, LiveStore)
+    assert [(m.direction, m.author) for m in await store_live.live_messages(chat)][-1] == ("out", "lela")

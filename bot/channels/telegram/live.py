@@ -12,6 +12,7 @@ from bot.app import Runtime
 from bot.channels.telegram.render import deliver
 from bot.core.events import Attachment, Reply
 from bot.live.staff_group import LiveNotices
+from bot.live.telegram_private import PrivateRelay
 
 __all__ = ["attachment_of", "install_live"]
 
@@ -31,8 +32,9 @@ def attachment_of(message: Message) -> Attachment | None:
 
 
 def install_live(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime) -> None:
-    """Registers how to send to and fetch from a Telegram user; with a staff group, starts its live chat notices
-    with the application (post_init / post_stop, in polling and webhooks alike)."""
+    """Registers how to send to and fetch from a Telegram user; with the desk on, lets linked caseworkers hold
+    chats from a private chat and, with a staff group, posts live chat notices there (both start and stop with
+    the application: post_init / post_stop, in polling and webhooks alike)."""
     bot = application.bot
 
     async def send(user_id: str, replies: list[Reply]) -> None:
@@ -43,19 +45,25 @@ def install_live(application: Application[Any, Any, Any, Any, Any, Any], rt: Run
         return bytes(await found.download_as_bytearray())
 
     rt.relay.register(CHANNEL, send, fetch)
-    chat_id = rt.settings.telegram.staff_chat_id
-    if chat_id is None or not rt.settings.desk.enabled:
+    if not rt.settings.desk.enabled:
         return
-    notices = LiveNotices(rt, bot, chat_id)
+    private = PrivateRelay(rt, bot)
+    private.install(application)
+    chat_id = rt.settings.telegram.staff_chat_id
+    notices = LiveNotices(rt, bot, chat_id) if chat_id is not None else None
     previous_init, previous_stop = application.post_init, application.post_stop
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if previous_init is not None:
             await previous_init(app)
-        notices.start()
+        private.start()
+        if notices is not None:
+            notices.start()
 
     async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await notices.stop()
+        await private.stop()
+        if notices is not None:
+            await notices.stop()
         if previous_stop is not None:
             await previous_stop(app)
 
