@@ -41,6 +41,7 @@ async def test_one_open_chat_per_person_and_a_transcript_in_order(store: Store) 
     assert [(m.status, m.error) for m in await chats.live_messages(first.id, one.id)] == [("failed", "Forbidden")]
     assert (await chats.open_live_for(ALICE)).id == first.id  # type: ignore[union-attr]
     assert [c.id for c in await chats.list_live(("waiting",))] == [first.id, other.id]
+    assert [c.id for c in await chats.list_live(("waiting",), 1, newest_first=True)] == [other.id]
 
 
 async def test_of_two_takers_one_wins_and_an_ended_chat_takes_no_messages(store: Store) -> None:

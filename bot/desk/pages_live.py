@@ -47,9 +47,13 @@ KINDS = {
 }
 STATUS_NAMES = {"waiting": N_("Waiting"), "taken": N_("In conversation"), "closed": N_("Closed"),
                 "missed": N_("Nobody took it in time")}
+ACTIONS = {"asked": N_("asked for a consultant"), "taken": N_("took the chat"), "closed": N_("ended the chat"),
+           "missed": N_("nobody took it in time"), "rated": N_("rated the chat"),
+           "forgotten": N_("deleted their data")}
 FILE_TYPES = frozenset({"photo"})  # shown in the page; other files are downloaded
 IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"))
 OUTCOME_MAX = 200
+RECENT = 20  # ended chats listed under the open ones
 WITHIN_MINUTES = 5  # the statistics' "taken within N minutes", unless the page asks for another N
 
 
@@ -117,6 +121,7 @@ async def show_chat(visit: Visit, conversation_id: int, status_code: int = 200, 
         "message_max": desk.settings.live.message_max, "outcome_max": OUTCOME_MAX,
         "outcomes": [(k, t.gettext(v)) for k, v in OUTCOMES.items()],
         "trail": await store.live_audit(conversation_id),
+        "actions": {k: t.gettext(v) for k, v in ACTIONS.items()},
     }
     partial = visit.request.query_params.get("partial") == "1"
     return visit.render("live_chat_part.html" if partial else "live_chat.html", status_code, **values)
@@ -132,7 +137,7 @@ def live_routes(desk: Desk) -> list[Route]:
             first = next((m.body for m in messages if m.direction == "in" and m.kind == "text"), "")
             row = _row(desk, visit, conversation, first[:300])
             (waiting if conversation.status == "waiting" else held).append(row)
-        for conversation in (await store.list_live(("closed", "missed"), limit=1000))[-20:][::-1]:
+        for conversation in await store.list_live(("closed", "missed"), limit=RECENT, newest_first=True):
             ended.append(_row(desk, visit, conversation))
         values = {"waiting": waiting, "held": held, "ended": ended}
         partial = visit.request.query_params.get("partial") == "1"

@@ -153,8 +153,9 @@ class LiveStore(ABC):
     async def set_message_status(self, message_id: int, status: str, error: str = "") -> None: ...
 
     @abstractmethod
-    async def list_live(self, statuses: tuple[str, ...], limit: int = 100) -> list[LiveConversation]:
-        """Conversations in these statuses, the longest waiting first."""
+    async def list_live(self, statuses: tuple[str, ...], limit: int = 100,
+                        newest_first: bool = False) -> list[LiveConversation]:
+        """Conversations in these statuses, the longest waiting first (or the newest first)."""
 
     @abstractmethod
     async def take_live(self, conversation_id: int, actor: str) -> bool:

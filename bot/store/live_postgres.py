@@ -147,9 +147,11 @@ class PostgresLiveStore(LiveStore):
             if conversation_id is not None:
                 await conn.execute(_NOTIFY, conversation_id)
 
-    async def list_live(self, statuses: tuple[str, ...], limit: int = 100) -> list[LiveConversation]:
+    async def list_live(self, statuses: tuple[str, ...], limit: int = 100,
+                        newest_first: bool = False) -> list[LiveConversation]:
+        order = "DESC" if newest_first else "ASC"
         rows = await self.pool.fetch("SELECT * FROM live_conversations WHERE status = ANY($1::text[]) "
-                                     "ORDER BY created_at, id LIMIT $2", list(statuses), limit)
+                                     f"ORDER BY created_at {order}, id {order} LIMIT $2", list(statuses), limit)
         return [_conversation(r) for r in rows]
 
     async def take_live(self, conversation_id: int, actor: str) -> bool:

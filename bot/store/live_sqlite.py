@@ -127,10 +127,12 @@ class SqliteLiveStore(LiveStore):
         if conversation_id is not None:
             self.live_signals.wake(conversation_id)
 
-    async def list_live(self, statuses: tuple[str, ...], limit: int = 100) -> list[LiveConversation]:
+    async def list_live(self, statuses: tuple[str, ...], limit: int = 100,
+                        newest_first: bool = False) -> list[LiveConversation]:
         marks = ", ".join("?" for _ in statuses)
+        order = "DESC" if newest_first else "ASC"
         rows = await self._all(f"SELECT * FROM live_conversations WHERE status IN ({marks}) "
-                               "ORDER BY created_at, id LIMIT ?", (*statuses, limit))
+                               f"ORDER BY created_at {order}, id {order} LIMIT ?", (*statuses, limit))
         return [_conversation(r) for r in rows]
 
     async def take_live(self, conversation_id: int, actor: str) -> bool:
