@@ -5,13 +5,14 @@ take, messages both ways with the bot silent, reminders, the ends (caseworker, p
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.app import Runtime, runtime
+from bot.app import Runtime, configure_logging, runtime
 from bot.channels.terminal import TerminalChat
 from bot.config import DeskSettings, LiveSettings, Settings
 from bot.core.events import Reply
@@ -200,3 +201,25 @@ async def test_the_terminal_chat_shows_a_caseworkers_reply(rt: Runtime) -> None:
     shown = screen.getvalue()
     assert "A consultant has joined the chat" in shown
     assert "👤 Consultant: In Kutaisi, on Rustaveli street." in shown and "End chat" in shown
+
+
+async def test_no_message_text_reaches_the_logs(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    configure_logging(rt.settings.model_copy(update={"log_level": "DEBUG"}))
+    caplog.set_level(logging.DEBUG)
+    secrets = ("Mzia Kvaratskhelia", "577 31 42 59", "my neighbour Dali", "Call Mzia tomorrow")
+
+    async def refuse(user_id: str, replies: list[Reply]) -> None:
+        raise RuntimeError(f"refused: {replies[0].text}")  # a platform's error may quote the message
+
+    rt.relay.register("test", refuse)
+    user = ChatUser(rt.engine, "hana", platform_language="en")
+    chat = await ask(user, f"I am {secrets[0]}, phone {secrets[1]}")
+    await rt.relay.take(chat, "nino")
+    await user.say(secrets[2])
+    message = await rt.relay.reply(chat, "nino", secrets[3])
+    assert message is not None and (message.status, message.error) == ("failed", "RuntimeError")
+    await rt.relay.close(chat, "nino", "[advised]")
+    assert caplog.records, "something was logged"
+    logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    for secret in secrets:
+        assert secret not in logged, f"{secret!r} reached the logs"
