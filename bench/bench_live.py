@@ -149,8 +149,9 @@ async def measure(engine: str, workers: int, chats: int, messages: int, pg_url: 
                 run = Run(fake, process, http)
                 pairs = await run.open_chats(chats)
                 started = time.perf_counter()
-                await asyncio.gather(*(run.watch(chat, messages) for _, chat in pairs),
-                                     *(run.converse(user, chat, messages) for user, chat in pairs))
+                async with asyncio.timeout(300):  # every message must show up in its desk page, once
+                    await asyncio.gather(*(run.watch(chat, messages) for _, chat in pairs),
+                                         *(run.converse(user, chat, messages) for user, chat in pairs))
                 elapsed = time.perf_counter() - started
                 await fake.wait_for(lambda: not run.replied, within=10)
             finally:
