@@ -10,7 +10,7 @@ from typing import cast
 from bot.core.events import SessionKey
 from bot.store import Store
 from bot.store.live import LiveStore
-from tests.test_store import pg_database, store, store_url
+from tests.store_support import pg_database, store, store_url
 
 __all__ = ["pg_database", "store", "store_url"]
 

@@ -84,6 +84,8 @@ async def test_dump_and_load_rows_copy_everything(store: Store, store_url: str, 
     await store.add_account(StaffAccount("ნინო", "caseworker", "$argon2id$hash", telegram_id=42))  # type: ignore[attr-defined]
     await store.record_desk_event("ნინო", "login")  # type: ignore[attr-defined]
     await store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1))  # type: ignore[attr-defined]
+    chat = await store.open_live(ALICE, "ka", "m:work")  # type: ignore[attr-defined]
+    await store.add_live_message(chat.id, "in", "text", "გამარჯობა", update_id="10")  # type: ignore[attr-defined]
     original = await dump_all(store)
     assert all(original[table] for table in TABLES)
     stamp = original["callback_requests"][0]["created_at"]

@@ -19,7 +19,7 @@ from bot.store import open_store
 from bot.store.live import LiveStore
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 from tests.test_reliability_kill import Telegram
-from tests.test_store import pg_database, scratch_schema
+from tests.store_support import pg_database, scratch_schema
 
 __all__ = ["pg_database"]
 
