@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.events import SessionKey
+from bot.records import SessionKey
 
 __all__ = [
     "LIVE_OPEN",

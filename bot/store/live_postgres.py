@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.core.events import SessionKey
+from bot.records import SessionKey
 from bot.store.live import LiveAudit, LiveConversation, LiveMessage, LiveSignals, LiveStats, LiveStore, Ready
 
 __all__ = ["CHANNEL", "PostgresLiveStore"]

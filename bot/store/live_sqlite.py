@@ -9,7 +9,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.events import SessionKey
+from bot.records import SessionKey
 from bot.store.live import LiveAudit, LiveConversation, LiveMessage, LiveSignals, LiveStats, LiveStore, Ready
 from bot.store.schema import to_utc
 

@@ -18,8 +18,8 @@ from bot.core.events import SessionKey
 from bot.store import open_store
 from bot.store.live import LiveStore
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
-from tests.test_reliability_kill import Telegram
 from tests.store_support import pg_database, scratch_schema
+from tests.test_reliability_kill import Telegram
 
 __all__ = ["pg_database"]
 
