@@ -2,7 +2,8 @@
 people read. The callback flow, /mydata, staff commands, the desk and the jobs all import it from here, so none
 of them reaches into a conversation flow.
 
-- form.py: topics, call windows, the stored fields, how long an unfinished form lives, the request it makes
+- form.py: topics, call windows, the stored fields, how long an unfinished form lives, the request it makes,
+  and saving it
 - checks.py: names, places, notes, phone numbers and return dates as typed, cleaned or refused with a reason
 - labels.py: each field as the user, a caseworker or the staff group reads it
 """
@@ -26,6 +27,7 @@ from bot.requests.form import (
     TOWN_MAX,
     WINDOWS,
     form_request,
+    save_request,
     shared_location_text,
 )
 from bot.requests.labels import (
@@ -58,6 +60,7 @@ __all__ = [
     "month_label",
     "parse_month_year",
     "phone_kind",
+    "save_request",
     "shared_location_text",
     "shared_phone",
     "status_label",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from bot.i18n import N_
-from bot.records import CallbackRequest, SessionKey
+from bot.metrics import record_callback_created
+from bot.records import OPEN_STATUSES, CallbackRequest, SessionKey
+from bot.store.base import Requests
 
-__all__ = ["COUNTRY_MAX", "FIELDS", "FORM_TTL", "TOPICS", "TOWN_MAX", "WINDOWS", "form_request",
+__all__ = ["COUNTRY_MAX", "FIELDS", "FORM_TTL", "TOPICS", "TOWN_MAX", "WINDOWS", "form_request", "save_request",
            "shared_location_text"]
+
+log = logging.getLogger(__name__)
 
 TOPICS = ("reint_housing", "reint_living", "reint_medical", "reint_employment", "reint_training", "reint_business",
           "legal", "risks", "other")
@@ -41,3 +46,18 @@ def form_request(key: SessionKey, form: dict[str, Any], lang: str) -> CallbackRe
         language=str(form.get("language", lang)), time_window=str(form.get("time_window", "any")),
         note=str(form.get("note", "")),
     )
+
+
+async def save_request(store: Requests, request: CallbackRequest, ref: str) -> CallbackRequest:
+    """Commits the request before anything is shown; the user's request `ref`, while still open, is updated,
+    never duplicated. Nothing a person typed is logged."""
+    if ref:
+        fields = {f: getattr(request, f) for f in (*FIELDS, "returnee")}
+        updated = await store.update_request(ref, fields)
+        if updated is not None and updated.status in OPEN_STATUSES:
+            log.info("callback request %s updated by its owner", updated.ref)
+            return updated
+    created = await store.create_request(request)
+    record_callback_created()
+    log.info("callback request %s created on %s", created.ref, created.channel)
+    return created

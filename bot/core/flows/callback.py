@@ -27,9 +27,17 @@ from bot.core.flows.base import Replies
 from bot.core.flows.callback_steps import State, no_topic_given, returnee
 from bot.core.flows.menu import MenuFlow
 from bot.i18n import N_
-from bot.metrics import record_callback_created
 from bot.records import OPEN_STATUSES, CallbackRequest
-from bot.requests import FIELDS, FORM_TTL, TOPICS, form_request, parse_month_year, shared_location_text, shared_phone
+from bot.requests import (
+    FIELDS,
+    FORM_TTL,
+    TOPICS,
+    form_request,
+    parse_month_year,
+    save_request,
+    shared_location_text,
+    shared_phone,
+)
 
 __all__ = ["CallbackFlow"]
 
@@ -347,19 +355,6 @@ class CallbackFlow:
         if not ref:
             existing = await ctx.store.open_request_for(ctx.event.key)
             ref = existing.ref if existing else ""
-        saved = await self._save(ctx, request, ref)
+        saved = await save_request(ctx.store, request, ref)
         ctx.session.leave()
         return screens.confirmation(ctx, saved, updated=saved.ref == ref)
-
-    async def _save(self, ctx: Ctx, request: CallbackRequest, ref: str) -> CallbackRequest:
-        """Commits the request before anything is shown; a request still open is updated, never duplicated."""
-        if ref:
-            fields = {f: getattr(request, f) for f in (*FIELDS, "returnee")}
-            updated = await ctx.store.update_request(ref, fields)
-            if updated is not None and updated.status in OPEN_STATUSES:
-                log.info("callback request %s updated by its owner", updated.ref)
-                return updated
-        created = await ctx.store.create_request(request)
-        record_callback_created()
-        log.info("callback request %s created on %s", created.ref, created.channel)
-        return created
