@@ -44,7 +44,7 @@ async def test_json_lines_carry_channel_update_and_step_and_no_personal_data(rt:
     [created] = [line for line in lines if line["message"].startswith("callback request ")
                  and "created" in line["message"]]
     assert created["channel"] == "test" and created["update_id"].isdigit() and len(created["step"]) == 12
-    assert created["level"] == "INFO" and created["logger"] == "bot.core.flows.callback"
+    assert created["level"] == "INFO" and created["logger"] == "bot.requests.form"
     steps = {line.get("step") for line in lines if line.get("update_id") == created["update_id"]}
     assert steps == {created["step"]}, "one step id per handled update"
     for secret in SECRETS:
