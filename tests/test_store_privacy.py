@@ -5,6 +5,7 @@ Run over SQLite and PostgreSQL by the fixtures in tests/store_support.py."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 
 from bot.store import Store, open_store
 from bot.store.desk import StaffAccount
-from bot.store.schema import TABLES
+from bot.store.rules import FORGOTTEN_TABLES, WITHOUT_USER_DATA
+from bot.store.schema import MIGRATIONS, TABLES
 from tests.store_support import (
     ALICE,
     BOB,
@@ -102,3 +104,13 @@ async def test_dump_and_load_rows_copy_everything(store: Store, store_url: str, 
         await copy.close()
     with pytest.raises(ValueError, match="unknown columns"):
         await store.load_rows("gaps", [{"id": 99, "at": stamp, "evil; DROP TABLE gaps": 1}])
+
+
+def test_forget_reaches_every_table_that_can_hold_a_user() -> None:
+    """A table added to the schema must be wiped by /forget or be declared to hold nothing of a user."""
+    created = {"schema_version"} | {
+        match for migration in MIGRATIONS for statement in migration("sqlite")
+        for match in re.findall(r"CREATE TABLE (\w+)", statement)
+    }
+    assert created == FORGOTTEN_TABLES | WITHOUT_USER_DATA
+    assert not FORGOTTEN_TABLES & WITHOUT_USER_DATA

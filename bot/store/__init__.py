@@ -1,24 +1,32 @@
-"""Persistence behind one async interface: SQLite by default, PostgreSQL for several workers."""
+"""Persistence behind small protocols by concern (base.py): SQLite by default, PostgreSQL for several workers."""
 
 from __future__ import annotations
 
 from bot.store.base import (
-    OPEN_STATUSES,
-    AuditEntry,
-    CallbackRequest,
     GapRow,
+    Gaps,
+    JobLeases,
     OpenRequestExists,
+    PendingUpdates,
+    Privacy,
+    Requests,
+    Sessions,
     Store,
+    StoreUnavailable,
     TransitionResult,
 )
 
 __all__ = [
-    "OPEN_STATUSES",
-    "AuditEntry",
-    "CallbackRequest",
     "GapRow",
+    "Gaps",
+    "JobLeases",
     "OpenRequestExists",
+    "PendingUpdates",
+    "Privacy",
+    "Requests",
+    "Sessions",
     "Store",
+    "StoreUnavailable",
     "TransitionResult",
     "open_store",
 ]

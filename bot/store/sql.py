@@ -1,20 +1,38 @@
-"""SQL written once for both engines: statements use `?` (or `?N`) placeholders, which PostgreSQL's dialect turns
-into `$N`; what else differs between the dialects is named here and nowhere else."""
+"""SQL written once for both engines, and how a store hands it to its engine.
+
+Statements use `?` (or `?N`) placeholders, which PostgreSQL's dialect turns into `$N`; whatever else differs
+between the dialects is a field of `Dialect`, and nowhere else. A rule that takes several statements is a
+generator of `Op`s (bot/store/rules.py): each engine runs it with its own connection and transaction code, the
+SQLite one inside its writer thread, the PostgreSQL one on a pooled connection, so the rule itself is written once.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from bot.records import StateMatch
 
-__all__ = ["POSTGRESQL", "SQLITE", "Dialect", "in_list", "state_in"]
+__all__ = [
+    "POSTGRESQL",
+    "SQLITE",
+    "Conflict",
+    "Dialect",
+    "Op",
+    "Work",
+    "in_list",
+    "state_in",
+]
+
+T = TypeVar("T")
 
 _PLACEHOLDER = re.compile(r"'[^']*'|\?(\d*)")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def _numbered(sql: str) -> str:
     """`?` -> `$1`, `$2`...; `?N` -> `$N`; quoted literals are left alone."""
     count = 0
@@ -39,13 +57,35 @@ class Dialect:
     numbered: bool  # placeholders as $1, $2 (asyncpg) rather than ? (sqlite3)
     binary_text: str  # a collation comparing text by code point, so MIN(text) is the same on both engines
     writable_ctes: bool  # INSERT inside WITH: two writes in one statement, so one round trip
+    lock_row: str  # appended to a SELECT that a status change depends on ("" where writes are serialised anyway)
+    share_row: str
 
     def __call__(self, sql: str) -> str:
         return _numbered(sql) if self.numbered else sql
 
 
-SQLITE = Dialect("sqlite", numbered=False, binary_text="BINARY", writable_ctes=False)
-POSTGRESQL = Dialect("postgresql", numbered=True, binary_text='"C"', writable_ctes=True)
+SQLITE = Dialect("sqlite", numbered=False, binary_text="BINARY", writable_ctes=False, lock_row="", share_row="")
+POSTGRESQL = Dialect("postgresql", numbered=True, binary_text='"C"', writable_ctes=True, lock_row=" FOR UPDATE",
+                     share_row=" FOR SHARE")
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One statement of a rule. The engine sends back the rows (or, with `count`, the number of rows changed);
+    with `many`, `params` is a list of parameter tuples and nothing comes back."""
+
+    sql: str
+    params: Any = ()
+    count: bool = False
+    many: bool = False
+
+
+# A rule: yields statements, receives each one's result, returns its own.
+Work = Generator[Op, Any, T]
+
+
+class Conflict(Exception):
+    """A statement broke a unique constraint; the engine throws this into the rule that sent it."""
 
 
 def in_list(count: int) -> str:
