@@ -41,7 +41,7 @@ from bot.store.schema import MIGRATIONS, PRIMARY_KEYS, SCHEMA_VERSION, TABLES, e
 from bot.store.sql import POSTGRESQL, Conflict, Op, Work
 from bot.store.sqlstore import SqlStore
 
-__all__ = ["PostgresStore", "advisory_key"]
+__all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
 
