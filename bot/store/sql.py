@@ -12,7 +12,7 @@ import re
 from collections.abc import Generator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from bot.records import StateMatch
 
@@ -69,10 +69,9 @@ POSTGRESQL = Dialect("postgresql", numbered=True, binary_text='"C"', writable_ct
                      share_row=" FOR SHARE")
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
+class Op(NamedTuple):
     """One statement of a rule. The engine sends back the rows (or, with `count`, the number of rows changed);
-    with `many`, `params` is a list of parameter tuples and nothing comes back."""
+    with `many`, `params` is a list of parameter tuples and nothing comes back. A tuple: made on every write."""
 
     sql: str
     params: Any = ()
