@@ -13,7 +13,7 @@ import pytest
 
 from bot.store import Store, open_store
 from bot.store.desk import StaffAccount
-from bot.store.rules import FORGOTTEN_TABLES, WITHOUT_USER_DATA
+from bot.store.rules import FORGOTTEN_BY_LIVE_CHATS, FORGOTTEN_TABLES, WITHOUT_USER_DATA
 from bot.store.schema import MIGRATIONS, TABLES
 from tests.store_support import (
     ALICE,
@@ -112,5 +112,5 @@ def test_forget_reaches_every_table_that_can_hold_a_user() -> None:
         match for migration in MIGRATIONS for statement in migration("sqlite")
         for match in re.findall(r"CREATE TABLE (\w+)", statement)
     }
-    assert created == FORGOTTEN_TABLES | WITHOUT_USER_DATA
-    assert not FORGOTTEN_TABLES & WITHOUT_USER_DATA
+    assert created == FORGOTTEN_TABLES | FORGOTTEN_BY_LIVE_CHATS | WITHOUT_USER_DATA
+    assert not (FORGOTTEN_TABLES | FORGOTTEN_BY_LIVE_CHATS) & WITHOUT_USER_DATA

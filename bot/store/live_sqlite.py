@@ -44,11 +44,12 @@ def _audit(db: sqlite3.Connection, conversation_id: int, actor: str, action: str
 
 
 class SqliteLiveStore(LiveStore):
-    """Relies on the SqliteStore's `_write`, `_one` and `_all`."""
+    """Relies on the SqliteStore's `_write`, `_one`, `_all` and `_erased` (which empties the write-ahead log)."""
 
     _write: Any
     _one: Any
     _all: Any
+    _erased: Any
     _live_signals: LiveSignals | None = None
 
     @property
@@ -208,6 +209,8 @@ class SqliteLiveStore(LiveStore):
             return [_conversation(r) for r in rows]
 
         gone = await self._write(forget)
+        if gone:  # the log still holds the transcript's pages
+            await self._erased()
         for conversation in gone:
             self.live_signals.wake(conversation.id)
         return list(gone)
@@ -222,7 +225,10 @@ class SqliteLiveStore(LiveStore):
                 db.execute("UPDATE live_audit SET note='' WHERE conversation_id=?", (conversation_id,))
             return len(ids)
 
-        return int(await self._write(purge))
+        purged = int(await self._write(purge))
+        if purged:
+            await self._erased()
+        return purged
 
     async def unannounced_live(self, since: datetime) -> list[LiveConversation]:
         rows = await self._all("SELECT * FROM live_conversations WHERE created_at >= ? AND "

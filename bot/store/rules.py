@@ -19,6 +19,7 @@ from bot.store.sql import Conflict, Dialect, Op, Work, in_list
 
 __all__ = [
     "AUDIT_INSERT",
+    "FORGOTTEN_BY_LIVE_CHATS",
     "FORGOTTEN_TABLES",
     "IS_CLOSED",
     "IS_OPEN",
@@ -64,7 +65,7 @@ _INSERT_REQUEST_AUDITED = (
 
 # What /forget does to every table that can hold something of a user, by (channel, user id) as ?1, ?2 and the
 # time as ?3. Privacy-critical: a new table holding anything of a user belongs here, or in WITHOUT_USER_DATA if
-# it holds nothing of one (the privacy contract suite checks every table of the schema is in one of the two).
+# it holds nothing of one (the privacy contract suite checks every table of the schema is in one of the lists).
 _USER = "channel=?1 AND user_id=?2"
 _THEIR_REQUESTS = f"ref IN (SELECT ref FROM callback_requests WHERE {_USER})"
 _FORGET: tuple[tuple[str, str], ...] = (
@@ -78,6 +79,8 @@ _FORGET: tuple[tuple[str, str], ...] = (
     ("gaps", f"DELETE FROM gaps WHERE {_USER}"),
 )
 FORGOTTEN_TABLES = frozenset(table for table, _ in _FORGET)
+# Live chats have a /forget of their own (`LiveStore.forget_live`), which the privacy flow calls beside this one.
+FORGOTTEN_BY_LIVE_CHATS = frozenset({"live_conversations", "live_messages", "live_audit"})
 WITHOUT_USER_DATA = frozenset({"schema_version", "job_runs", "staff_accounts", "staff_login_failures", "staff_audit",
                                "activity_days"})
 
