@@ -69,3 +69,14 @@ async def test_danger_sets(rt: Runtime, name: str) -> None:
     print(f"\n{name}: danger with 112 first {sum(urgent)}/{len(urgent)}, calm with 112 {sum(calm)}/{len(calm)}")
     assert sum(urgent) / len(urgent) >= 0.95
     assert sum(calm) / len(calm) <= 0.30
+
+
+async def test_requests_tuning_set(rt: Runtime) -> None:
+    """Ways of asking the bot to do something (call me, a person, the nearest centre, another language, my data),
+    with danger told by hints; a tuning set, first run at callback 62 %, centre 48 %, danger 64 % (README)."""
+    report = await run(rt, "actions_dev4.yaml")
+    assert report.share({"right"}, expect="@urgent") >= 0.9
+    assert report.share({"right"}, expect="@callback") >= 0.8
+    assert report.share({"right"}, expect="@human") >= 0.9
+    assert report.share({"right"}, expect="@centre") >= 0.85
+    assert report.share({"right"}, expect="@forget") >= 0.9
