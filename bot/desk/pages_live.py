@@ -1,10 +1,10 @@
 """The "Live" tab: people waiting to write with a consultant, the chats being held, and one chat's page.
 
 Pages learn of changes by waiting (`/live/waiting`, `/live/{id}/wait`: answered as soon as the store signals a
-change in any worker, or after a few poll periods), then fetch their changing part again. A server that stops
-waits for these answers, so the wait is kept short. Take, reply and close go
-through `bot.live.relay.Relay`; only the caseworker who took a chat writes in it, and the taker or a supervisor
-closes it. The person's name and phone are never asked for here: the transcript is what they chose to write.
+change in any worker, or after a few poll periods); a chat's wait answers with the chat's changing part itself.
+A server that stops waits for these answers, so the wait is kept short. Take, reply and close go through
+`bot.live.relay.Relay`; only the caseworker who took a chat writes in it, and the taker or a supervisor closes
+it. The person's name and phone are never asked for here: the transcript is what they chose to write.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ def _may_close(visit: Visit, conversation: LiveConversation) -> bool:
     return _mine(visit, conversation) or can(visit.account, "act_for_others")
 
 
-async def show_chat(visit: Visit, conversation_id: int, status_code: int = 200, draft: str = "") -> Response:
+async def show_chat(visit: Visit, conversation_id: int, status_code: int = 200, draft: str = "",
+                    partial: bool = False) -> Response:
     desk, t = visit.desk, visit.t
     store = _store(desk)
     conversation = await store.live(conversation_id)
@@ -123,7 +124,7 @@ async def show_chat(visit: Visit, conversation_id: int, status_code: int = 200, 
         "trail": await store.live_audit(conversation_id),
         "actions": {k: t.gettext(v) for k, v in ACTIONS.items()},
     }
-    partial = visit.request.query_params.get("partial") == "1"
+    partial = partial or visit.request.query_params.get("partial") == "1"
     return visit.render("live_chat_part.html" if partial else "live_chat.html", status_code, **values)
 
 
@@ -174,11 +175,12 @@ def live_routes(desk: Desk) -> list[Route]:
             conversation = await store.live(conversation_id)
             if conversation is None or conversation.status != status:
                 return True
-            return _state(await store.live_messages(conversation_id)) != state or \
-                bool(await store.live_messages(conversation_id, after))
+            messages = await store.live_messages(conversation_id)
+            return _state(messages) != state or bool(messages and messages[-1].id > after)
 
-        moved = await changed() or await store.wait_live(conversation_id, _wait_seconds(desk), changed)
-        return visit.respond(JSONResponse({"changed": moved}))
+        if await changed() or await store.wait_live(conversation_id, _wait_seconds(desk), changed):
+            return await show_chat(visit, conversation_id, partial=True)  # the new part, without another request
+        return visit.respond(Response(status_code=204))
 
     @page(desk, "queue", on_expired=expired_post)
     async def act(visit: Visit) -> Response:

@@ -35,21 +35,27 @@
       .catch(function () {}).then(then);
   }
   if (chat) {
+    // The wait answers 204 when nothing changed, or the chat's changing part when something did.
     var follow = function () {
       var head = live.querySelector(".chat-head");
-      var url = "/desk/live/" + chat + "/wait?after=" + head.getAttribute("data-last") + "&status=" +
-        head.getAttribute("data-status") + "&state=" + head.getAttribute("data-state");
-      wait(url, function (answer) {
-        if (answer && answer.changed) {
-          var was = head.getAttribute("data-status");
-          refresh(function () {
-            var now = live.querySelector(".chat-head").getAttribute("data-status");
-            if (now !== was && (was === "waiting" || now === "closed" || now === "missed")) {
-              window.location.reload();  // the forms below depend on the status
-            } else { follow(); }
-          });
-        } else { follow(); }
-      });
+      var was = head.getAttribute("data-status");
+      var url = "/desk/live/" + chat + "/wait?after=" + head.getAttribute("data-last") + "&status=" + was +
+        "&state=" + head.getAttribute("data-state");
+      fetch(url, { credentials: "same-origin", headers: { "X-Desk-Poll": "1" } }).then(function (response) {
+        if (response.status === 204) { return ""; }
+        if (response.ok && !response.redirected) { return response.text(); }
+        throw new Error("stopped");
+      }).then(function (html) {
+        if (html) {
+          live.innerHTML = html;
+          var now = live.querySelector(".chat-head").getAttribute("data-status");
+          if (now !== was && (was === "waiting" || now === "closed" || now === "missed")) {
+            window.location.reload();  // the forms below depend on the status
+            return;
+          }
+        }
+        follow();
+      }).catch(function () { setTimeout(function () { window.location.reload(); }, 5000); });
     };
     follow();
   } else if (list) {
