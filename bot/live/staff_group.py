@@ -29,6 +29,7 @@ __all__ = ["LiveNotices"]
 log = logging.getLogger(__name__)
 
 LOOK_BACK = timedelta(days=1)
+COALESCE = 0.2
 FIRST_MAX = 300
 HEADINGS = {
     "waiting": N_("💬 Someone is waiting to write with a consultant. Take it in the desk, Live tab."),
@@ -70,6 +71,7 @@ class LiveNotices:
                         await self.post_pending()
             except Exception:
                 log.exception("live chat notices failed; trying again")
+            await asyncio.sleep(COALESCE)  # changes that come together are posted in one round
             with contextlib.suppress(Exception):
                 await self.store.wait_live(0, self.idle_seconds)
 

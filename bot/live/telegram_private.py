@@ -28,6 +28,7 @@ __all__ = ["PrivateRelay"]
 
 log = logging.getLogger(__name__)
 
+COALESCE = 0.2
 CHAT_NUMBER = re.compile(r"^💬 #(\d+)")
 KIND_LABELS = {"photo": N_("📷 Photo"), "document": N_("📄 Document"), "voice": N_("🎤 Voice message"),
                "audio": N_("🎵 Audio"), "video": N_("🎬 Video"), "video_note": N_("🎬 Video"),
@@ -76,6 +77,7 @@ class PrivateRelay:
                         await self.forward_pending()
             except Exception:
                 log.exception("live chats: sending on to caseworkers' private chats failed; trying again")
+            await asyncio.sleep(COALESCE)  # changes that come together are handled in one round
             with contextlib.suppress(Exception):
                 await self.store.wait_live(0, self.idle_seconds)
 
@@ -88,6 +90,8 @@ class PrivateRelay:
     async def forward_pending(self) -> int:
         """Sends the person's new messages of every taken chat to its taker's private chat, if linked."""
         takers = await self._takers()
+        if not takers:
+            return 0  # no caseworker has linked a Telegram id: nothing to look at
         sent = 0
         for conversation in await self.store.list_live(("taken",)):
             chat_id = takers.get(conversation.taken_by)
