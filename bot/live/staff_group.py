@@ -64,16 +64,22 @@ class LiveNotices:
             self._task = None
 
     async def _run(self) -> None:
+        """Rounds under a store lease, each after a change signal (or a while); the wait is in place before a
+        round starts, so a change made during the round starts the next one."""
         while True:
+            woken = asyncio.ensure_future(self.store.wait_live(0, self.idle_seconds))
             try:
                 async with self.rt.store.exclusive("live-notices") as ours:
                     if ours:
                         await self.post_pending()
             except Exception:
                 log.exception("live chat notices failed; trying again")
+            try:
+                with contextlib.suppress(Exception):
+                    await woken
+            finally:
+                woken.cancel()
             await asyncio.sleep(COALESCE)  # changes that come together are posted in one round
-            with contextlib.suppress(Exception):
-                await self.store.wait_live(0, self.idle_seconds)
 
     async def post_pending(self) -> int:
         """Posts new chats and edits posts whose chat moved on; returns how many posts changed."""

@@ -70,16 +70,22 @@ class PrivateRelay:
             self._task = None
 
     async def _run(self) -> None:
+        """Rounds under a store lease, each after a change signal (or a while); the wait is in place before a
+        round starts, so a change made during the round starts the next one."""
         while True:
+            woken = asyncio.ensure_future(self.store.wait_live(0, self.idle_seconds))
             try:
                 async with self.rt.store.exclusive("live-private") as ours:
                     if ours:
                         await self.forward_pending()
             except Exception:
                 log.exception("live chats: sending on to caseworkers' private chats failed; trying again")
+            try:
+                with contextlib.suppress(Exception):
+                    await woken
+            finally:
+                woken.cancel()
             await asyncio.sleep(COALESCE)  # changes that come together are handled in one round
-            with contextlib.suppress(Exception):
-                await self.store.wait_live(0, self.idle_seconds)
 
     async def _takers(self) -> dict[str, int]:
         store = self.rt.store
