@@ -1,6 +1,6 @@
 """The caseworkers' desk: server time of the queue page with 10,000 requests, and of the statistics page over a
-year (100,000 conversations, the requests and their audit trail, 20,000 unanswered questions), on SQLite and
-PostgreSQL.
+year (100,000 conversations, 300,000 typed messages counted by outcome and FAQ entry, the requests and their audit
+trail, 20,000 unanswered questions), on SQLite and PostgreSQL.
 
 Run: .venv/bin/python bench/bench_desk.py [--engines sqlite,postgresql] [--requests 10000] [--pages 200]
 Goal: p95 < 100 ms for the queue page, < 300 ms for a year of statistics. The app runs in-process (httpx's ASGI
@@ -45,7 +45,8 @@ TOPICS = ("reint_housing", "reint_employment", "legal", "risks", "other", "reint
 VIEWS = ("/desk/queue", "/desk/queue?status=assigned", "/desk/queue?overdue=1&status=new",
          "/desk/queue?status=done&order=oldest&page=3", "/desk/queue?topic=legal&language=ru",
          "/desk/queue?area=Batumi&status=new")
-STATS_VIEWS = ("/desk/stats", "/desk/stats?from={year_ago}", "/desk/stats.csv?table=requests_by_area&from={year_ago}")
+STATS_VIEWS = ("/desk/stats", "/desk/stats?from={year_ago}", "/desk/stats.csv?table=requests_by_area&from={year_ago}",
+               "/desk/stats.csv?table=outcomes&from={year_ago}")
 
 
 @asynccontextmanager
@@ -72,6 +73,27 @@ def year_of_activity(conversations: int) -> list[dict[str, object]]:
     share, extra = divmod(conversations, len(cells))
     return [{"day": day.isoformat(), "channel": c, "language": lang, "users": share + (i < extra)}
             for i, (day, c, lang) in enumerate(cells)]
+
+
+def year_of_outcomes(messages: int, faq_ids: list[str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Day counts of typed messages by channel, language and outcome adding up to `messages`, and of the entries
+    given each day (40 answered and 30 opened a day, of the content's entries)."""
+    rng = random.Random(11)
+    today = datetime.now(UTC).date()
+    outcomes, entries = [], []
+    per_cell = messages // (365 * 6)
+    for d in range(365):
+        day = (today - timedelta(days=d)).isoformat()
+        for channel in ("telegram", "viber"):
+            for lang in ("ka", "en", "ru"):
+                for outcome, share in (("answered", 0.5), ("suggested", 0.3), ("declined", 0.1), ("urgent", 0.02),
+                                       ("action", 0.08), ("opened", 0.2)):
+                    outcomes.append({"day": day, "channel": channel, "language": lang, "outcome": outcome,
+                                     "n": int(per_cell * share)})
+        for how, count in (("answered", 40), ("opened", 30)):
+            for faq_id in rng.sample(faq_ids, min(count, len(faq_ids))):
+                entries.append({"day": day, "faq_id": faq_id, "outcome": how, "n": rng.randint(1, 20)})
+    return outcomes, entries
 
 
 def audit_rows(requests: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -144,8 +166,10 @@ async def bench(engine: str, url: str, count: int, pages: int) -> list[tuple[str
             store = rt.store
             assert isinstance(store, DeskStore)
             data = rows(count)
+            outcomes, entries = year_of_outcomes(300_000, sorted(rt.content.current.faqs))
             for table, made in (("callback_requests", data), ("callback_audit", audit_rows(data)),
-                                ("activity_days", year_of_activity(100_000)), ("gaps", gap_rows(20_000))):
+                                ("activity_days", year_of_activity(100_000)), ("gaps", gap_rows(20_000)),
+                                ("outcome_days", outcomes), ("entry_days", entries)):
                 for start in range(0, len(made), 2000):
                     await rt.store.load_rows(table, made[start:start + 2000])
             await store.add_account(StaffAccount("boss", "supervisor", await hash_password("bench password"),

@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 from bot.config import Settings
 from bot.core.engine import Engine
 from bot.i18n import Catalogues
-from bot.jobs import run_maintenance
+from bot.jobs import follow_decisions, keep_counting, load_decisions, run_maintenance
 from bot.knowledge.loader import ContentHolder
 from bot.live.relay import Relay
 from bot.logs import configure
 from bot.store import Store, open_store
+from bot.store.desk import DeskStore
 
 __all__ = ["Runtime", "configure_logging", "run_async", "runtime", "tune_gc"]
 
@@ -78,11 +79,18 @@ async def runtime(settings: Settings, watch_content: bool = True,
     store = await open_store(settings.effective_database_url, migrate=settings.migrate_on_start)
     engine = Engine(content, store, settings, Catalogues())
     relay = Relay(engine)
+    try:
+        await load_decisions(store, content)
+    except BaseException:
+        await store.close()
+        raise
     tasks = [
         asyncio.create_task(content.watch(settings.content_reload_seconds), name="content-watch"),
         asyncio.create_task(run_maintenance(store, settings), name="maintenance"),
         asyncio.create_task(relay.run_clock(), name="live-clock"),
+        asyncio.create_task(follow_decisions(store, content), name="decisions"),
     ] if watch_content else []
+    tasks.append(asyncio.create_task(keep_counting(store, engine.tally), name="day-counts"))
     loop = asyncio.get_running_loop()
 
     def reload_on_signal() -> None:
@@ -101,4 +109,9 @@ async def runtime(settings: Settings, watch_content: bool = True,
                 log.error("background task had failed: %r", outcome)
         with suppress(NotImplementedError, RuntimeError, AttributeError):
             loop.remove_signal_handler(signal.SIGHUP)
+        if isinstance(store, DeskStore):
+            try:
+                await engine.tally.flush(store)
+            except Exception:
+                log.exception("the last day counts could not be added")
         await store.close()

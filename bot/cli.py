@@ -112,6 +112,12 @@ def cmd_content_gaps(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _export_examples(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.desk.cli import cmd_export_examples
+
+    return cmd_export_examples(args, settings)
+
+
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -207,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument("--lang", choices=["ka", "en", "ru"])
     gaps.add_argument("--limit", type=int, default=30)
     gaps.set_defaults(handler=cmd_content_gaps)
+    exporting = content_sub.add_parser("export-examples", help="write the examples and out-of-scope questions "
+                                        "decided in the desk into the content files, then check them")
+    exporting.add_argument("dir", nargs="?", help="content directory (default: the configured one)")
+    exporting.add_argument("--review-file", default="examples-review.yaml",
+                           help="where examples that cannot be placed in their file go (default: %(default)s)")
+    exporting.set_defaults(handler=_export_examples)
 
     db = sub.add_parser("db", help="database schema and data moves")
     db_sub = db.add_subparsers(dest="db_command", required=True)

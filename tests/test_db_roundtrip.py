@@ -48,13 +48,15 @@ async def fill(store: Store) -> None:
         await store.record_gap(("ka", "en")[n % 2], "unanswered", f"question {n % 4}", f"question {n % 4}")
     await store.add_account(StaffAccount("Ана", "supervisor", "$argon2id$x", must_change=False))  # type: ignore[attr-defined]
     await store.record_desk_event("Ана", "account_added", "Ана", "supervisor")  # type: ignore[attr-defined]
-    await store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1))  # type: ignore[attr-defined]
     chat = await store.open_live(SessionKey("telegram", "user-1"), "ka", "m:work")  # type: ignore[attr-defined]
     await store.add_live_message(chat.id, "in", "text", "გამარჯობა 🙂", update_id="77")  # type: ignore[attr-defined]
     await store.take_live(chat.id, "Ана")  # type: ignore[attr-defined]
     await store.add_live_message(chat.id, "out", "text", "Hello", author="Ана")  # type: ignore[attr-defined]
     await store.end_live(chat.id, "closed", "caseworker", "Ана", "[advised]")  # type: ignore[attr-defined]
     await store.rate_live(chat.id, SessionKey("telegram", "user-1"), 1)  # type: ignore[attr-defined]
+    await store.add_day_counts([(datetime.now(UTC).date(), "telegram", "ka", 1)],  # type: ignore[attr-defined]
+                               [(datetime.now(UTC).date(), "telegram", "ka", "answered", "visa", 1)])
+    await store.decide_question("ნინო", "ka", "ვიზა?", "ვიზა")  # type: ignore[attr-defined]
     await store.load_rows("gaps", [{"id": 500, "at": TBILISI, "lang": "ka", "kind": "unhelpful",
                                     "text": "old", "normalised": "old", "faq_id": "visa"}])
 

@@ -28,5 +28,5 @@ def test_labelled_bars_shorten_long_labels_but_keep_them_in_the_tooltip() -> Non
     long = "ა" * 60
     svg = ElementTree.fromstring(str(labelled_bars("areas", [(long, 3), ("Oni", 1)])))
     texts = [t.text for t in svg.iter(f"{SVG}text")]
-    assert texts[0] == "ა" * 41 + "…" and texts[1] == "3"
+    assert texts[0] == "ა" * 32 + "…" and texts[1] == "3", "what fits left of the bars (300 px, 9 px a letter)"
     assert next(t.text for t in svg.iter(f"{SVG}title")) == f"{long}: 3"

@@ -109,20 +109,47 @@ async def test_find_and_count_requests_by_filters(store: Store) -> None:
     assert sorted(await accounts.request_towns(("new", "assigned"))) == ["Batumi", "Kutaisi"]
 
 
-async def test_activity_snapshots_only_grow_and_keep_no_ids(store: Store) -> None:
+async def test_day_counts_add_up_across_flushes_and_keep_no_ids(store: Store) -> None:
     accounts = desk(store)
     day = datetime.now(UTC).date()
-    start = datetime.now(UTC) - timedelta(hours=1)
-    for n, (channel, lang) in enumerate([("telegram", "ka"), ("telegram", "ka"), ("viber", "ru")]):
-        await store.save_session(SessionKey(channel, str(n)), {"lang": lang})
-    await accounts.snapshot_activity(day, start)
-    assert await accounts.activity(day, day) == [(day, "telegram", "ka", 2), (day, "viber", "ru", 1)]
-    await store.forget_user(SessionKey("telegram", "0"))
-    await accounts.snapshot_activity(day, start)  # fewer sessions now: the day's count stays
-    await store.save_session(SessionKey("viber", "9"), {"lang": "ru"})
-    await accounts.snapshot_activity(day, start)
+    other = day - timedelta(days=3)
+    await accounts.add_day_counts([(day, "telegram", "ka", 2), (day, "viber", "ru", 1)],
+                                  [(day, "telegram", "ka", "answered", "visa", 2),
+                                   (day, "telegram", "ka", "declined", "", 1)])
+    await accounts.add_day_counts([(day, "viber", "ru", 1), (other, "terminal", "en", 4)],  # another worker's
+                                  [(day, "telegram", "ka", "answered", "visa", 1),
+                                   (day, "viber", "ru", "opened", "visa", 1),
+                                   (other, "terminal", "en", "suggested", "", 3)])
+    await accounts.add_day_counts([], [])
     assert await accounts.activity(day, day) == [(day, "telegram", "ka", 2), (day, "viber", "ru", 2)]
-    assert await accounts.activity(day + timedelta(days=1), day + timedelta(days=9)) == []
+    assert await accounts.activity(other, day) == [(other, "terminal", "en", 4), (day, "telegram", "ka", 2),
+                                                   (day, "viber", "ru", 2)]
+    assert await accounts.outcome_days(day, day) == [(day, "telegram", "ka", "answered", 3),
+                                                     (day, "telegram", "ka", "declined", 1),
+                                                     (day, "viber", "ru", "opened", 1)]
+    assert sorted(await accounts.entry_counts(other, day)) == [("visa", "answered", 3), ("visa", "opened", 1)]
+    assert await accounts.outcome_days(other, day, by_cell=False) == [
+        (other, "", "", "suggested", 3), (day, "", "", "answered", 3), (day, "", "", "declined", 1),
+        (day, "", "", "opened", 1)]
+    assert await accounts.outcome_days(day + timedelta(days=1), day + timedelta(days=9)) == []
+
+
+async def test_content_decisions_replace_undo_and_change_the_stamp(store: Store) -> None:
+    accounts = desk(store)
+    assert await accounts.decisions_stamp() == (0, 0)
+    first = await accounts.decide_question("keti", "en", "How do I grow bananas?", "how do i grow bananas", "visa")
+    out = await accounts.decide_question("keti", "ru", "Погода завтра?", "погода завтра")
+    stamp = await accounts.decisions_stamp()
+    assert stamp[0] == 2 and out.out_of_scope and not first.out_of_scope
+    again = await accounts.decide_question("nino", "en", "How do I grow bananas??", "how do i grow bananas")
+    assert await accounts.decisions_stamp() not in (stamp, (0, 0))
+    listed = await accounts.content_decisions()
+    assert [(d.actor, d.text, d.faq_id) for d in listed] == [("keti", "Погода завтра?", ""),
+                                                             ("nino", "How do I grow bananas??", "")]
+    assert listed[1].at is not None and listed[1].at.tzinfo is not None and listed[1].id == again.id
+    assert (await accounts.undo_decision(out.id)) == out
+    assert await accounts.undo_decision(out.id) is None
+    assert [d.id for d in await accounts.content_decisions()] == [again.id]
 
 
 async def test_request_counts_delays_and_gap_days(store: Store) -> None:

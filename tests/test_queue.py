@@ -206,3 +206,17 @@ async def test_release_puts_a_taken_request_back_for_someone_else(queue: Queue, 
     history = await queue.history(request.ref)
     assert [(e.from_status, e.to_status, e.note) for e in history][2] == ("assigned", "new", "wrong language for me")
     assert (await queue.release("CB-2222", NINO)).reason == "not_found"
+
+
+async def test_one_rule_for_closing_a_taken_request_on_every_channel(queue: Queue, store: Store) -> None:
+    """Only its taker or a supervisor closes or returns a taken request: in Telegram, the CLI and the desk, whose
+    supervisors are known by their account's role rather than by the settings."""
+    request = await new_request(store)
+    await queue.act("take", request.ref, NINO)
+    other, boss = Actor("Eka"), Actor("Boss", supervisor=True)
+    assert (await queue.release(request.ref, other)).reason == "taken"
+    assert (await queue.act("done", request.ref, other)).reason == "taken"
+    taken = await queue.get(request.ref)
+    assert taken is not None and queue.may_close(NINO, taken) and queue.may_close(boss, taken)
+    assert not queue.may_close(other, taken)
+    assert (await queue.act("unreachable", request.ref, boss)).ok

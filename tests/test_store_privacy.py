@@ -6,7 +6,7 @@ Run over SQLite and PostgreSQL by the fixtures in tests/store_support.py."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -85,9 +85,11 @@ async def test_dump_and_load_rows_copy_everything(store: Store, store_url: str, 
     await store.add_staff_copy(created.ref, "11:42")
     await store.add_account(StaffAccount("ნინო", "caseworker", "$argon2id$hash", telegram_id=42))  # type: ignore[attr-defined]
     await store.record_desk_event("ნინო", "login")  # type: ignore[attr-defined]
-    await store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1))  # type: ignore[attr-defined]
     chat = await store.open_live(ALICE, "ka", "m:work")  # type: ignore[attr-defined]
     await store.add_live_message(chat.id, "in", "text", "გამარჯობა", update_id="10")  # type: ignore[attr-defined]
+    await store.add_day_counts([(datetime.now(UTC).date(), "telegram", "ka", 1)],  # type: ignore[attr-defined]
+                               [(datetime.now(UTC).date(), "telegram", "ka", "answered", "visa", 1)])
+    await store.decide_question("ნინო", "ka", "ვიზა?", "ვიზა")  # type: ignore[attr-defined]
     original = await dump_all(store)
     assert all(original[table] for table in TABLES)
     stamp = original["callback_requests"][0]["created_at"]

@@ -82,7 +82,6 @@ def build_app(settings: Settings) -> Starlette:
             app.state.runtime = rt
             if desk is not None:
                 desk[1].attach(rt)
-                stack.push_async_callback(desk[1].detach)
             log.info("serving webhooks at %s", ", ".join(c.path for c in channels) or "(no channel configured)")
             yield
             app.state.runtime = None  # stopping: /readyz says so before the store closes

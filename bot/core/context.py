@@ -29,6 +29,7 @@ class Session:
     data: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     draft: dict[str, Any] | None = None  # an unfinished callback form put aside by /start, /menu or /language
+    day: str = ""  # the last day (ISO) this person was counted in the statistics: only the date, for counting
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> Session:
@@ -40,12 +41,15 @@ class Session:
             data=dict(raw.get("data") or {}),
             history=[str(h) for h in raw.get("history") or []][-HISTORY_LIMIT:],
             draft=raw["draft"] if isinstance(raw.get("draft"), dict) else None,
+            day=raw["day"] if isinstance(raw.get("day"), str) else "",
         )
 
     def to_dict(self) -> dict[str, Any]:
         raw = {"lang": self.lang, "state": self.state, "data": self.data, "history": self.history[-HISTORY_LIMIT:]}
         if self.draft:
             raw["draft"] = self.draft
+        if self.day:
+            raw["day"] = self.day
         return raw
 
     def park(self) -> None:
@@ -80,6 +84,7 @@ class Ctx:
     store: Store
     settings: Settings
     outcome: str = ""  # what became of a typed message (questions.OUTCOMES), for the metrics
+    faq_shown: str = ""  # the FAQ entry this step showed, for the statistics
 
     @property
     def lang(self) -> str:

@@ -14,8 +14,9 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import date
 
-from bot import logs, metrics
+from bot import logs, metrics, usage
 from bot.config import Settings
 from bot.core.codec import reply_from_dict, reply_to_dict
 from bot.core.context import Ctx, Session
@@ -93,6 +94,7 @@ class Engine:
         self.flows: dict[str, Flow] = {}
         self.commands = Commands(self.menu, self.flows)
         self._recent: dict[str, deque[float]] = {}
+        self.tally = usage.Tally()  # day counts for the statistics, flushed to the store by the runtime
         self._register()
 
     def _register(self) -> None:
@@ -175,10 +177,25 @@ class Engine:
         replies = await self._step(ctx)
         replies = hide_request_keyboard(before, session.state, replies)
         kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None
+        day = usage.today()
+        first_today = bool(session.lang) and session.day != day.isoformat()
+        if first_today:
+            session.day = day.isoformat()
         await self.store.save_session(event.key, session.to_dict(), event.update_id, kept_replies)
+        self._count(ctx, day, first_today)
+        return replies
+
+    def _count(self, ctx: Ctx, day: date, first_today: bool) -> None:
+        """Counts a saved step (a retried one only once): a person is counted on their first step of the day
+        that has a language, so one who only opened the language menu is not a conversation yet."""
+        channel, lang = ctx.event.key.channel, ctx.session.lang or ""
+        if first_today:
+            self.tally.person(day, channel, lang)
         if ctx.outcome:
             metrics.record_typed(ctx.outcome)
-        return replies
+            self.tally.outcome(day, channel, lang, ctx.outcome, ctx.faq_shown if ctx.outcome == "answered" else "")
+        elif ctx.faq_shown:
+            self.tally.outcome(day, channel, lang, usage.OPENED, ctx.faq_shown)
 
     async def delivered(self, event: Event) -> None:
         """Channels call this once an event's replies are sent: a resend of the update is then answered with nothing.

@@ -44,7 +44,7 @@ def can(account: StaffAccount, permission: str) -> bool:
 
 def actor_for(account: StaffAccount) -> Actor:
     """The name the audit trail records; a linked Telegram id makes desk and Telegram actions one person's."""
-    return Actor(account.name, account.telegram_id)
+    return Actor(account.name, account.telegram_id, supervisor=can(account, "act_for_others"))
 
 
 def valid_name(name: str) -> bool:

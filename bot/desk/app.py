@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Settings
 from bot.desk.pages_auth import auth_routes
 from bot.desk.pages_content import content_routes
+from bot.desk.pages_gaps import gap_routes
 from bot.desk.pages_live import live_routes
 from bot.desk.pages_queue import queue_routes
 from bot.desk.pages_staff import staff_routes
@@ -23,6 +24,6 @@ def desk_mount(settings: Settings) -> tuple[Mount, Desk] | None:
         return None
     desk = Desk(settings)
     routes = [*auth_routes(desk), *queue_routes(desk), *staff_routes(desk), *stats_routes(desk), *content_routes(desk),
-              *live_routes(desk)]
+              *live_routes(desk), *gap_routes(desk)]
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static"), name="desk-static"))
     return Mount("/desk", routes=routes), desk

@@ -46,4 +46,3 @@ async def desk_beside(rt: Runtime, host: str, port: int) -> AsyncIterator[None]:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await desk.detach()

@@ -79,12 +79,13 @@ def labelled_bars(title: str, rows: list[tuple[str, int]], width: int = 900, lab
     height = top * 2 + row_h * max(len(rows), 1)
     peak = max((value for _, value in rows), default=0) or 1
     plot_w = width - label_width - 60
+    fits = label_width // 9  # characters: Georgian letters are the widest, about 9 px at this size
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" {_FONT} font-size="13">']
     for i, (label, value) in enumerate(rows):
         y = top + i * row_h
         w = plot_w * value / peak
-        shown = label if len(label) <= 42 else label[:41] + "…"
+        shown = label if len(label) <= fits else label[:fits - 1] + "…"
         parts.append(f'<g><title>{escape(label)}: {value}</title>'
                      f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end" fill="#1d2733">{escape(shown)}</text>'
                      f'<rect x="{label_width}" y="{y + 4}" width="{max(w, 1):.1f}" height="{row_h - 8}" '

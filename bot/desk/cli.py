@@ -1,4 +1,5 @@
-"""`hotline staff ...`: desk accounts from the server's command line (the first supervisor starts here)."""
+"""`hotline staff ...`: desk accounts from the server's command line (the first supervisor starts here); and
+`hotline content export-examples`: the editors' decisions from the desk written into the content files."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.config import Settings
 from bot.store import open_store
 from bot.store.desk import ROLES, AccountExists, DeskStore
 
-__all__ = ["register"]
+__all__ = ["cmd_export_examples", "register"]
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,6 +75,50 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for account in run_async(accounts()):
         state = "active" if account.active else "switched off"
         print(f"{account.name}\t{account.role}\t{state}\t{account.telegram_id or ''}")
+    return 0
+
+
+def cmd_export_examples(args: argparse.Namespace, settings: Settings) -> int:
+    """Writes the stored decisions into the YAML, then checks the content as `hotline content check` does."""
+    from pathlib import Path
+
+    import yaml
+
+    from bot.knowledge.decisions import Decided
+    from bot.knowledge.export import export_decisions
+    from bot.knowledge.loader import load_content
+
+    async def decided() -> list[Decided]:
+        store = await open_store(settings.effective_database_url)
+        try:
+            assert isinstance(store, DeskStore)
+            return [Decided(d.lang, d.text, d.faq_id) for d in await store.content_decisions()]
+        finally:
+            await store.close()
+
+    directory = Path(args.dir) if args.dir else settings.content_dir
+    decisions = run_async(decided())
+    result = export_decisions(directory, decisions)
+    for path, added in result.written.items():
+        print(f"{path}: {added} line(s) added")
+    if result.already:
+        print(f"{result.already} decision(s) were already in the files")
+    for fid in result.unknown:
+        print(f"entry {fid!r} is no longer in the content: its examples were left out", file=sys.stderr)
+    if result.review:
+        review = Path(args.review_file)
+        review.write_text(yaml.safe_dump(result.review, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        print(f"{review}: examples that could not be placed in their file (a list in flow style or over several "
+              "lines); add them by hand")
+    if not (result.written or result.review):
+        print(f"nothing new to write ({len(decisions)} decision(s) stored)")
+    checked = load_content(directory)
+    for issue in checked.issues:
+        print(issue)
+    if checked.content is None:
+        print(f"FAILED: the content check found {len(checked.errors)} error(s)")
+        return 1
+    print(f"OK: the content check passes; {len(checked.warnings)} warning(s)")
     return 0
 
 

@@ -54,14 +54,6 @@ def _may_see_details(visit: Visit, request: CallbackRequest) -> bool:
     return bool(request.assigned_to) and request.status != "new" and actor_for(account).owns(request.assigned_to)
 
 
-def _may_close(visit: Visit, request: CallbackRequest) -> bool:
-    """The caseworker who has it, or a supervisor; a request nobody took is taken first."""
-    account = visit.account
-    if account is None or request.status != "assigned":
-        return False
-    return can(account, "act_for_others") or actor_for(account).owns(request.assigned_to)
-
-
 def _audit_rows(visit: Visit, trail: list[AuditEntry], details: bool) -> list[dict[str, str]]:
     t = visit.t
     rows = []
@@ -95,10 +87,11 @@ async def show_request(visit: Visit, ref: str, status_code: int = 200, draft_not
     content = desk.rt.content.current
     details = _may_see_details(visit, request)
     trail = await desk.queue.history(ref)
-    mine = request.status == "assigned" and visit.account is not None and \
-        actor_for(visit.account).owns(request.assigned_to)
+    actor = actor_for(visit.account) if visit.account is not None else None
+    mine = request.status == "assigned" and actor is not None and actor.owns(request.assigned_to)
     values = {
-        "r": request, "details": details, "mine": mine, "may_close": _may_close(visit, request),
+        "r": request, "details": details, "mine": mine,
+        "may_close": actor is not None and desk.queue.may_close(actor, request),
         "overdue": desk.queue.overdue(request), "due": desk.queue.due(request),
         "taker": display_name(request.assigned_to), "status_name": t.gettext(STATUS_NAMES[request.status]),
         "topic": topic_label(content, t, request.topic) if request.topic else "",
@@ -167,15 +160,18 @@ def queue_routes(desk: Desk) -> list[Route]:
             outcome = await desk.queue.act("take", ref, actor)
         elif action == "note":
             outcome = await desk.queue.note(ref, actor, note)
-        elif not _may_close(visit, request):
-            outcome = Outcome("not_yours" if request.status == "assigned" else "closed", request)
-        elif action == "release":
-            outcome = await desk.queue.release(ref, actor, note)
+        elif request.status != "assigned":
+            outcome = Outcome("closed", request)  # at the desk a request is taken before it is closed
         else:
-            code = visit.value("outcome", 40)
-            if code in OUTCOMES:
-                note = f"[{code}] {note}".strip()
-            outcome = await desk.queue.act(action, ref, actor, note)
+            if action == "release":
+                outcome = await desk.queue.release(ref, actor, note)
+            else:
+                code = visit.value("outcome", 40)
+                if code in OUTCOMES:
+                    note = f"[{code}] {note}".strip()
+                outcome = await desk.queue.act(action, ref, actor, note)
+            if outcome.reason == "taken":  # the queue's rule: only its taker or a supervisor
+                outcome = Outcome("not_yours", outcome.request)
         _tell(visit, action, outcome)
         if outcome.reason == "empty":
             return await show_request(visit, ref, 400)

@@ -1,6 +1,7 @@
-"""Statistics for a date range (hotline days, Tbilisi time): conversations per day by channel and language,
-callback requests by topic, area and status, time to first contact and to close, overdue now, and the questions
-the content did not answer. Every table can be downloaded as CSV; nothing here is personal."""
+"""Statistics for a date range (hotline days, Tbilisi time): conversations per day by channel and language, what
+became of typed questions (answered, suggested, declined) and the FAQ entries given most, callback requests by
+topic, area and status, time to first contact and to close, overdue now, and the questions the content did not
+answer. Every table can be downloaded as CSV; nothing here is personal."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ from bot.store.desk import DeskStore
 __all__ = ["MAX_DAYS", "TABLES", "Period", "Report", "build_report", "report_csv"]
 
 MAX_DAYS = 400
-TABLES = ("conversations", "requests_by_topic", "requests_by_area", "requests_by_status", "times", "gaps")
+TABLES = ("conversations", "outcomes", "faq_entries", "requests_by_topic", "requests_by_area", "requests_by_status",
+          "times", "gaps")
+QUESTION_OUTCOMES = ("answered", "suggested", "declined")  # what a typed question can become
+OTHER_OUTCOMES = ("urgent", "action")  # typed messages that were not questions: danger first, or an action
+TOP_ENTRIES = 15
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,20 @@ class Report:
     statuses: list[tuple[str, int]] = field(default_factory=list)
     times: list[tuple[str, float | None, float | None, int]] = field(default_factory=list)
     gaps: dict[str, list[int]] = field(default_factory=dict)
+    outcome_rows: list[tuple[date, str, str, str, int]] = field(default_factory=list)
+    outcomes: dict[str, list[int]] = field(default_factory=dict)  # per day, question outcomes only
+    outcome_totals: dict[str, int] = field(default_factory=dict)
+    entries: list[tuple[str, str, int, int]] = field(default_factory=list)  # id, question, answered, opened
     requests: int = 0
     people: int = 0
+
+    @property
+    def questions(self) -> int:
+        return sum(self.outcome_totals.get(o, 0) for o in QUESTION_OUTCOMES)
+
+    def share(self, outcome: str) -> int | None:
+        """Percent of typed questions that became `outcome` (rounded), or None when there were none."""
+        return round(100 * self.outcome_totals.get(outcome, 0) / self.questions) if self.questions else None
 
 
 def _hours(histogram: list[tuple[int, int]]) -> tuple[float | None, float | None, int]:
@@ -86,8 +103,9 @@ def _hours(histogram: list[tuple[int, int]]) -> tuple[float | None, float | None
 
 
 async def build_report(store: DeskStore, content: Content, t: Translator, period: Period,
-                       area_label: Callable[[str], str]) -> Report:
-    """`area_label` names a town as typed by its area (what the staff group sees), never the town itself."""
+                       area_label: Callable[[str], str], by_cell: bool = False) -> Report:
+    """`area_label` names a town as typed by its area (what the staff group sees), never the town itself.
+    `by_cell`: outcomes by channel and language too (for their CSV; the page shows them per day)."""
     report = Report(period)
     days = period.days
     index = {day: i for i, day in enumerate(days)}
@@ -115,7 +133,25 @@ async def build_report(store: DeskStore, content: Content, t: Translator, period
     for day, kind, count in await store.gap_days(since, until):
         if day in index:
             report.gaps.setdefault(kind, [0] * len(days))[index[day]] += count
+    report.outcome_rows = await store.outcome_days(period.first, period.last, by_cell)
+    report.outcomes = {outcome: [0] * len(days) for outcome in QUESTION_OUTCOMES}
+    for day, _, _, outcome, count in report.outcome_rows:
+        report.outcome_totals[outcome] = report.outcome_totals.get(outcome, 0) + count
+        if outcome in report.outcomes and day in index:
+            report.outcomes[outcome][index[day]] += count
+    given: dict[str, list[int]] = {}
+    for faq_id, outcome, count in await store.entry_counts(period.first, period.last):
+        given.setdefault(faq_id, [0, 0])[0 if outcome == "answered" else 1] += count
+    top = sorted(given.items(), key=lambda item: (-sum(item[1]), item[0]))[:TOP_ENTRIES]
+    report.entries = [(faq_id, _entry_label(content, faq_id, t.lang), answered, opened)
+                      for faq_id, (answered, opened) in top]
     return report
+
+
+def _entry_label(content: Content, faq_id: str, lang: str) -> str:
+    """An entry's question in the page's language; an entry since removed from the content by its id."""
+    entry = content.faqs.get(faq_id)
+    return content.text(entry.question, lang) if entry else faq_id
 
 
 def report_csv(report: Report, table: str) -> bytes:
@@ -125,6 +161,12 @@ def report_csv(report: Report, table: str) -> bytes:
     if table == "conversations":
         writer.writerow(("day", "channel", "language", "people"))
         writer.writerows((d.isoformat(), c, lang, n) for d, c, lang, n in report.conversations)
+    elif table == "outcomes":
+        writer.writerow(("day", "channel", "language", "outcome", "messages"))
+        writer.writerows((d.isoformat(), c, lang, o, n) for d, c, lang, o, n in report.outcome_rows)
+    elif table == "faq_entries":
+        writer.writerow(("faq_id", "question", "answered", "opened"))
+        writer.writerows((faq_id, csv_safe(question), a, o) for faq_id, question, a, o in report.entries)
     elif table in ("requests_by_topic", "requests_by_area", "requests_by_status"):
         writer.writerow((table.removeprefix("requests_by_"), "requests"))
         rows = {"requests_by_topic": report.topics, "requests_by_area": report.areas,

@@ -3,12 +3,10 @@ headers every answer carries. Pages themselves live in pages_*.py and register t
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,7 +43,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 FORM_MAX_BYTES = 64 * 1024
-ACTIVITY_MINUTES = 10
 
 
 @cache
@@ -78,34 +75,10 @@ class Desk:
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         self._runtime: Runtime | None = None
-        self._counting: asyncio.Task[None] | None = None
 
     def attach(self, rt: Runtime) -> None:
-        """Starts serving on the open runtime, and counting people in conversation for the statistics."""
+        """Starts serving on the open runtime."""
         self._runtime = rt
-        self._counting = asyncio.create_task(self._count_activity(), name="desk-activity")
-
-    async def detach(self) -> None:
-        if self._counting is not None:
-            self._counting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._counting
-            self._counting = None
-
-    async def _count_activity(self) -> None:
-        """Every few minutes one worker adds today's active sessions (by channel and language) to the day's
-        count: sessions keep only their last step, so the count is taken before the day's sessions move on."""
-        every = timedelta(minutes=ACTIVITY_MINUTES)
-        while True:
-            try:
-                async with self.rt.store.exclusive("desk-activity", every) as mine:
-                    if mine:
-                        today = datetime.now(LOCAL_TZ).date()
-                        start = datetime.combine(today, time.min, tzinfo=LOCAL_TZ)
-                        await self.store.snapshot_activity(today, start)
-            except Exception:
-                log.exception("counting activity for the statistics failed; trying again later")
-            await asyncio.sleep(every.total_seconds() / 2)
 
     @property
     def rt(self) -> Runtime:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ from bot import metrics
 from bot.i18n import fallback_chain
 from bot.knowledge.cache import load_cached
 from bot.knowledge.content_checks import FIRST_SCREEN, LIMITS, REVIEW_EVERY, CrossChecker
+from bot.knowledge.decisions import Decided, StaffDecisions
 from bot.knowledge.eligibility import Eligibility, load_eligibility
 from bot.knowledge.geo import CentrePoint
 from bot.knowledge.intents import Intents, IntentsFile
 from bot.knowledge.places import Gazetteer, PlacesFile, check_places
+from bot.knowledge.redact import normalise_question
 from bot.knowledge.schema import (
     PLACEHOLDER,
     Action,
@@ -34,14 +37,17 @@ from bot.knowledge.schema import (
     MenuFile,
     MenuItem,
     MenuNode,
+    OutOfScopeFile,
 )
 from bot.knowledge.search import FaqDoc, FaqIndex
 from bot.knowledge.yamlread import Issue, read_yaml, validate
 
-__all__ = ["FIRST_SCREEN", "LIMITS", "REVIEW_EVERY", "Content", "ContentHolder", "LoadResult", "faq_docs",
-           "load_content"]
+__all__ = ["FIRST_SCREEN", "LIMITS", "OUT_OF_SCOPE_FILE", "REVIEW_EVERY", "Content", "ContentHolder", "LoadResult",
+           "faq_docs", "load_content"]
 
 log = logging.getLogger(__name__)
+
+OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,20 @@ class Content:
     eligibility: Eligibility | None = None
     node_faqs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     intents: Intents = field(default_factory=lambda: Intents(IntentsFile(intents={})))
+    out_of_scope: tuple[Decided, ...] = ()  # questions out_of_scope.yaml declines
+    staff: StaffDecisions = field(default_factory=StaffDecisions)  # those, and the editors' decisions in the desk
+
+    def with_decisions(self, decisions: StaffDecisions) -> Content:
+        """This content with the editors' decisions: their examples join the search (those the files do not
+        already have), and the questions they decided are answered or declined as they said (a decision in the
+        desk wins over the file)."""
+        known = {(e.id, lang, normalise_question(x)) for e in self.faqs.values()
+                 for lang, texts in e.examples.items() for x in texts}
+        extra = [FaqDoc(d.faq_id, d.lang, d.text, "", ()) for d in decisions.examples()
+                 if d.faq_id in self.faqs and (d.faq_id, d.lang, normalise_question(d.text)) not in known]
+        index = self.faq_index.with_examples(extra) if extra else self.faq_index
+        staff = StaffDecisions([*self.out_of_scope, *decisions], decisions.stamp)
+        return replace(self, faq_index=index, staff=staff)
 
     def text(self, local: dict[str, str] | None, lang: str) -> str:
         """The text in `lang`, falling back to Georgian then English, with placeholders filled."""
@@ -177,6 +197,13 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
         intents_doc = read_yaml(directory / "intents.yaml")
         intents = validate(intents_doc, IntentsFile)
         issues.extend(intents_doc.issues)
+    out_of_scope: tuple[Decided, ...] = ()
+    if (directory / OUT_OF_SCOPE_FILE).exists():
+        declined_doc = read_yaml(directory / OUT_OF_SCOPE_FILE)
+        declined = validate(declined_doc, OutOfScopeFile)
+        issues.extend(declined_doc.issues)
+        if declined is not None:
+            out_of_scope = tuple(Decided(lang, q) for lang, texts in declined.questions.items() for q in texts)
     eligibility = None
     if (directory / "eligibility.yaml").exists():
         directions = {n for n in nodes if n.startswith("reint_")}
@@ -205,6 +232,8 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
         eligibility=eligibility,
         node_faqs={k: tuple(v) for k, v in node_faqs.items()},
         intents=Intents(intents or IntentsFile(intents={})),
+        out_of_scope=out_of_scope,
+        staff=StaffDecisions(out_of_scope),
     )
     return LoadResult(content, sorted(set(issues)))
 
@@ -217,6 +246,9 @@ class ContentHolder:
         self.directory = Path(directory)
         self.cache_dir = cache_dir
         self._current: Content | None = None
+        self._base: Content | None = None  # as the files say, before the editors' decisions
+        self.decisions = StaffDecisions()
+        self._swap = threading.Lock()  # reloads run in a thread; decisions arrive on the event loop
         self._stamp: tuple[tuple[str, float, int], ...] = ()
         self._on_issues = on_issues
         self.last_issues: list[Issue] = []
@@ -249,7 +281,9 @@ class ContentHolder:
         self.last_issues = result.issues
         if result.content is not None:
             previous = self._current.version if self._current else None
-            self._current = result.content
+            with self._swap:
+                self._base = result.content
+                self._current = result.content.with_decisions(self.decisions)
             if previous != result.content.version:
                 self.loaded_at = datetime.now(UTC)
                 log.info("content version %s loaded (%d warnings)", result.content.version, len(result.warnings))
@@ -262,6 +296,13 @@ class ContentHolder:
         if self._on_issues and result.issues:
             self._on_issues(result.issues)
         return result
+
+    def apply(self, decisions: StaffDecisions) -> None:
+        """Serves the same files with these decisions from now on (and after every reload)."""
+        with self._swap:
+            self.decisions = decisions
+            if self._base is not None:
+                self._current = self._base.with_decisions(decisions)
 
     def changed(self) -> bool:
         return self._files_stamp() != self._stamp

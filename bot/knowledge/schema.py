@@ -127,6 +127,20 @@ class FaqFile(_Model):
     entries: list[FaqEntry]
 
 
+class OutOfScopeFile(_Model):
+    """Questions editors decided the hotline does not answer (content/out_of_scope.yaml): each, and questions
+    typed nearly the same way, is declined honestly instead of searched."""
+
+    questions: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_languages(self) -> OutOfScopeFile:
+        unknown = sorted(set(self.questions) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"questions: unknown language code(s) {', '.join(unknown)}")
+        return self
+
+
 class GeoPoint(_Model):
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]

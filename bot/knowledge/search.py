@@ -263,6 +263,22 @@ class FaqIndex:
                 examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), tuning)
         return cls(indexes, examples, tuning)
 
+    def with_examples(self, extra: Iterable[FaqDoc]) -> FaqIndex:
+        """A copy that also knows these examples (one document each, like the content's own); only the example
+        indexes of the languages given are built again, the entries' indexes are shared."""
+        added: dict[str, list[FaqDoc]] = defaultdict(list)
+        for doc in extra:
+            if doc.lang in self._indexes:
+                added[doc.lang].append(doc)
+        examples = dict(self._examples)
+        for lang, docs in added.items():
+            kept = self._examples.get(lang)
+            shots = [FaqDoc(fid, lang, text, "", ()) for fid, text in zip(kept.faq_ids, kept.texts, strict=True)] \
+                if kept is not None else []
+            shots += [FaqDoc(d.faq_id, lang, d.question, "", ()) for d in docs]
+            examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), self._tuning)
+        return FaqIndex(self._indexes, examples, self._tuning)
+
     def vocabulary(self, lang: str) -> frozenset[str]:
         """The terms `lang`'s entries use: what words of that language look like to the analyser."""
         return self._vocabulary.get(lang, frozenset())

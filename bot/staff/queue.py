@@ -65,10 +65,12 @@ _E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 @dataclass(frozen=True)
 class Actor:
-    """A caseworker: a name for the audit trail, and the Telegram user id when acting from Telegram."""
+    """A caseworker: a name for the audit trail, and the Telegram user id when acting from Telegram.
+    `supervisor`: the channel that signed them in knows them as one (the desk's role)."""
 
     name: str
     telegram_id: int | None = None
+    supervisor: bool = False
 
     @property
     def label(self) -> str:
@@ -181,9 +183,16 @@ class Queue:
 
     def supervises(self, actor: Actor) -> bool:
         """A supervisor may close a request someone else has taken."""
+        if actor.supervisor:
+            return True
         if actor.telegram_id is not None:
             return actor.telegram_id in self.settings.telegram.supervisor_user_ids
         return staff_text(actor.name) in self.settings.callback.supervisors
+
+    def may_close(self, actor: Actor, request: CallbackRequest) -> bool:
+        """The one rule for closing or returning a taken request, on every channel: the caseworker who took it,
+        or a supervisor."""
+        return request.status == "assigned" and (actor.owns(request.assigned_to) or self.supervises(actor))
 
     async def act(self, action: str, ref: str, actor: Actor, note: str = "") -> Outcome:
         """take / done / unreachable, atomically; a refused or lost action changes nothing. A taken request is
@@ -198,7 +207,7 @@ class Queue:
             if action != "take":
                 current = await self.store.get_request(ref)
                 if current is not None and current.status == "assigned":
-                    if not actor.owns(current.assigned_to) and not self.supervises(actor):
+                    if not self.may_close(actor, current):
                         return Outcome("taken", current)
                     allowed_from = ("assigned",)
                 elif current is not None and current.status == "new":
@@ -218,10 +227,14 @@ class Queue:
         return Outcome("taken", request)
 
     async def release(self, ref: str, actor: Actor, note: str = "") -> Outcome:
-        """Puts a taken request back in the queue (status new), for another caseworker to take."""
+        """Puts a taken request back in the queue (status new), for another caseworker to take; only its taker
+        or a supervisor may (anyone else is told who has it)."""
         if not self.allowed(actor):
             return Outcome("not_allowed")
         ref = ref.strip().upper()
+        current = await self.store.get_request(ref)
+        if current is not None and current.status == "assigned" and not self.may_close(actor, current):
+            return Outcome("taken", current)
         result = await self.store.transition(ref, ("assigned",), "new", storable_text(actor.label),
                                              storable_text(note))
         if result.ok:

@@ -1,5 +1,6 @@
 """What the caseworkers' desk keeps beside the callback queue: staff accounts, failed logins, the desk's own
-audit trail (logins, account changes), and the paged, filtered reads its queue pages need.
+audit trail (logins, account changes), the paged, filtered reads its queue pages need, what editors decided
+about unanswered questions, and the day counts behind the statistics.
 
 Each engine implements `DeskStore` in a mixin of its own (desk_sqlite.py, desk_postgres.py); the rules (who may
 log in, what a filter means) live in bot/desk, and the contract tests run the same cases on both engines.
@@ -16,6 +17,7 @@ from bot.store.base import CallbackRequest
 __all__ = [
     "ROLES",
     "AccountExists",
+    "ContentDecision",
     "DeskEvent",
     "DeskStore",
     "RequestFilter",
@@ -54,6 +56,24 @@ class DeskEvent:
     action: str
     target: str = ""
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class ContentDecision:
+    """An editor's decision on a question people asked: an example for `faq_id`, or out of scope (no faq_id).
+    The text is the question as kept for the gaps report (personal data removed), as the editor confirmed it."""
+
+    id: int
+    at: datetime
+    actor: str
+    lang: str
+    text: str
+    normalised: str
+    faq_id: str = ""
+
+    @property
+    def out_of_scope(self) -> bool:
+        return not self.faq_id
 
 
 @dataclass(frozen=True)
@@ -117,13 +137,41 @@ class DeskStore(ABC):
         "overdue" how many are overdue."""
 
     @abstractmethod
-    async def snapshot_activity(self, day: date, day_start: datetime) -> None:
-        """Counts sessions active since `day_start` by channel and language into `day`'s row, keeping the larger
-        of the stored and the new count (sessions only show their last step, so a count only grows)."""
+    async def add_day_counts(self, people: list[tuple[date, str, str, int]],
+                             usage: list[tuple[date, str, str, str, str, int]]) -> None:
+        """Adds to the day counts, in one transaction: people who began the day's conversation as (day, channel,
+        language, n), and what became of messages as (day, channel, language, outcome, FAQ id, n)."""
 
     @abstractmethod
     async def activity(self, first: date, last: date) -> list[tuple[date, str, str, int]]:
         """(day, channel, language, people) for days from `first` to `last`, inclusive."""
+
+    @abstractmethod
+    async def outcome_days(self, first: date, last: date, by_cell: bool = True
+                           ) -> list[tuple[date, str, str, str, int]]:
+        """(day, channel, language, outcome, n) for days from `first` to `last`; without `by_cell`, summed over
+        channels and languages (given as ''), which is what a page needs and a fifth of the rows."""
+
+    @abstractmethod
+    async def entry_counts(self, first: date, last: date) -> list[tuple[str, str, int]]:
+        """(FAQ id, outcome, n) over the days: how often each entry was given as an answer or opened."""
+
+    @abstractmethod
+    async def decide_question(self, actor: str, lang: str, text: str, normalised: str,
+                              faq_id: str = "") -> ContentDecision:
+        """Keeps an editor's decision on a question; a later decision on the same question replaces it."""
+
+    @abstractmethod
+    async def content_decisions(self) -> list[ContentDecision]:
+        """Every decision, oldest first."""
+
+    @abstractmethod
+    async def undo_decision(self, decision_id: int) -> ContentDecision | None:
+        """Removes a decision; returns what it was, or None if there was none."""
+
+    @abstractmethod
+    async def decisions_stamp(self) -> tuple[int, int]:
+        """Changes whenever a decision is added, replaced or removed: workers compare it to reload cheaply."""
 
     @abstractmethod
     async def request_counts(self, since: datetime, until: datetime) -> list[tuple[str, str, str, int]]:

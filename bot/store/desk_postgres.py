@@ -7,11 +7,18 @@ from typing import Any
 
 import asyncpg
 
+from bot.store import desk_sql as sql
 from bot.store.base import CallbackRequest
-from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, StaffAccount
+from bot.store.desk import AccountExists, ContentDecision, DeskEvent, DeskStore, RequestFilter, StaffAccount
 from bot.store.desk_sql import filter_clauses
+from bot.store.sql import POSTGRESQL
 
 __all__ = ["PostgresDeskStore"]
+
+
+def _decision(row: asyncpg.Record) -> ContentDecision:
+    return ContentDecision(row["id"], row["at"], row["actor"], row["lang"], row["text"], row["normalised"],
+                           row["faq_id"])
 
 
 def _account(row: asyncpg.Record) -> StaffAccount:
@@ -141,15 +148,45 @@ class PostgresDeskStore(DeskStore):
                                      list(statuses))
         return [r["town"] for r in rows]
 
-    async def snapshot_activity(self, day: date, day_start: datetime) -> None:
-        await self.pool.execute(
-            "INSERT INTO activity_days (day, channel, language, users) "
-            "SELECT $1, channel, COALESCE(data->>'lang', ''), COUNT(*) FROM sessions "
-            "WHERE updated_at >= $2 GROUP BY 2, 3 "
-            "ON CONFLICT (day, channel, language) DO UPDATE "
-            "SET users = GREATEST(activity_days.users, excluded.users)",
-            day.isoformat(), _stamp(day_start),
-        )
+    async def add_day_counts(self, people: list[tuple[date, str, str, int]],
+                             usage: list[tuple[date, str, str, str, str, int]]) -> None:
+        if not (people or usage):
+            return
+        outcomes, entries = sql.split_usage(usage)
+        async with self.pool.acquire() as conn, conn.transaction():
+            for statement, rows in ((sql.ADD_PEOPLE, [(d.isoformat(), *rest) for d, *rest in people]),
+                                    (sql.ADD_OUTCOMES, outcomes), (sql.ADD_ENTRIES, entries)):
+                if rows:
+                    await conn.executemany(POSTGRESQL(statement), rows)
+
+    async def outcome_days(self, first: date, last: date, by_cell: bool = True
+                           ) -> list[tuple[date, str, str, str, int]]:
+        rows = await self.pool.fetch(POSTGRESQL(sql.OUTCOME_DAYS if by_cell else sql.OUTCOME_TOTALS),
+                                     first.isoformat(), last.isoformat())
+        return [(date.fromisoformat(r["day"]), r["channel"], r["language"], r["outcome"], int(r["n"])) for r in rows]
+
+    async def entry_counts(self, first: date, last: date) -> list[tuple[str, str, int]]:
+        rows = await self.pool.fetch(POSTGRESQL(sql.ENTRY_COUNTS), first.isoformat(), last.isoformat())
+        return [(r["faq_id"], r["outcome"], int(r["n"])) for r in rows]
+
+    async def decide_question(self, actor: str, lang: str, text: str, normalised: str,
+                              faq_id: str = "") -> ContentDecision:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(POSTGRESQL(sql.DROP_DECISION), normalised)
+            row = await conn.fetchrow(POSTGRESQL(sql.ADD_DECISION), datetime.now(UTC), actor, lang, text, normalised,
+                                      faq_id)
+        return _decision(row)
+
+    async def content_decisions(self) -> list[ContentDecision]:
+        return [_decision(r) for r in await self.pool.fetch(sql.DECISIONS)]
+
+    async def undo_decision(self, decision_id: int) -> ContentDecision | None:
+        row = await self.pool.fetchrow(POSTGRESQL(sql.UNDO_DECISION), decision_id)
+        return _decision(row) if row else None
+
+    async def decisions_stamp(self) -> tuple[int, int]:
+        row = await self.pool.fetchrow(sql.DECISIONS_STAMP)
+        return (int(row["n"]), int(row["last"])) if row else (0, 0)
 
     async def activity(self, first: date, last: date) -> list[tuple[date, str, str, int]]:
         rows = await self.pool.fetch("SELECT day, channel, language, users FROM activity_days "

@@ -6,8 +6,9 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.store import desk_sql as sql
 from bot.store.base import CallbackRequest
-from bot.store.desk import AccountExists, DeskEvent, DeskStore, RequestFilter, StaffAccount
+from bot.store.desk import AccountExists, ContentDecision, DeskEvent, DeskStore, RequestFilter, StaffAccount
 from bot.store.desk_sql import filter_clauses
 from bot.store.schema import to_utc
 
@@ -16,6 +17,11 @@ __all__ = ["SqliteDeskStore"]
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _decision(row: sqlite3.Row) -> ContentDecision:
+    return ContentDecision(row["id"], to_utc(row["at"]), row["actor"], row["lang"], row["text"],  # type: ignore[arg-type]
+                           row["normalised"], row["faq_id"])
 
 
 def _account(row: sqlite3.Row) -> StaffAccount:
@@ -139,14 +145,47 @@ class SqliteDeskStore(DeskStore):
         rows = await self._all(f"SELECT DISTINCT town FROM callback_requests WHERE status IN ({marks})", statuses)
         return [r["town"] for r in rows]
 
-    async def snapshot_activity(self, day: date, day_start: datetime) -> None:
-        await self._write(lambda db: db.execute(
-            "INSERT INTO activity_days (day, channel, language, users) "
-            "SELECT ?, channel, COALESCE(json_extract(data, '$.lang'), ''), COUNT(*) FROM sessions "
-            "WHERE updated_at >= ? GROUP BY 2, 3 "
-            "ON CONFLICT (day, channel, language) DO UPDATE SET users = MAX(users, excluded.users)",
-            (day.isoformat(), _iso(day_start)),
-        ))
+    async def add_day_counts(self, people: list[tuple[date, str, str, int]],
+                             usage: list[tuple[date, str, str, str, str, int]]) -> None:
+        outcomes, entries = sql.split_usage(usage)
+
+        def add(db: sqlite3.Connection) -> None:
+            db.executemany(sql.ADD_PEOPLE, [(d.isoformat(), *rest) for d, *rest in people])
+            db.executemany(sql.ADD_OUTCOMES, outcomes)
+            db.executemany(sql.ADD_ENTRIES, entries)
+
+        if people or usage:
+            await self._write(add)
+
+    async def outcome_days(self, first: date, last: date, by_cell: bool = True
+                           ) -> list[tuple[date, str, str, str, int]]:
+        rows = await self._all(sql.OUTCOME_DAYS if by_cell else sql.OUTCOME_TOTALS, (first.isoformat(),
+                                                                                     last.isoformat()))
+        return [(date.fromisoformat(r["day"]), r["channel"], r["language"], r["outcome"], r["n"]) for r in rows]
+
+    async def entry_counts(self, first: date, last: date) -> list[tuple[str, str, int]]:
+        rows = await self._all(sql.ENTRY_COUNTS, (first.isoformat(), last.isoformat()))
+        return [(r["faq_id"], r["outcome"], r["n"]) for r in rows]
+
+    async def decide_question(self, actor: str, lang: str, text: str, normalised: str,
+                              faq_id: str = "") -> ContentDecision:
+        def decide(db: sqlite3.Connection) -> sqlite3.Row:
+            db.execute(sql.DROP_DECISION, (normalised,))
+            return db.execute(sql.ADD_DECISION, (_iso(datetime.now(UTC)), actor, lang, text, normalised,
+                                                 faq_id)).fetchone()
+
+        return _decision(await self._write(decide))
+
+    async def content_decisions(self) -> list[ContentDecision]:
+        return [_decision(r) for r in await self._all(sql.DECISIONS)]
+
+    async def undo_decision(self, decision_id: int) -> ContentDecision | None:
+        row = await self._write(lambda db: db.execute(sql.UNDO_DECISION, (decision_id,)).fetchone())
+        return _decision(row) if row else None
+
+    async def decisions_stamp(self) -> tuple[int, int]:
+        row = await self._one(sql.DECISIONS_STAMP)
+        return (row["n"], row["last"]) if row else (0, 0)
 
     async def activity(self, first: date, last: date) -> list[tuple[date, str, str, int]]:
         rows = await self._all("SELECT day, channel, language, users FROM activity_days WHERE day BETWEEN ? AND ? "

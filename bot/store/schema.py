@@ -32,7 +32,7 @@ REQUEST_COLUMNS = (
 EDITABLE_REQUEST_COLUMNS = frozenset(REQUEST_COLUMNS) - {"ref", "status", "channel", "user_id", "created_at"}
 TABLES = ("sessions", "processed_updates", "subscriptions", "callback_requests", "callback_audit", "gaps",
           "staff_copies", "staff_accounts", "staff_audit", "activity_days", "live_conversations", "live_messages",
-          "live_audit")
+          "live_audit", "content_decisions", "outcome_days", "entry_days")
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sessions": ("channel", "user_id"),
     "processed_updates": ("channel", "update_id"),
@@ -47,6 +47,9 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "live_conversations": ("id",),
     "live_messages": ("id",),
     "live_audit": ("id",),
+    "content_decisions": ("id",),
+    "outcome_days": ("day", "channel", "language", "outcome"),
+    "entry_days": ("day", "faq_id", "outcome"),
 }
 # SQLite keeps these as ISO-8601 UTC text, PostgreSQL as timestamptz; exports carry them as ISO text.
 TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
@@ -63,6 +66,9 @@ TIMESTAMP_COLUMNS: dict[str, frozenset[str]] = {
     "live_conversations": frozenset({"created_at", "taken_at", "closed_at", "last_at"}),
     "live_messages": frozenset({"at"}),
     "live_audit": frozenset({"at"}),
+    "content_decisions": frozenset({"at"}),
+    "outcome_days": frozenset(),
+    "entry_days": frozenset(),
 }
 JSON_COLUMNS: dict[str, frozenset[str]] = {"sessions": frozenset({"data"}), "processed_updates": frozenset({"replies"})}
 
@@ -217,8 +223,31 @@ def _live_chats(dialect: str) -> list[str]:
     ]
 
 
+def _content_decisions_and_usage(dialect: str) -> list[str]:
+    """What editors decided about unanswered questions in the desk (an example for an entry, or out of scope),
+    which the matcher uses at once; and what became of typed messages and which entries were shown, per day,
+    channel and language, as counts only."""
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    serial = "BIGSERIAL PRIMARY KEY" if dialect == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    clustered = " WITHOUT ROWID" if dialect == "sqlite" else ""  # a range of days is read from the key alone
+    return [
+        f"""CREATE TABLE content_decisions (
+            id {serial}, at {ts} NOT NULL, actor TEXT NOT NULL, lang TEXT NOT NULL, text TEXT NOT NULL,
+            normalised TEXT NOT NULL, faq_id TEXT NOT NULL DEFAULT '')""",
+        "CREATE UNIQUE INDEX content_decisions_question ON content_decisions (normalised)",
+        f"""CREATE TABLE outcome_days (
+            day TEXT NOT NULL, channel TEXT NOT NULL, language TEXT NOT NULL, outcome TEXT NOT NULL,
+            n INTEGER NOT NULL, PRIMARY KEY (day, channel, language, outcome)){clustered}""",
+        # entries apart, without channel and language: a year of them stays small enough to sum per page
+        f"""CREATE TABLE entry_days (
+            day TEXT NOT NULL, faq_id TEXT NOT NULL, outcome TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (day, faq_id, outcome)){clustered}""",
+    ]
+
+
 MIGRATIONS: list[Callable[[str], list[str]]] = [
     _v1, _v2, _v3, _v4, _gaps_user_reference, _staff_copies, _staff_desk, _desk_activity, _live_chats,
+    _content_decisions_and_usage,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

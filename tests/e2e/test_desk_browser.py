@@ -294,10 +294,13 @@ def test_screenshots_of_every_page_in_three_languages(server: DeskServer, browse
             assert browser.execute_script("return document.characterSet") == "UTF-8"
             shot(browser, f"{name}-{lang}")
         browser.set_window_size(390, 844)
-        for name, path in (("queue", "/queue?status=assigned"), ("request", f"/r/{ref}"), ("stats", "/stats")):
+        for name, path in (("queue", "/queue?status=assigned"), ("request", f"/r/{ref}"), ("stats", "/stats"),
+                           ("gaps", "/gaps")):
             open_page(server, browser, path)
             width = browser.execute_script("return document.documentElement.scrollWidth")
             assert width <= 400, f"{name} fits a phone screen ({width}px)"
+            if name == "stats-outcomes":
+                browser.execute_script("document.querySelector('table.outcomes').scrollIntoView()")
             shot(browser, f"{name}-{lang}-phone")
         browser.set_window_size(1280, 1000)
         open_page(server, browser, "/queue")
@@ -320,17 +323,26 @@ def sign_in_keeping_language(server: DeskServer, browser: WebDriver, lang: str) 
 
 
 def test_statistics_show_todays_people_and_requests_with_csv(server: DeskServer, browser: WebDriver) -> None:
-    from datetime import UTC, datetime, timedelta
-
     server.request_callback(7008, "Salome", "+995 555 00 00 08", town="Telavi")
-    server.run(server.store.snapshot_activity(datetime.now(UTC).date(), datetime.now(UTC) - timedelta(days=1)))
+    answered = _ask(server, 7010, "How can I send money home safely?")
+    assert "q:y:legal_send_money" in str(server.fake.calls_to(7010)[-1].params), answered
+    assert "did not find an answer" in _ask(server, 7010, "How many stars are in the sky tonight?")
+    assert "Did you mean one of these?" in _ask(server, 7010, "Where do penguins sleep in winter?")
     new_account(server, browser, "mari", role="editor")
     assert browser.current_url.endswith("/desk/stats")
     wait_for(browser, lambda d: "Callback requests by topic" in text(d))
     charts = browser.find_elements(By.CSS_SELECTOR, "section.chart svg")
-    assert len(charts) == 5 and all(c.size["width"] > 200 for c in charts)
+    assert len(charts) == 7 and all(c.size["width"] > 200 for c in charts)
     tiles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".tile")]
     assert any(t.endswith("callback requests") and int(t.split()[0]) >= 1 for t in tiles)
+    people = next(t for t in tiles if "people in conversation" in t)
+    assert int(people.split()[0]) >= 2, "the callback user and the asker, counted from their first message today"
+    assert any(t.endswith("of typed questions answered") and t.split()[0].endswith("%") for t in tiles)
+    shares = {row.find_elements(By.TAG_NAME, "td")[0].text: row.find_elements(By.TAG_NAME, "td")[1].text
+              for row in browser.find_elements(By.CSS_SELECTOR, "table.outcomes tbody tr")}
+    assert int(shares["Answered"]) >= 1 and int(shares["Declined"]) >= 1 and int(shares["Choices offered"]) >= 1
+    entries = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "table.entries tbody tr")]
+    assert any("legal_send_money" in e and "How can I send money home safely?" in e for e in entries)
     with session_client(server, browser) as client:
         topics = client.get("/desk/stats.csv", params={"table": "requests_by_topic"})
         assert topics.status_code == 200 and topics.headers["content-type"].startswith("text/csv")
@@ -338,7 +350,12 @@ def test_statistics_show_todays_people_and_requests_with_csv(server: DeskServer,
         assert lines[0] == "topic,requests" and any(line.startswith("🌍") or "abroad" in line for line in lines[1:])
         people = client.get("/desk/stats.csv", params={"table": "conversations"}).content.decode("utf-8-sig")
         assert people.splitlines()[0] == "day,channel,language,people" and ",telegram,en," in people
-        assert "Salome" not in topics.text + people and "555" not in people
+        outcomes = client.get("/desk/stats.csv", params={"table": "outcomes"}).content.decode("utf-8-sig")
+        assert outcomes.splitlines()[0] == "day,channel,language,outcome,messages"
+        assert ",telegram,en,answered," in outcomes and ",telegram,en,declined," in outcomes
+        given = client.get("/desk/stats.csv", params={"table": "faq_entries"}).content.decode("utf-8-sig")
+        assert given.splitlines()[0] == "faq_id,question,answered,opened" and "legal_send_money," in given
+        assert "Salome" not in topics.text + people + outcomes and "555" not in people and "stars" not in outcomes
         assert client.get("/desk/stats.csv", params={"table": "passwords"}).status_code == 404
     open_page(server, browser, "/queue")
     assert "Not for your role" in text(browser), "an editor does not see the queue"
@@ -365,3 +382,114 @@ def test_an_editor_sees_unanswered_questions_with_the_closest_entries_and_the_co
     previews = entries[0].find_elements(By.CSS_SELECTOR, ".phone-preview")
     assert [p.get_attribute("lang") for p in previews] == ["ka", "en", "ru"]
     assert "+995" in " ".join(p.text for p in previews) or all(p.text for p in previews)
+
+
+def _ask(server: DeskServer, user_id: int, question: str) -> str:
+    """A Telegram user types a question; returns what the bot answered (all its messages to that step)."""
+    from tests.e2e.fake_telegram import FakeUser
+
+    asker = FakeUser(server.fake, user_id, "en")
+    before = len(server.fake.calls_to(user_id))
+    server.telegram(asker, asker.text(question))
+    return "\n".join(c.text or "" for c in server.fake.calls_to(user_id)[before:])
+
+
+def _gap_row(browser: WebDriver, words: str):  # type: ignore[no-untyped-def]
+    rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "table.gaps tbody tr") if words in r.text]
+    assert len(rows) == 1, f"one row for {words!r}"
+    return rows[0]
+
+
+def test_an_editor_adds_a_question_as_an_example_and_the_bot_answers_it_at_once(
+        server: DeskServer, browser: WebDriver) -> None:
+    question = "Can I take my parrot on the plane to Spain in a cage?"
+    assert "did not find an answer" in _ask(server, 7101, question)
+    new_account(server, browser, "lela", role="editor")
+    open_page(server, browser, "/gaps?days=7")
+    row = _gap_row(browser, "parrot")
+    row.find_element(By.LINK_TEXT, "Another entry…").click()
+    wait_for(browser, lambda d: "Decide about a question" in text(d))
+    assert browser.find_element(By.NAME, "text").get_attribute("value") == question
+    shot(browser, "gap-choose-en")
+    browser.find_element(By.CSS_SELECTOR, "#faq option[value=legal_eu_border]").click()
+    browser.find_element(By.CSS_SELECTOR, "#choose button[name=example]").click()
+    wait_for(browser, lambda d: "Added as an example to" in text(d))
+    assert not [r for r in browser.find_elements(By.CSS_SELECTOR, "table.gaps tbody tr") if "parrot" in r.text]
+    [decided] = [r for r in browser.find_elements(By.CSS_SELECTOR, "table.decided tbody tr") if "parrot" in r.text]
+    assert "legal_eu_border" in decided.text and "lela" in decided.text
+
+    answer = _ask(server, 7102, question)  # another person, the same question: answered with that entry
+    assert "did not find an answer" not in answer
+    assert "q:y:legal_eu_border" in str(server.fake.calls_to(7102)[-1].params), "answered with the chosen entry"
+    events = server.run(server.store.desk_events(20))
+    assert any(e.actor == "lela" and e.action == "gap_example" and e.target == "legal_eu_border" for e in events)
+
+
+def test_an_editor_marks_a_question_out_of_scope_and_the_bot_declines_it_honestly(
+        server: DeskServer, browser: WebDriver) -> None:
+    question = "What colour should I paint my kitchen walls?"
+    assert "did not find an answer" in _ask(server, 7103, question)
+    new_account(server, browser, "gio", role="supervisor")
+    open_page(server, browser, "/gaps?days=7")
+    _gap_row(browser, "kitchen walls").find_element(By.CSS_SELECTOR, "button[name=out_of_scope]").click()
+    wait_for(browser, lambda d: "Marked out of scope" in text(d))
+    shot(browser, "gaps-decided-en")
+    for asker, typed in ((7104, question), (7105, "what color should i paint my kitchen walls")):
+        answer = _ask(server, asker, typed)
+        assert "I can't help with that here" in answer and "did not find an answer" not in answer, typed
+    open_page(server, browser, "/gaps?days=7")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.gaps tbody tr")
+    assert "kitchen walls" not in " ".join(r.text for r in rows), "declined on purpose: not a gap again"
+    [decided] = [r for r in browser.find_elements(By.CSS_SELECTOR, "table.decided tbody tr")
+                 if "kitchen walls" in r.text]
+    decided.find_element(By.CSS_SELECTOR, "button[name=undo]").click()
+    wait_for(browser, lambda d: "Decision undone" in text(d))
+    assert "did not find an answer" in _ask(server, 7106, question)
+
+
+def test_a_caseworker_cannot_decide_about_gaps_and_a_post_without_csrf_is_refused(
+        server: DeskServer, browser: WebDriver) -> None:
+    form = {"text": "Is the moon made of cheese?", "lang": "en", "faq": "legal_eu_border"}
+    new_account(server, browser, "dali")
+    open_page(server, browser, "/gaps")
+    assert "Not for your role" in text(browser)
+    with session_client(server, browser) as client:
+        page = client.get("/desk/queue").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        refused = client.post("/desk/gaps/example", data={**form, "csrf": token})
+        assert refused.status_code == 403 and "Not for your role" in refused.text
+        assert client.post("/desk/gaps/out-of-scope", data={**form, "csrf": token}).status_code == 403
+    new_account(server, browser, "tiko", role="editor")
+    with session_client(server, browser) as client:
+        refused = client.post("/desk/gaps/example", data=form)
+        assert refused.status_code == 403 and "This form is out of date" in refused.text
+    assert not [d for d in server.run(server.store.content_decisions()) if "cheese" in d.text]
+
+
+def test_screenshots_of_the_gap_decisions_and_statistics_in_three_languages(
+        server: DeskServer, browser: WebDriver) -> None:
+    _ask(server, 7110, "How many planets circle the sun in our galaxy?")
+    _ask(server, 7111, "How can I send money home safely?")
+    new_account(server, browser, "nana", role="editor")
+    for lang in ("ka", "en", "ru"):
+        open_page(server, browser, f"/language?set={lang}&next=/desk/stats")
+        open_page(server, browser, "/gaps?days=7")
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.gaps tbody tr"))
+        assert browser.find_elements(By.CSS_SELECTOR, "table.gaps button[name=out_of_scope]")
+        shot(browser, f"gaps-actions-{lang}")
+        _gap_row(browser, "planets").find_element(By.CSS_SELECTOR, ".actions a").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "faq"))
+        shot(browser, f"gap-choose-{lang}")
+        open_page(server, browser, "/stats")
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.entries tbody tr"))
+        browser.execute_script("document.querySelector('table.outcomes').closest('section').scrollIntoView()")
+        shot(browser, f"stats-outcomes-{lang}")
+        browser.set_window_size(390, 844)
+        for name, path in (("gaps-actions", "/gaps?days=7"), ("stats-outcomes", "/stats")):
+            open_page(server, browser, path)
+            width = browser.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 400, f"{name} fits a phone screen ({width}px)"
+            if name == "stats-outcomes":
+                browser.execute_script("document.querySelector('table.outcomes').scrollIntoView()")
+            shot(browser, f"{name}-{lang}-phone")
+        browser.set_window_size(1280, 1000)

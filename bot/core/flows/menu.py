@@ -94,6 +94,7 @@ class MenuFlow:
         if entry is None:
             return None
         ctx.session.visit(f"f:{faq_id}")
+        ctx.faq_shown = faq_id
         answer = ctx.text(entry.answer)
         parts = [opening, ctx.text(entry.question), answer]
         if ctx.content.hotline.display not in answer:

@@ -2,7 +2,8 @@
 
 The order is fixed (see content/intents.yaml for the phrases): urgent danger -> a change of language -> delete
 or show my data -> a callback -> a person -> a centre -> "I live in <place>" or just a place -> greeting or
-thanks -> an FAQ question -> out of scope. A place inside a question is context, not a request for a centre.
+thanks -> a question editors decided in the desk (its entry, or out of scope) -> an FAQ question -> out of scope.
+A place inside a question is context, not a request for a centre.
 
 No state of its own. Buttons: q:y:<faq> / q:n:<faq> ("was this helpful?"). Unanswered questions and
 "not helpful" answers are recorded for staff with personal data stripped.
@@ -19,7 +20,7 @@ from bot.core.flows.centres import CentresFlow
 from bot.core.flows.menu import MenuFlow, action_label
 from bot.knowledge.redact import normalise_question, redact
 from bot.knowledge.schema import Action
-from bot.knowledge.search import SearchResult
+from bot.knowledge.search import Hit, SearchResult
 from bot.knowledge.textnorm import tokenize
 from bot.knowledge.vocabulary import known_words
 
@@ -77,6 +78,11 @@ class QuestionsFlow:
         if match.first(("greeting", "thanks")):
             opening = ctx._("Hello!") if "greeting" in match else ctx._("You are welcome!")
             return self.menu.home(ctx, prefix=opening)
+        decided = ctx.content.staff.find(text)
+        if decided is not None and decided.faq_id in ctx.content.faqs:
+            return await self.answer(ctx, text, SearchResult("confident", (Hit(decided.faq_id, 1.0),)))
+        if decided is not None and decided.out_of_scope:
+            return await self.answer(ctx, text, SearchResult("none", ()), out_of_scope=True, record=False)
         words = len(tokenize(text))
         short = words <= SHORT_MESSAGE
         result = ctx.content.faq_index.search(text, ctx.lang)
@@ -101,7 +107,9 @@ class QuestionsFlow:
             return self.centres.ask(ctx)
         return None
 
-    async def answer(self, ctx: Ctx, text: str, result: SearchResult, out_of_scope: bool = False) -> Replies:
+    async def answer(self, ctx: Ctx, text: str, result: SearchResult, out_of_scope: bool = False,
+                     record: bool = True) -> Replies:
+        """`record=False`: an editor already decided this question is out of scope; it is not a gap again."""
         if result.status == "confident" and not (out_of_scope and result.hits[0].score < OFF_TOPIC_ANSWER_AT):
             ctx.outcome = "answered"
             return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or []
@@ -109,7 +117,8 @@ class QuestionsFlow:
             ctx.outcome = "suggested"
             return self.suggest(ctx, result)
         ctx.outcome = "declined"
-        await self._record(ctx, "unanswered", text)
+        if record:
+            await self._record(ctx, "unanswered", text)
         if out_of_scope:
             return self.not_found(ctx, ctx._("Sorry, I can't help with that here. I answer questions about "
                                              "working abroad safely and about help after returning to Georgia."))
