@@ -326,7 +326,7 @@ def test_statistics_show_todays_people_and_requests_with_csv(server: DeskServer,
     server.request_callback(7008, "Salome", "+995 555 00 00 08", town="Telavi")
     answered = _ask(server, 7010, "How can I send money home safely?")
     assert "q:y:legal_send_money" in str(server.fake.calls_to(7010)[-1].params), answered
-    assert "did not find an answer" in _ask(server, 7010, "How many stars are in the sky tonight?")
+    assert "did not find an answer" in _ask(server, 7010, "How many planets circle the sun in our galaxy?")
     assert "Did you mean one of these?" in _ask(server, 7010, "Where do penguins sleep in winter?")
     new_account(server, browser, "mari", role="editor")
     assert browser.current_url.endswith("/desk/stats")
@@ -355,7 +355,7 @@ def test_statistics_show_todays_people_and_requests_with_csv(server: DeskServer,
         assert ",telegram,en,answered," in outcomes and ",telegram,en,declined," in outcomes
         given = client.get("/desk/stats.csv", params={"table": "faq_entries"}).content.decode("utf-8-sig")
         assert given.splitlines()[0] == "faq_id,question,answered,opened" and "legal_send_money," in given
-        assert "Salome" not in topics.text + people + outcomes and "555" not in people and "stars" not in outcomes
+        assert "Salome" not in topics.text + people + outcomes and "555" not in people and "planets" not in outcomes
         assert client.get("/desk/stats.csv", params={"table": "passwords"}).status_code == 404
     open_page(server, browser, "/queue")
     assert "Not for your role" in text(browser), "an editor does not see the queue"
@@ -402,11 +402,11 @@ def _gap_row(browser: WebDriver, words: str):  # type: ignore[no-untyped-def]
 
 def test_an_editor_adds_a_question_as_an_example_and_the_bot_answers_it_at_once(
         server: DeskServer, browser: WebDriver) -> None:
-    question = "Can I take my parrot on the plane to Spain in a cage?"
+    question = "How many eggs does a chicken lay?"
     assert "did not find an answer" in _ask(server, 7101, question)
     new_account(server, browser, "lela", role="editor")
     open_page(server, browser, "/gaps?days=7")
-    row = _gap_row(browser, "parrot")
+    row = _gap_row(browser, "chicken")
     row.find_element(By.LINK_TEXT, "Another entry…").click()
     wait_for(browser, lambda d: "Decide about a question" in text(d))
     assert browser.find_element(By.NAME, "text").get_attribute("value") == question
@@ -414,8 +414,8 @@ def test_an_editor_adds_a_question_as_an_example_and_the_bot_answers_it_at_once(
     browser.find_element(By.CSS_SELECTOR, "#faq option[value=legal_eu_border]").click()
     browser.find_element(By.CSS_SELECTOR, "#choose button[name=example]").click()
     wait_for(browser, lambda d: "Added as an example to" in text(d))
-    assert not [r for r in browser.find_elements(By.CSS_SELECTOR, "table.gaps tbody tr") if "parrot" in r.text]
-    [decided] = [r for r in browser.find_elements(By.CSS_SELECTOR, "table.decided tbody tr") if "parrot" in r.text]
+    assert not [r for r in browser.find_elements(By.CSS_SELECTOR, "table.gaps tbody tr") if "chicken" in r.text]
+    [decided] = [r for r in browser.find_elements(By.CSS_SELECTOR, "table.decided tbody tr") if "chicken" in r.text]
     assert "legal_eu_border" in decided.text and "lela" in decided.text
 
     answer = _ask(server, 7102, question)  # another person, the same question: answered with that entry
