@@ -81,8 +81,10 @@ _FORGET: tuple[tuple[str, str], ...] = (
 FORGOTTEN_TABLES = frozenset(table for table, _ in _FORGET)
 # Live chats have a /forget of their own (`LiveStore.forget_live`), which the privacy flow calls beside this one.
 FORGOTTEN_BY_LIVE_CHATS = frozenset({"live_conversations", "live_messages", "live_audit"})
+# Day counts are numbers only; an editor's decision holds a question as the editor confirmed it for the content
+# (personal data removed in the gaps report, tidied on the desk), with no link to who asked it.
 WITHOUT_USER_DATA = frozenset({"schema_version", "job_runs", "staff_accounts", "staff_login_failures", "staff_audit",
-                               "activity_days"})
+                               "activity_days", "outcome_days", "entry_days", "content_decisions"})
 
 
 def save_step(key: SessionKey, payload: str, now: datetime, update_id: str, kept: str | None) -> Work[None]:
