@@ -124,9 +124,11 @@ class PrivateRelay:
         text = "\n".join(p for p in (head, label, message.body) if p)
         sender = SENDERS.get(message.kind)
         if sender and message.file_ref and conversation.channel == "telegram":  # a file id works across chats
-            await getattr(self.bot, sender)(chat_id, message.file_ref, caption=text[:1024], parse_mode=None)
-            return
-        await self.bot.send_message(chat_id, text[:4096], parse_mode=None)
+            sent = await getattr(self.bot, sender)(chat_id, message.file_ref, caption=text[:1024], parse_mode=None)
+        else:
+            sent = await self.bot.send_message(chat_id, text[:4096], parse_mode=None)
+        # kept as a caseworker's copy: the person's /forget deletes it, as it does copies of callback requests
+        await self.rt.store.add_staff_copy(f"LIVE-{conversation.id}", f"{chat_id}:{sent.message_id}")
 
     async def _first_in(self, conversation: LiveConversation) -> int:
         messages = await self.store.live_messages(conversation.id)

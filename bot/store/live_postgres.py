@@ -209,6 +209,8 @@ class PostgresLiveStore(LiveStore):
                 await conn.execute("DELETE FROM live_messages WHERE conversation_id=$1", row["id"])
                 await conn.execute("UPDATE live_audit SET note='' WHERE conversation_id=$1", row["id"])
                 await _audit(conn, row["id"], "person", "forgotten")
+                await conn.execute("UPDATE staff_copies SET withdrawn_at=$2 WHERE ref=$1 AND withdrawn_at IS NULL",
+                                   f"LIVE-{row['id']}", datetime.now(UTC))  # caseworkers' private copies
                 where = row["announced"].rsplit(":", 1)[0]
                 if where:  # the staff group's post goes as a withdrawn copy (bot/staff/telegram_staff.py)
                     await conn.execute("INSERT INTO staff_copies (ref, location, sent_at, withdrawn_at) "

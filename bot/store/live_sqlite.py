@@ -201,6 +201,8 @@ class SqliteLiveStore(LiveStore):
                 db.execute("DELETE FROM live_messages WHERE conversation_id=?", (row["id"],))
                 db.execute("UPDATE live_audit SET note='' WHERE conversation_id=?", (row["id"],))
                 _audit(db, row["id"], "person", "forgotten")
+                db.execute("UPDATE staff_copies SET withdrawn_at=? WHERE ref=? AND withdrawn_at IS NULL",
+                           (_iso(datetime.now(UTC)), f"LIVE-{row['id']}"))  # caseworkers' private copies
                 where = row["announced"].rsplit(":", 1)[0]
                 if where:  # the staff group's post goes as a withdrawn copy (bot/staff/telegram_staff.py)
                     db.execute("INSERT INTO staff_copies (ref, location, sent_at, withdrawn_at) VALUES (?, ?, ?, ?)",

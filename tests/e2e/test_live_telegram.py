@@ -115,3 +115,9 @@ async def test_a_linked_caseworker_holds_the_chat_from_a_private_telegram_chat(b
     store_live = bot.rt.store
     assert isinstance(store_live, LiveStore)
     assert [(m.direction, m.author) for m in await store_live.live_messages(chat)][-1] == ("out", "lela")
+    copies = [c for c in bot.fake.calls[since:] if c.chat_id == CASEWORKER and c.text.startswith(f"💬 #{chat}")]
+    for update in (bot.user(9104).command("forget"), bot.user(9104).press("p:yes")):
+        await bot.send(update)
+    await bot.fake.wait_for(lambda: {c.message_id for c in copies} <= {
+        c.params.get("message_id") for c in bot.fake.calls if c.method == "deleteMessage"
+        and c.chat_id == CASEWORKER}, 10)  # the caseworker's copies go with the person's /forget
