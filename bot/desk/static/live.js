@@ -34,6 +34,8 @@
       .then(function (html) { if (html !== null) { live.innerHTML = html; } })
       .catch(function () {}).then(then);
   }
+  var submitting = false;  // a form on its way: its answer replaces the page, a reload would cut it off
+  document.addEventListener("submit", function () { submitting = true; });
   if (chat) {
     // The wait answers 204 when nothing changed, or the chat's changing part when something did.
     var follow = function () {
@@ -50,7 +52,7 @@
           live.innerHTML = html;
           var now = live.querySelector(".chat-head").getAttribute("data-status");
           if (now !== was && (was === "waiting" || now === "closed" || now === "missed")) {
-            window.location.reload();  // the forms below depend on the status
+            if (!submitting) { window.location.reload(); }  // the forms below depend on the status
             return;
           }
         }
