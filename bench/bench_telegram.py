@@ -67,6 +67,7 @@ class BenchUser:
     sent_at: float = 0.0
     buttons: list[tuple[str, str]] = field(default_factory=list)
     message_id: int | None = None
+    waiting: bool = False  # an update of this user is not answered yet
 
 
 class Driver:
@@ -102,8 +103,11 @@ class Driver:
                 self._send(user)
             return
         user = self.users.get(call.chat_id or 0)
-        if user is None or not self._completes(call):
+        # Some answers are two messages with buttons (danger first, then the answer): only the first one answers
+        # an update, so a user's later message never counts for an update it did not answer.
+        if user is None or not user.waiting or not self._completes(call):
             return
+        user.waiting = False
         self.latencies.append(call.at - user.sent_at)
         user.buttons, user.message_id = call.buttons, call.message_id
         if user.sent < self.messages:
@@ -120,6 +124,7 @@ class Driver:
     def _send(self, user: BenchUser) -> None:
         update = self._echo(user) if self.workload == "echo" else self._conversation(user)
         user.sent += 1
+        user.waiting = True
         user.sent_at = time.perf_counter()
         self.fake.push(update)
 
