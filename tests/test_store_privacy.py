@@ -116,3 +116,21 @@ def test_forget_reaches_every_table_that_can_hold_a_user() -> None:
     }
     assert created == FORGOTTEN_TABLES | FORGOTTEN_BY_LIVE_CHATS | WITHOUT_USER_DATA
     assert not (FORGOTTEN_TABLES | FORGOTTEN_BY_LIVE_CHATS) & WITHOUT_USER_DATA
+
+
+async def test_forget_leaves_no_byte_of_a_live_chat_in_any_sqlite_file(tmp_path: Path) -> None:
+    """Live chats' /forget runs after the requests' one, so it must empty SQLite's write-ahead log itself."""
+    opened = await open_store(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    try:
+        chat = await opened.open_live(ALICE, "en", "m:work")  # type: ignore[attr-defined]
+        await opened.add_live_message(chat.id, "in", "text", "Zviadiko Qvirikashvili", update_id="1")  # type: ignore[attr-defined]
+        assert _files_holding(tmp_path, b"Qvirikashvili"), "the chat was there to begin with"
+        await opened.forget_user(ALICE)
+        await opened.forget_live(ALICE)  # type: ignore[attr-defined]
+        assert _files_holding(tmp_path, b"Qvirikashvili") == []
+    finally:
+        await opened.close()
+
+
+def _files_holding(directory: Path, text: bytes) -> list[str]:
+    return [file.name for file in sorted(directory.glob("live.sqlite3*")) if text in file.read_bytes()]
