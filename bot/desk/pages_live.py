@@ -9,6 +9,7 @@ it. The person's name and phone are never asked for here: the transcript is what
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from starlette.exceptions import HTTPException
@@ -34,6 +35,7 @@ OUTCOMES = {
     "left": N_("The person stopped writing"),
     "other": N_("Other"),
 }
+_OUTCOME_CODE = re.compile(r"^\[(\w+)\] ?")
 KINDS = {
     "photo": N_("📷 Photo"),
     "document": N_("📄 Document"),
@@ -95,6 +97,14 @@ def _line(visit: Visit, message: LiveMessage) -> dict[str, object]:
             "link": bool(message.file_ref) and message.kind not in FILE_TYPES}
 
 
+def _outcome(visit: Visit, text: str) -> str:
+    """A closing outcome as stored ("[advised] the note") in the caseworker's language."""
+    found = _OUTCOME_CODE.match(text)
+    if found is None or found.group(1) not in OUTCOMES:
+        return text
+    return " ".join(p for p in (visit.t.gettext(OUTCOMES[found.group(1)]), text[found.end():]) if p)
+
+
 def _mine(visit: Visit, conversation: LiveConversation) -> bool:
     return visit.account is not None and conversation.status == "taken" and conversation.taken_by == visit.account.name
 
@@ -121,8 +131,11 @@ async def show_chat(visit: Visit, conversation_id: int, status_code: int = 200, 
         "may_close": _may_close(visit, conversation), "draft": draft,
         "message_max": desk.settings.live.message_max, "outcome_max": OUTCOME_MAX,
         "outcomes": [(k, t.gettext(v)) for k, v in OUTCOMES.items()],
-        "trail": await store.live_audit(conversation_id),
-        "actions": {k: t.gettext(v) for k, v in ACTIONS.items()},
+        "outcome_text": _outcome(visit, conversation.outcome or ""),
+        "trail": [{"at": entry.at, "actor": t.gettext("Person") if entry.actor == "person" else entry.actor,
+                   "action": t.gettext(ACTIONS[entry.action]) if entry.action in ACTIONS else entry.action,
+                   "note": _outcome(visit, entry.note)}
+                  for entry in await store.live_audit(conversation_id)],
     }
     partial = partial or visit.request.query_params.get("partial") == "1"
     return visit.render("live_chat_part.html" if partial else "live_chat.html", status_code, **values)

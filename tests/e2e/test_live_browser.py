@@ -118,8 +118,10 @@ def test_ask_take_talk_with_a_photo_close_and_the_bot_returns(server: DeskServer
     assert "Thank you for your feedback." in told(server, 8101, since)
     open_page(server, browser, f"/live/{chat}")
     page = text(browser)
-    assert "Closed" in page and "[advised] explained passport rules" in page and "👍" in page
-    assert "asked for a consultant" in page and "nino took the chat" in page and "rated the chat: +1" in page
+    assert "Closed" in page and "Outcome: Advice given explained passport rules" in page and "👍" in page
+    assert "[advised]" not in page, "the outcome is shown in the caseworker's words, not as its code"
+    assert "Person asked for a consultant" in page and "nino took the chat" in page
+    assert "Person rated the chat: +1" in page
     open_page(server, browser, "/live/stats?within=60")
     tiles = [" ".join(tile.text.split()) for tile in browser.find_elements(By.CSS_SELECTOR, ".tile")]
     assert "1 live chats" in tiles[0] and "100 % taken within 60 min" in tiles[1] and "👍 1 · 👎 0" in tiles[4]
