@@ -10,6 +10,9 @@ answers would be lost), cb:resume, and a button the state does not take, which a
 Everything typed while a form state is active is an answer to the form, never a question for the FAQ search.
 Form answers live in the session until the request is confirmed; `store.create_request` commits before the
 reference is shown. Nothing here logs a form value. Fields, checks and labels are in bot/requests.
+
+A little over 350 lines on purpose: the table and the handlers its rows name are read together; the questions
+and screens they show are beside it in callback_steps.py and callback_screens.py.
 """
 
 from __future__ import annotations
