@@ -2,8 +2,9 @@
 audit trail (logins, account changes), the paged, filtered reads its queue pages need, what editors decided
 about unanswered questions, and the day counts behind the statistics.
 
-Each engine implements `DeskStore` in a mixin of its own (desk_sqlite.py, desk_postgres.py); the rules (who may
-log in, what a filter means) live in bot/desk, and the contract tests run the same cases on both engines.
+Narrow protocols by concern, like the main store's (bot/store/base.py); `DeskStore` is all of them. The statements
+are written once (desk_sql.py, `SqlDeskStore`) and each engine gives only its connections and dialect
+(desk_sqlite.py, desk_postgres.py); the contract tests run the same cases on both engines.
 """
 
 from __future__ import annotations
@@ -18,10 +19,15 @@ __all__ = [
     "ROLES",
     "AccountExists",
     "ContentDecision",
+    "ContentDecisions",
+    "DayCounts",
+    "DeskAudit",
     "DeskEvent",
     "DeskStore",
+    "QueueReads",
     "RequestFilter",
     "StaffAccount",
+    "StaffAccounts",
 ]
 
 ROLES = ("caseworker", "editor", "supervisor")
@@ -92,7 +98,9 @@ class RequestFilter:
     offset: int = 0
 
 
-class DeskStore(ABC):
+class StaffAccounts(ABC):
+    """Desk logins: accounts and the failed sign-ins that lock an account or an address for a while."""
+
     @abstractmethod
     async def add_account(self, account: StaffAccount) -> StaffAccount:
         """Raises AccountExists when the name is taken."""
@@ -121,11 +129,19 @@ class DeskStore(ABC):
     @abstractmethod
     async def clear_login_failures(self, key: str) -> None: ...
 
+
+class DeskAudit(ABC):
+    """The desk's own audit trail: sign-ins and account changes, never personal data (requests keep theirs)."""
+
     @abstractmethod
     async def record_desk_event(self, actor: str, action: str, target: str = "", detail: str = "") -> None: ...
 
     @abstractmethod
     async def desk_events(self, limit: int = 100) -> list[DeskEvent]: ...
+
+
+class QueueReads(ABC):
+    """The queue's pages: one page of requests, the counts in the tabs, the towns to offer as areas."""
 
     @abstractmethod
     async def find_requests(self, view: RequestFilter) -> list[CallbackRequest]:
@@ -135,6 +151,15 @@ class DeskStore(ABC):
     async def count_requests(self, view: RequestFilter) -> dict[str, int]:
         """How many requests match the view's filters (its statuses ignored) in each status, and under
         "overdue" how many are overdue."""
+
+    @abstractmethod
+    async def request_towns(self, statuses: tuple[str, ...]) -> list[str]:
+        """The distinct towns as typed among requests in these statuses (to offer and filter areas)."""
+
+
+class DayCounts(ABC):
+    """What the statistics read: counts and histograms only, so a year is a few hundred rows and no name or
+    phone leaves the database for a chart."""
 
     @abstractmethod
     async def add_day_counts(self, people: list[tuple[date, str, str, int]],
@@ -157,6 +182,23 @@ class DeskStore(ABC):
         """(FAQ id, outcome, n) over the days: how often each entry was given as an answer or opened."""
 
     @abstractmethod
+    async def request_counts(self, since: datetime, until: datetime) -> list[tuple[str, str, str, int]]:
+        """(topic, town as typed, status, count) of requests created in [since, until)."""
+
+    @abstractmethod
+    async def request_delays(self, since: datetime, until: datetime) -> dict[str, list[tuple[int, int]]]:
+        """For requests created in [since, until): how long until first taken ("first_contact") and until closed
+        ("close"), as (tenths of an hour, how many requests) pairs: a histogram, so a year is a few hundred rows."""
+
+    @abstractmethod
+    async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:
+        """(UTC day, kind, count) of recorded gaps (unanswered questions, answers marked not helpful)."""
+
+
+class ContentDecisions(ABC):
+    """Editors' decisions on unanswered questions, which the matcher lays over the loaded content."""
+
+    @abstractmethod
     async def decide_question(self, actor: str, lang: str, text: str, normalised: str,
                               faq_id: str = "") -> ContentDecision:
         """Keeps an editor's decision on a question; a later decision on the same question replaces it."""
@@ -173,19 +215,6 @@ class DeskStore(ABC):
     async def decisions_stamp(self) -> tuple[int, int]:
         """Changes whenever a decision is added, replaced or removed: workers compare it to reload cheaply."""
 
-    @abstractmethod
-    async def request_counts(self, since: datetime, until: datetime) -> list[tuple[str, str, str, int]]:
-        """(topic, town as typed, status, count) of requests created in [since, until)."""
 
-    @abstractmethod
-    async def request_delays(self, since: datetime, until: datetime) -> dict[str, list[tuple[int, int]]]:
-        """For requests created in [since, until): how long until first taken ("first_contact") and until closed
-        ("close"), as (tenths of an hour, how many requests) pairs: a histogram, so a year is a few hundred rows."""
-
-    @abstractmethod
-    async def gap_days(self, since: datetime, until: datetime) -> list[tuple[date, str, int]]:
-        """(UTC day, kind, count) of recorded gaps (unanswered questions, answers marked not helpful)."""
-
-    @abstractmethod
-    async def request_towns(self, statuses: tuple[str, ...]) -> list[str]:
-        """The distinct towns as typed among requests in these statuses (to offer and filter areas)."""
+class DeskStore(StaffAccounts, DeskAudit, QueueReads, DayCounts, ContentDecisions, ABC):
+    """Everything the desk keeps; each engine implements it through SqlDeskStore (desk_sql.py)."""

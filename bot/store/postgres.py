@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from bot.records import SessionKey
-from bot.store.desk_postgres import PostgresDeskStore
+from bot.store.desk_sql import SqlDeskStore
 from bot.store.keylocks import KeyLocks
 from bot.store.live_postgres import PostgresLiveStore
 from bot.store.rows import request_from_row as _request  # noqa: F401  (the desk's mixin imports it from here)
@@ -115,7 +115,7 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
     and a connection whose lock is in doubt is closed instead. Saves asyncpg's default reset, a round trip."""
 
 
-class PostgresStore(SqlStore, PostgresDeskStore, PostgresLiveStore):
+class PostgresStore(SqlStore, SqlDeskStore, PostgresLiveStore):
     dialect = POSTGRESQL
 
     def __init__(self, url: str, *, pool_size: int = 8, lock_pool_size: int = 8, command_timeout: float = 30.0,

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.records import SessionKey
-from bot.store.desk_sqlite import SqliteDeskStore
+from bot.store.desk_sql import SqlDeskStore
 from bot.store.keylocks import KeyLocks
 from bot.store.live_sqlite import SqliteLiveStore
 from bot.store.rows import request_from_row as _request  # noqa: F401  (the desk's mixin imports it from here)
@@ -89,7 +89,7 @@ def _connect_reader(path: Path) -> sqlite3.Connection:
     return reader
 
 
-class SqliteStore(SqlStore, SqliteDeskStore, SqliteLiveStore):
+class SqliteStore(SqlStore, SqlDeskStore, SqliteLiveStore):
     dialect = SQLITE
 
     def __init__(self, path: str | Path, *, job_lease: timedelta = timedelta(minutes=15),
