@@ -9,8 +9,6 @@ change signal rather than a timer, so the group hears of a new chat at once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,14 +20,14 @@ from bot.channels.telegram.render import split_text
 from bot.i18n import LANGUAGE_NAMES, N_
 from bot.knowledge.redact import redact
 from bot.knowledge.vocabulary import known_words
-from bot.store.live import LiveConversation, LiveStore
+from bot.live.rounds import LiveRounds
+from bot.store.live import LiveConversation
 
 __all__ = ["LiveNotices"]
 
 log = logging.getLogger(__name__)
 
 LOOK_BACK = timedelta(days=1)
-COALESCE = 0.2
 FIRST_MAX = 300
 HEADINGS = {
     "waiting": N_("💬 Someone is waiting to write with a consultant. Take it in the desk, Live tab."),
@@ -39,47 +37,17 @@ HEADINGS = {
 }
 
 
-class LiveNotices:
+class LiveNotices(LiveRounds):
+    name = "live-notices"
+    failure = "live chat notices failed; trying again"
+
     def __init__(self, rt: Runtime, bot: Any, chat_id: int, idle_seconds: float = 5.0) -> None:
-        self.rt = rt
+        super().__init__(rt, idle_seconds)
         self.bot = bot
         self.chat_id = chat_id
-        self.idle_seconds = idle_seconds
-        self._task: asyncio.Task[None] | None = None
 
-    @property
-    def store(self) -> LiveStore:
-        assert isinstance(self.rt.store, LiveStore)
-        return self.rt.store
-
-    def start(self) -> None:
-        if isinstance(self.rt.store, LiveStore) and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-notices")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        """Rounds under a store lease, each after a change signal (or a while); the wait is in place before a
-        round starts, so a change made during the round starts the next one."""
-        while True:
-            woken = asyncio.ensure_future(self.store.wait_live(0, self.idle_seconds))
-            try:
-                async with self.rt.store.exclusive("live-notices") as ours:
-                    if ours:
-                        await self.post_pending()
-            except Exception:
-                log.exception("live chat notices failed; trying again")
-            try:
-                with contextlib.suppress(Exception):
-                    await woken
-            finally:
-                woken.cancel()
-            await asyncio.sleep(COALESCE)  # changes that come together are posted in one round
+    async def one_round(self) -> int:
+        return await self.post_pending()
 
     async def post_pending(self) -> int:
         """Posts new chats and edits posts whose chat moved on; returns how many posts changed."""

@@ -9,8 +9,6 @@ message and accepted only from the account that took that chat.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from typing import Any
@@ -21,14 +19,14 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Mess
 
 from bot.app import Runtime
 from bot.i18n import N_, Translator
+from bot.live.rounds import LiveRounds
 from bot.store.desk import DeskStore, StaffAccount
-from bot.store.live import LiveConversation, LiveMessage, LiveStore
+from bot.store.live import LiveConversation, LiveMessage
 
 __all__ = ["PrivateRelay"]
 
 log = logging.getLogger(__name__)
 
-COALESCE = 0.2
 CHAT_NUMBER = re.compile(r"^💬 #(\d+)")
 KIND_LABELS = {"photo": N_("📷 Photo"), "document": N_("📄 Document"), "voice": N_("🎤 Voice message"),
                "audio": N_("🎵 Audio"), "video": N_("🎬 Video"), "video_note": N_("🎬 Video"),
@@ -38,17 +36,16 @@ SENDERS = {"photo": "send_photo", "document": "send_document", "voice": "send_vo
            "video": "send_video"}
 
 
-class PrivateRelay:
-    def __init__(self, rt: Runtime, bot: Any, idle_seconds: float = 5.0) -> None:
-        self.rt = rt
-        self.bot = bot
-        self.idle_seconds = idle_seconds
-        self._task: asyncio.Task[None] | None = None
+class PrivateRelay(LiveRounds):
+    name = "live-private"
+    failure = "live chats: sending on to caseworkers' private chats failed; trying again"
 
-    @property
-    def store(self) -> LiveStore:
-        assert isinstance(self.rt.store, LiveStore)
-        return self.rt.store
+    def __init__(self, rt: Runtime, bot: Any, idle_seconds: float = 5.0) -> None:
+        super().__init__(rt, idle_seconds)
+        self.bot = bot
+
+    async def one_round(self) -> int:
+        return await self.forward_pending()
 
     @property
     def t(self) -> Translator:
@@ -57,35 +54,6 @@ class PrivateRelay:
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         replies = filters.ChatType.PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND
         application.add_handler(MessageHandler(replies, self.on_reply), group=-1)
-
-    def start(self) -> None:
-        if isinstance(self.rt.store, LiveStore) and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-private")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        """Rounds under a store lease, each after a change signal (or a while); the wait is in place before a
-        round starts, so a change made during the round starts the next one."""
-        while True:
-            woken = asyncio.ensure_future(self.store.wait_live(0, self.idle_seconds))
-            try:
-                async with self.rt.store.exclusive("live-private") as ours:
-                    if ours:
-                        await self.forward_pending()
-            except Exception:
-                log.exception("live chats: sending on to caseworkers' private chats failed; trying again")
-            try:
-                with contextlib.suppress(Exception):
-                    await woken
-            finally:
-                woken.cancel()
-            await asyncio.sleep(COALESCE)  # changes that come together are handled in one round
 
     async def _takers(self) -> dict[str, int]:
         store = self.rt.store
