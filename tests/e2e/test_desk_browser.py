@@ -116,6 +116,27 @@ def browser_session(browser: WebDriver) -> str:
     return str(cookie["value"])
 
 
+def take_at_once(server: DeskServer, browser: WebDriver, names: tuple[str, ...], page: str,
+                 action: str) -> list[httpx.Response]:
+    """New caseworkers `names` each open `page`, then all post `action` (a take) at the same moment."""
+    sessions: list[tuple[str, str | None]] = []
+    for name in names:
+        new_account(server, browser, name)
+        open_page(server, browser, page)
+        csrf = browser.find_element(By.NAME, "csrf").get_attribute("value")
+        sessions.append((browser_session(browser), csrf))
+
+    async def take(session: str, csrf: str | None) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10, headers=ENGLISH) as http:
+            http.cookies.set(COOKIE, session, domain="127.0.0.1", path="/desk")
+            return await http.post(f"/desk{action}", data={"csrf": csrf}, follow_redirects=True)
+
+    async def all_at_once() -> list[httpx.Response]:
+        return await asyncio.gather(*(take(s, t) for s, t in sessions))
+
+    return asyncio.run(all_at_once())
+
+
 def test_a_caseworker_takes_calls_notes_and_closes_a_request_made_on_telegram(
         server: DeskServer, browser: WebDriver) -> None:
     new_account(server, browser, "nino")
@@ -176,21 +197,7 @@ async def _take_by_cli(server: DeskServer, ref: str) -> None:
 
 def test_two_takes_at_once_one_wins(server: DeskServer, browser: WebDriver) -> None:
     ref = server.request_callback(7003, "Giorgi", "+995 577 00 00 01")
-    sessions: list[tuple[str, str | None]] = []
-    for name in ("ana", "dato"):
-        new_account(server, browser, name)
-        open_page(server, browser, f"/r/{ref}")
-        csrf = browser.find_element(By.NAME, "csrf").get_attribute("value")
-        sessions.append((browser_session(browser), csrf))
-
-    async def both() -> list[httpx.Response]:
-        async def take(session: str, csrf: str) -> httpx.Response:
-            async with httpx.AsyncClient(base_url=server.base_url, timeout=10, headers=ENGLISH) as http:
-                http.cookies.set(COOKIE, session, domain="127.0.0.1", path="/desk")
-                return await http.post(f"/desk/r/{ref}/take", data={"csrf": csrf}, follow_redirects=True)
-        return await asyncio.gather(*(take(s, t) for s, t in sessions))
-
-    answers = asyncio.run(both())
+    answers = take_at_once(server, browser, ("ana", "dato"), f"/r/{ref}", f"/r/{ref}/take")
     pages = [a.text for a in answers]
     assert sum("It is yours now" in p for p in pages) == 1
     loser = next(p for p in pages if "It is yours now" not in p)

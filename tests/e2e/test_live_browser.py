@@ -4,29 +4,25 @@ the bot comes back; two takes at once; /forget during a chat. Screenshots go to 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from bot.config import LiveSettings
 from bot.core.events import SessionKey
-from bot.desk.sessions import COOKIE
 from bot.store.live import LiveStore
 from tests.e2e.desk_server import DeskServer
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.test_desk_browser import (
     CHROMEDRIVER,
     CHROMIUM,
-    ENGLISH,
     WAIT,
     browser,
-    browser_session,
     new_account,
     open_page,
     shot,
+    take_at_once,
     text,
     wait_for,
 )
@@ -146,21 +142,7 @@ def test_two_takes_at_once_one_wins(server: DeskServer, browser: WebDriver) -> N
     user = FakeUser(server.fake, 8103, "en")
     ask(server, user, "two takers")
     chat = chat_of(server, 8103)
-    sessions: list[tuple[str, str | None]] = []
-    for name in ("lia", "beka"):
-        new_account(server, browser, name)
-        open_page(server, browser, f"/live/{chat}")
-        csrf = browser.find_element(By.NAME, "csrf").get_attribute("value")
-        sessions.append((browser_session(browser), csrf))
-
-    async def both() -> list[httpx.Response]:
-        async def take(session: str, csrf: str) -> httpx.Response:
-            async with httpx.AsyncClient(base_url=server.base_url, timeout=10, headers=ENGLISH) as http:
-                http.cookies.set(COOKIE, session, domain="127.0.0.1", path="/desk")
-                return await http.post(f"/desk/live/{chat}/take", data={"csrf": csrf}, follow_redirects=True)
-        return await asyncio.gather(*(take(s, t) for s, t in sessions))
-
-    pages = [a.text for a in asyncio.run(both())]
+    pages = [a.text for a in take_at_once(server, browser, ("lia", "beka"), f"/live/{chat}", f"/live/{chat}/take")]
     assert sum('id="reply-text"' in p for p in pages) == 1
     loser = next(p for p in pages if 'id="reply-text"' not in p)
     assert "Someone else has taken this chat" in loser
