@@ -10,7 +10,7 @@ import yaml
 
 from bot.knowledge.intents import Intents
 from bot.knowledge.loader import faq_docs, load_content
-from bot.knowledge.search import FaqDoc, FaqIndex, SearchResult
+from bot.knowledge.search import FaqDoc, FaqIndex, SearchResult, Tuning
 from bot.knowledge.textnorm import analyse, stem_ka, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,6 +211,20 @@ def test_place_names_are_details_not_topics(sample_index: FaqIndex) -> None:
     without = sample_index.scores("my employer has my passport", "en")
     assert with_place[0].faq_id == without[0].faq_id
     assert with_place[0].score > 0.7 * without[0].score
+
+
+def test_words_from_two_examples_add_up_to_their_entry() -> None:
+    """A question may take one word from one way of asking and one from another: both count for the entry."""
+    docs = [
+        FaqDoc("school", "en", "How do children continue school?", "Ask the school.", (),
+               ("my kids forgot the alphabet", "which grade will my son join")),
+        FaqDoc("exam", "en", "Exam results abroad", "Ask the ministry.", (), ("my grade from the exam",)),
+        FaqDoc("passport", "en", "Passports for children", "Public Service Hall.", (), ("passport for my kids",)),
+    ]
+    pooled = FaqIndex.build(docs).search("kids grade school", "en")
+    apart = FaqIndex.build(docs, Tuning(pooled_weight=0.0)).search("kids grade school", "en")
+    assert pooled.hits[0].faq_id == apart.hits[0].faq_id == "school"
+    assert pooled.hits[0].score > 1.2 * apart.hits[0].score
 
 
 def test_a_lone_weak_match_is_not_offered() -> None:

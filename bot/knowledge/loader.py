@@ -39,7 +39,7 @@ from bot.knowledge.schema import (
     MenuNode,
     OutOfScopeFile,
 )
-from bot.knowledge.search import FaqDoc, FaqIndex
+from bot.knowledge.search import FaqDoc, FaqIndex, Tuning
 from bot.knowledge.yamlread import Issue, read_yaml, validate
 
 __all__ = ["FIRST_SCREEN", "LIMITS", "OUT_OF_SCOPE_FILE", "REVIEW_EVERY", "Content", "ContentHolder", "LoadResult",
@@ -219,7 +219,8 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
     for fid, entry in faqs.items():
         node_faqs.setdefault(entry.menu, []).append(fid)
     faq_index = FaqIndex.build(faq_docs(faqs))
-    checker.examples(faq_index, faqs, faq_where)
+    # The pooled examples field contains every example itself, so leave-one-out is judged without that field.
+    checker.examples(FaqIndex.build(faq_docs(faqs), Tuning(pooled_weight=0.0)), faqs, faq_where)
     content = Content(
         version=_fingerprint(content_files(directory)),
         root=menu.root,

@@ -81,6 +81,10 @@ class Tuning:
     confident_at: float = 0.2
     confident_margin: float = 0.7  # the runner-up must score at most this share of the best
     several_share: float = 0.5  # "several" lists entries scoring at least this share of the best
+    # All of an entry's examples in one field: a question that shares some words with one example and some with
+    # another still adds up to that entry (the example index only sees the single closest example).
+    pooled_weight: float = 0.5
+    pooled_b: float = 0.3
     example_weight: float = 1.0  # a question close to one of an entry's examples counts like one close to its text
 
 
@@ -122,6 +126,7 @@ class _LangIndex:
             (tuning.question_weight, tuning.question_b, questions),
             (tuning.keywords_weight, tuning.keywords_b, [[t for k in ks for t in k] for ks in keywords]),
             (tuning.answer_weight, tuning.answer_b, [terms_of(d.answer) for d in docs]),
+            (tuning.pooled_weight, tuning.pooled_b, [[t for e in d.examples for t in terms_of(e)] for d in docs]),
         )
         pseudo_tf: list[dict[str, float]] = [defaultdict(float) for _ in docs]
         for weight, b, texts in fields:
