@@ -96,6 +96,7 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ka", "english please", "en", "Language set: English"),
     ("en", "можно на русском?", "ru", "Язык:"),
     ("ru", "kartulad mipasuxet", "ka", "ენა"),
+    ("ka", "пишите на русском пожалуйста, грузинский не понимаю", "ru", "Язык:"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
@@ -106,11 +107,21 @@ async def test_asking_for_another_language_switches_it(
     assert session is not None and session["lang"] == target
 
 
-async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime) -> None:
-    user = await chat(rt, "lang-question", "ka")
-    await user.say("do I need to speak english to get a legal job in the UK?")
+@pytest.mark.parametrize("text", ["do I need to speak english to get a legal job in the UK?",
+                                  "should i register at the georgian embassy in spain"])
+async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, text: str) -> None:
+    user = await chat(rt, f"lang-question-{text}", "ru")
+    await user.say(text)
     session = await rt.store.load_session(user.key)
-    assert session is not None and session["lang"] == "ka"
+    assert session is not None and session["lang"] == "ru"
+
+
+async def test_a_single_word_of_a_request_inside_a_question_stays_a_question(rt: Runtime) -> None:
+    """"consultation", "office in" are single phrase words that long questions use without asking for a person."""
+    user = await chat(rt, "one-word", "en")
+    await user.say("I live in a village in Guria and the bus goes twice a day. Can I get a consultation by phone "
+                   "or chat so I don't have to travel?")
+    assert "You can talk to a hotline consultant" not in user.text
 
 
 async def test_which_number_shows_the_number(rt: Runtime) -> None:

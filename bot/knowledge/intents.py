@@ -10,6 +10,7 @@ while "do I need English to work in the UK?" stays a question.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -35,6 +36,10 @@ INTENTS = (
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
 FOLDED_MIN = 5
+SLACK = 3  # other words a phrase's words may have among them
+# An `unless` phrase cancels only when written much as it stands: "русский не понимаю" must not cancel
+# "пишите на русском, грузинский не понимаю".
+UNLESS_SLACK = 1
 _LATIN = re.compile(r"[A-Za-z]")
 # Nine digits or more, spaced or dashed as people write numbers: 555 12 34 56, +995-32-2913461, 8 (800) ...
 _PHONE = re.compile(r"(?:\+?\d[\s\-().]{0,2}){9,}")
@@ -48,6 +53,9 @@ class IntentSpec(BaseModel):
     phrases: Phrases
     unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
     alone: int | None = None  # at most this many other words in the message; None: any message
+    # The same for a match made by one word alone ("english", "consultant", "office in"): a lone word is often
+    # just part of a question ("the georgian embassy", "a consultation by phone"), a whole phrase rarely is.
+    alone_one_word: int | None = None
     phone_number: bool = False  # a message with a phone number and no question ("my number 555 12 34 56")
 
     @model_validator(mode="after")
@@ -133,8 +141,9 @@ class _LangPhrases:
         found = process.extractOne(term, choices, scorer=OSA.distance, score_cutoff=1)
         return found[0] if found else None
 
-    def match(self, text: str) -> tuple[dict[str, int], set[str]]:
-        """The intents fired, each with the words it left unexplained, and the intents cancelled."""
+    def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str]]:
+        """The intents fired, each with the words it left unexplained and its longest phrase's length in words,
+        and the intents cancelled."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
             return {}, set()
@@ -158,11 +167,12 @@ class _LangPhrases:
         if not at:
             return {}, set()
         fired: dict[str, set[int]] = {}
+        longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if phrase.intent in blocked or not all(word in at for word in phrase.words):
                 continue
-            used = _in_order(phrase.words, at)
+            used = _in_order(phrase.words, at, UNLESS_SLACK if phrase.blocks else SLACK)
             if used is None:
                 continue
             if phrase.blocks:
@@ -170,15 +180,17 @@ class _LangPhrases:
                 fired.pop(phrase.intent, None)
             else:
                 fired.setdefault(phrase.intent, set()).update(used)
+                longest[phrase.intent] = max(longest[phrase.intent], len(used))
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
-        left = {intent: sum(1 for i in content if i not in used) for intent, used in fired.items()
-                if intent not in blocked}
+        left = {intent: (sum(1 for i in content if i not in used), longest[intent])
+                for intent, used in fired.items() if intent not in blocked}
         return left, blocked
 
 
-def _in_order(words: tuple[str, ...], at: dict[str, list[int]]) -> list[int] | None:
-    """Positions of the phrase's words in the message, in the phrase's order and close together."""
-    window = len(words) + 2
+def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
+    """Positions of the phrase's words in the message, in the phrase's order, with at most `slack` other words
+    among them."""
+    window = len(words) - 1 + slack
     for first in at[words[0]]:
         used = [first]
         for word in words[1:]:
@@ -206,6 +218,8 @@ class Intents:
                             per_lang[lang].append(_Phrase(intent, words, blocks))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
+        self._alone_one_word = {name: item.alone_one_word for name, item in spec.intents.items()
+                                if item.alone_one_word is not None}
         self._phone = [name for name, item in spec.intents.items() if item.phone_number]
         self._last: tuple[str | None, Match] = (None, Match())
 
@@ -214,6 +228,7 @@ class Intents:
         if text == self._last[0]:
             return self._last[1]
         found: dict[str, int] = {}
+        longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         scripts = {"en": _LATIN.search(text) is not None, "ru": has_cyrillic(text)}
         for lang in self._langs:
@@ -221,17 +236,25 @@ class Intents:
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
             fired, cancelled = lang.match(text)
             blocked |= cancelled
-            for intent, left in fired.items():
+            for intent, (left, words) in fired.items():
                 found[intent] = min(left, found.get(intent, left))
+                longest[intent] = max(longest[intent], words)
         # A number left without a question is a request to be called on it; with a question, the question is
         # answered (or declined with the callback button) and the number is only redacted from the records.
         if self._phone and "?" not in text and _PHONE.search(text):
             for intent in self._phone:
                 if intent not in blocked:
                     found[intent] = 0
-        match = Match({k: v for k, v in found.items() if k not in self._alone or v <= self._alone[k]})
+                    longest[intent] = 2  # a number is as clear as a phrase
+        match = Match({k: v for k, v in found.items() if v <= self._limit(k, longest[k])})
         self._last = (text, match)
         return match
+
+    def _limit(self, intent: str, words: int) -> float:
+        """How many other words a match of `words` words may leave in the message."""
+        if words <= 1 and intent in self._alone_one_word:
+            return self._alone_one_word[intent]
+        return self._alone.get(intent, math.inf)
 
 
 def _phrase_words(text: str, lang: str) -> tuple[str, ...]:

@@ -126,10 +126,13 @@ class _LangIndex:
             (tuning.question_weight, tuning.question_b, questions),
             (tuning.keywords_weight, tuning.keywords_b, [[t for k in ks for t in k] for ks in keywords]),
             (tuning.answer_weight, tuning.answer_b, [terms_of(d.answer) for d in docs]),
-            (tuning.pooled_weight, tuning.pooled_b, [[t for e in d.examples for t in terms_of(e)] for d in docs]),
+            (tuning.pooled_weight, tuning.pooled_b,
+             [[t for e in d.examples for t in terms_of(e)] for d in docs] if tuning.pooled_weight else []),
         )
         pseudo_tf: list[dict[str, float]] = [defaultdict(float) for _ in docs]
         for weight, b, texts in fields:
+            if not weight:
+                continue  # a field switched off counts in no word's document frequency either
             average = max(1.0, sum(map(len, texts)) / max(1, len(texts)))
             for doc_no, terms in enumerate(texts):
                 norm = 1.0 - b + b * len(terms) / average
