@@ -33,6 +33,7 @@ INTENTS = (
     "urgent", "language_ka", "language_en", "language_ru", "forget", "mydata", "callback", "human", "centre",
     "live_in", "greeting", "thanks", "out_of_scope",
 )
+PHRASE, UNLESS, HINT = "phrase", "unless", "hint"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
 FOLDED_MIN = 5
@@ -57,10 +58,14 @@ class IntentSpec(BaseModel):
     # just part of a question ("the georgian embassy", "a consultation by phone"), a whole phrase rarely is.
     alone_one_word: int | None = None
     phone_number: bool = False  # a message with a phone number and no question ("my number 555 12 34 56")
+    # Words that say little alone ("passport", "owe", "at night") but, `hints_needed` of them in one message,
+    # tell the intent as surely as a phrase: danger is often told by its details, never named.
+    hints: Phrases
+    hints_needed: int = Field(default=2, ge=2)
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
-        for name in ("phrases", "unless"):
+        for name in ("phrases", "unless", "hints"):
             unknown = sorted(set(getattr(self, name)) - set(LANGUAGES))
             if unknown:
                 raise ValueError(f"{name}: unknown language code(s) {', '.join(unknown)}")
@@ -97,7 +102,7 @@ class Match:
 class _Phrase:
     intent: str
     words: tuple[str, ...]  # exact terms, and prefixes ending with "*"
-    blocks: bool
+    kind: str  # PHRASE, UNLESS or HINT
 
 
 class _LangPhrases:
@@ -141,12 +146,12 @@ class _LangPhrases:
         found = process.extractOne(term, choices, scorer=OSA.distance, score_cutoff=1)
         return found[0] if found else None
 
-    def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str]]:
-        """The intents fired, each with the words it left unexplained and its longest phrase's length in words,
-        and the intents cancelled."""
+    def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, int]]:
+        """The intents fired, each with the words it left unexplained and its longest phrase's length in words;
+        the intents cancelled; and how many hints of each intent the message holds (on separate words)."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
-            return {}, set()
+            return {}, set(), {}
         # The phrase words each position of the message stands for.
         at: dict[str, list[int]] = defaultdict(list)
         for position, (surface, term) in enumerate(tokens):
@@ -165,26 +170,32 @@ class _LangPhrases:
                     for word in self.folded_prefixes.get(folded[:size], ()):
                         at[word].append(position)
         if not at:
-            return {}, set()
+            return {}, set(), {}
         fired: dict[str, set[int]] = {}
         longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
+        hinted: dict[str, set[int]] = defaultdict(set)
+        hints: dict[str, int] = defaultdict(int)
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if phrase.intent in blocked or not all(word in at for word in phrase.words):
                 continue
-            used = _in_order(phrase.words, at, UNLESS_SLACK if phrase.blocks else SLACK)
+            used = _in_order(phrase.words, at, UNLESS_SLACK if phrase.kind == UNLESS else SLACK)
             if used is None:
                 continue
-            if phrase.blocks:
+            if phrase.kind == UNLESS:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
+            elif phrase.kind == HINT:
+                if hinted[phrase.intent].isdisjoint(used):
+                    hinted[phrase.intent].update(used)
+                    hints[phrase.intent] += 1
             else:
                 fired.setdefault(phrase.intent, set()).update(used)
                 longest[phrase.intent] = max(longest[phrase.intent], len(used))
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
         left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
-        return left, blocked
+        return left, blocked, {intent: n for intent, n in hints.items() if intent not in blocked}
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
@@ -210,17 +221,18 @@ class Intents:
         self.spec = spec
         per_lang: dict[str, list[_Phrase]] = defaultdict(list)
         for intent, item in spec.intents.items():
-            for blocks, phrases in ((False, item.phrases), (True, item.unless)):
+            for kind, phrases in ((PHRASE, item.phrases), (UNLESS, item.unless), (HINT, item.hints)):
                 for lang, texts in phrases.items():
                     for text in texts:
                         words = _phrase_words(text, lang)
                         if words:
-                            per_lang[lang].append(_Phrase(intent, words, blocks))
+                            per_lang[lang].append(_Phrase(intent, words, kind))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
         self._alone_one_word = {name: item.alone_one_word for name, item in spec.intents.items()
                                 if item.alone_one_word is not None}
         self._phone = [name for name, item in spec.intents.items() if item.phone_number]
+        self._hints_needed = {name: item.hints_needed for name, item in spec.intents.items() if item.hints}
         self._last: tuple[str | None, Match] = (None, Match())
 
     def match(self, text: str) -> Match:
@@ -229,18 +241,25 @@ class Intents:
             return self._last[1]
         found: dict[str, int] = {}
         longest: dict[str, int] = defaultdict(int)
+        hints: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         scripts = {"en": _LATIN.search(text) is not None, "ru": has_cyrillic(text)}
         for lang in self._langs:
             if not scripts.get(lang.lang, True):
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
-            fired, cancelled = lang.match(text)
+            fired, cancelled, hinted = lang.match(text)
             blocked |= cancelled
+            for intent, n in hinted.items():
+                hints[intent] = max(hints[intent], n)  # Latin-typed Georgian may meet one word in two languages
             for intent, (left, words) in fired.items():
                 found[intent] = min(left, found.get(intent, left))
                 longest[intent] = max(longest[intent], words)
         # A number left without a question is a request to be called on it; with a question, the question is
         # answered (or declined with the callback button) and the number is only redacted from the records.
+        for intent, needed in self._hints_needed.items():
+            if hints[intent] >= needed and intent not in found and intent not in blocked:
+                found[intent] = 0
+                longest[intent] = needed
         if self._phone and "?" not in text and _PHONE.search(text):
             for intent in self._phone:
                 if intent not in blocked:
