@@ -147,7 +147,8 @@ class _LangPhrases:
         return found[0] if found else None
 
     def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, int]]:
-        """The intents fired, each with the words it left unexplained and its longest phrase's length in words;
+        """The intents fired, each with the words it left unexplained and its longest phrase's count of words
+        that are not function words;
         the intents cancelled; and how many hints of each intent the message holds (on separate words)."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
@@ -191,7 +192,8 @@ class _LangPhrases:
                     hints[phrase.intent] += 1
             else:
                 fired.setdefault(phrase.intent, set()).update(used)
-                longest[phrase.intent] = max(longest[phrase.intent], len(used))
+                words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
+                longest[phrase.intent] = max(longest[phrase.intent], words)
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
         left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}

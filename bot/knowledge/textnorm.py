@@ -91,6 +91,10 @@ _KA_POSTPOSITIONS = tuple(
 _KA_CASES = tuple(
     sorted("ებისა ების ებით ებმა ებად ებს ები ებო ისა ის ით თა მა ად ს მ დ ი ა ე ო უ".split(), key=len, reverse=True)
 )
+# An ending written after a hyphen belongs to the word before it ("10-დან", "english-ზე", "SMS-ით"): alone it
+# would read as a word of its own (დან is also the stem of დანა, a knife).
+_KA_HYPHENED_ENDING = re.compile(
+    "-(?:" + "|".join(sorted({*_KA_POSTPOSITIONS, *_KA_CASES, "მდე"}, key=len, reverse=True)) + ")(?![ა-ჰ])")
 _KA_VOWELS = "აეიოუ"
 _KA_MIN_STEM = 3
 
@@ -147,7 +151,8 @@ def _georgian_tokens(text: str) -> list[str]:
     # Words typed in Latin or Cyrillic letters are transliterated together (one guess per text at the
     # keyboard habit), except English and Russian function words, which would only become Georgian-looking
     # noise; Georgian words that look the same are function words too (me, da, an).
-    words = _TYPED_WORD.findall(unicodedata.normalize("NFKC", _PLACEHOLDER.sub(" ", text)).lower())
+    text = _KA_HYPHENED_ENDING.sub("", _PLACEHOLDER.sub(" ", text))
+    words = _TYPED_WORD.findall(unicodedata.normalize("NFKC", text).lower())
     foreign = [i for i, word in enumerate(words) if _FOREIGN_LETTER.search(word)]
     if foreign:
         dropped = {i for i in foreign if _APOSTROPHES.sub("", words[i]) in _FOREIGN_STOPWORDS}
