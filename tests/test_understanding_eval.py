@@ -1,8 +1,9 @@
-"""What people see when they type, on three labelled sets, printed with `pytest -s`.
+"""What people see when they type, on labelled sets, printed with `pytest -s`.
 
-`understanding_dev.yaml` and `understanding_dev2.yaml` were written without seeing the content or the code and
-are used for tuning: phrases in content/intents.yaml and the search thresholds were adjusted on them (the second
-was first run untouched; README gives both figures). `understanding_heldout.yaml` was written the same way by
+The tuning sets (`understanding_dev*.yaml`, `urgent_dev*.yaml`, `actions_dev4.yaml`, `dev5_*.yaml`,
+`dev6_*.yaml`) were each written without seeing the content or the code and are used for tuning: phrases in
+content/intents.yaml and the search were adjusted on them, each after a first untouched run (README gives the
+first-run figures). `understanding_heldout.yaml` was written the same way by
 someone else and is never tuned on: its figures are the honest ones, and its floors below guard against
 regressions. See README, "Measurements".
 """
@@ -57,12 +58,12 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
                 f"{entry.id} [{lang}] claims a request exists")
 
 
-@pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml"])
+@pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
-    messages = [{**m, "expect": "@urgent" if m.get("urgent", m.get("expect") == "urgent") is True else "calm"}
-                for m in load_messages(DATA / name)]
+    messages = [{**m, "expect": "@urgent" if m.get("urgent", m.get("expect") in ("urgent", "@urgent")) is True
+                 else "calm"} for m in load_messages(DATA / name)]
     report = await evaluate(rt.engine, messages)
     urgent = [s.urgent for m, s in report.rows if m["expect"] == "@urgent"]
     calm = [s.urgent for m, s in report.rows if m["expect"] == "calm"]
@@ -80,3 +81,24 @@ async def test_requests_tuning_set(rt: Runtime) -> None:
     assert report.share({"right"}, expect="@human") >= 0.9
     assert report.share({"right"}, expect="@centre") >= 0.85
     assert report.share({"right"}, expect="@forget") >= 0.9
+
+
+@pytest.mark.parametrize("name", ["dev5_enru.yaml", "dev5_ka.yaml", "dev6_faq.yaml"])
+async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
+    """Questions on every entry, with tricky out-of-scope ones ("a cooking course in Tbilisi", "the shopping
+    centre's hours"); first runs: dev5_enru 60 % answered right, 92 % answered or offered, 6 % wrong, 20 % of
+    out-of-scope answered; dev5_ka 50 / 84 / 2 %, 35 %; dev6_faq 75 / 94 / 2 %, 38 %."""
+    report = await run(rt, name)
+    assert report.share({"right"}, faq_only=True) >= 0.58
+    assert report.share({"right", "offered"}, faq_only=True) >= 0.85
+    assert report.share({"wrong"}, faq_only=True) <= 0.04
+    assert report.share({"wrong"}, expect="none") <= 0.10
+
+
+@pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml"])
+async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
+    """First runs: dev5_requests callback 73 %, centre 80 %, a person 90 %, my data 70 %; dev6_actions callback
+    88 %, centre 75 %, danger 71 %."""
+    report = await run(rt, name)
+    for expect in ("@callback", "@human", "@centre", "@forget", "@mydata"):
+        assert report.share({"right"}, expect=expect) >= 0.9, expect

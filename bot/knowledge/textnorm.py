@@ -95,6 +95,8 @@ _KA_CASES = tuple(
 # would read as a word of its own (დან is also the stem of დანა, a knife).
 _KA_HYPHENED_ENDING = re.compile(
     "-(?:" + "|".join(sorted({*_KA_POSTPOSITIONS, *_KA_CASES, "მდე"}, key=len, reverse=True)) + ")(?![ა-ჰ])")
+# The same typed in Latin letters ("10-dan", "english-ze").
+_KA_HYPHENED_ENDING_LATIN = re.compile(r"-(?:istvis|tvis|idan|dan|amde|mde|shi|ze|tan|gan|it|is|ad)(?![a-z])", re.I)
 _KA_VOWELS = "აეიოუ"
 _KA_MIN_STEM = 3
 
@@ -151,7 +153,7 @@ def _georgian_tokens(text: str) -> list[str]:
     # Words typed in Latin or Cyrillic letters are transliterated together (one guess per text at the
     # keyboard habit), except English and Russian function words, which would only become Georgian-looking
     # noise; Georgian words that look the same are function words too (me, da, an).
-    text = _KA_HYPHENED_ENDING.sub("", _PLACEHOLDER.sub(" ", text))
+    text = _KA_HYPHENED_ENDING_LATIN.sub("", _KA_HYPHENED_ENDING.sub("", _PLACEHOLDER.sub(" ", text)))
     words = _TYPED_WORD.findall(unicodedata.normalize("NFKC", text).lower())
     foreign = [i for i, word in enumerate(words) if _FOREIGN_LETTER.search(word)]
     if foreign:
