@@ -67,6 +67,7 @@ def test_georgian_to_latin(georgian: str, latin: str) -> None:
         ("Цкнети", "წყნეთი"),
         ("Телави", "თელავი"),
         ("ბათუმი 5!", "ბათუმი 5!"),
+        ("grants gascemt", "გრანტს გასცემთ"),  # a final ts is ტ + the ending ს
     ],
 )
 def test_to_georgian(text: str, georgian: str) -> None:
@@ -87,6 +88,7 @@ def test_to_georgian(text: str, georgian: str) -> None:
         ["Tskhinvali", "Ts’khinvali", "Цхинвали", "ცხინვალი"],
         ["Tkibuli", "Tqibuli", "tyibuli", "Ткибули", "ტყიბული"],
         ["kakhetshi", "კახეთში"],
+        ["pasports", "პასპორტს"],
         ["Kyiv", "Київ"],
         ["Batumi", "ᲑᲐᲗᲣᲛᲘ", "ბათუმი", "Батуми"],
     ],

@@ -113,6 +113,8 @@ def _alternation(keys: list[str] | dict[str, str]) -> re.Pattern[str]:
 
 
 _LATIN_TO_KA_RE = _alternation(LATIN_TO_GEORGIAN)
+# At the end of a word "ts" is ტ + the ending ს (grants, pasports, bilets), hardly ever ც.
+_FINAL_TS = re.compile(r"(?<=[a-z])ts\b")
 _CYR_TO_KA_RE = _alternation(CYRILLIC_TO_GEORGIAN)
 _SKELETON_RE = _alternation(SKELETON_RULES)
 _GEORGIAN_RE = re.compile(r"[\u10a0-\u10ff\u1c90-\u1cbf\u2d00-\u2d2f]")
@@ -158,12 +160,14 @@ def to_georgian(text: str) -> str:
     table = _LATIN_TO_KA_KEYBOARD if _KEYBOARD_HINT.search(text) else LATIN_TO_GEORGIAN
     text = _CYR_TO_KA_RE.sub(lambda m: CYRILLIC_TO_GEORGIAN[m.group()], text)
     text = _DIGIT_LETTERS.sub(lambda m: _DIGIT_SOUNDS[m.group()], _strip_marks(text))
-    text = _LATIN_TO_KA_RE.sub(lambda m: table[m.group()], text)
+    text = _LATIN_TO_KA_RE.sub(lambda m: table[m.group()], _FINAL_TS.sub("ტს", text))
     return text.replace("'", "")
 
 
 def _latin_skeleton(word: str) -> str:
     word = _DIGIT_LETTERS.sub(lambda m: _DIGIT_SOUNDS[m.group()], _strip_marks(word))
+    if len(word) > 3 and word.endswith("ts") and not word.endswith("tsh"):
+        return _SKELETON_RE.sub(lambda m: SKELETON_RULES[m.group()], word[:-2]) + "ts"
     return _SKELETON_RE.sub(lambda m: SKELETON_RULES[m.group()], word)
 
 
