@@ -58,7 +58,8 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
                 f"{entry.id} [{lang}] claims a request exists")
 
 
-@pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml"])
+@pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
+                                  "dev7.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -95,10 +96,11 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     assert report.share({"wrong"}, expect="none") <= 0.10
 
 
-@pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml"])
+@pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml", "dev7.yaml"])
 async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
     """First runs: dev5_requests callback 73 %, centre 80 %, a person 90 %, my data 70 %; dev6_actions callback
-    88 %, centre 75 %, danger 71 %."""
+    88 %, centre 75 %, danger 71 %; dev7 (danger told only by details) callback 72 %, danger 51 %."""
     report = await run(rt, name)
     for expect in ("@callback", "@human", "@centre", "@forget", "@mydata"):
-        assert report.share({"right"}, expect=expect) >= 0.9, expect
+        if any(m["expect"] == expect for m, _ in report.rows):
+            assert report.share({"right"}, expect=expect) >= 0.9, expect
