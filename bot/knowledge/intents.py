@@ -58,8 +58,9 @@ class IntentSpec(BaseModel):
     # just part of a question ("the georgian embassy", "a consultation by phone"), a whole phrase rarely is.
     alone_one_word: int | None = None
     phone_number: bool = False  # a message with a phone number and no question ("my number 555 12 34 56")
-    # Words that say little alone ("passport", "owe", "at night") but, `hints_needed` of them in one message,
-    # tell the intent as surely as a phrase: danger is often told by its details, never named.
+    # Details that say little alone ("passport", "owe", "at night") but, `hints_needed` different ones in one
+    # message, tell the intent as surely as a phrase: danger is often told by its details, never named. One hint
+    # may be written several ways, separated by "|" ("passport* | documents"): those count once.
     hints: Phrases
     hints_needed: int = Field(default=2, ge=2)
 
@@ -103,6 +104,7 @@ class _Phrase:
     intent: str
     words: tuple[str, ...]  # exact terms, and prefixes ending with "*"
     kind: str  # PHRASE, UNLESS or HINT
+    hint: int = 0  # which hint of its intent and language a HINT phrase is one way of writing
 
 
 class _LangPhrases:
@@ -176,7 +178,7 @@ class _LangPhrases:
         longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         hinted: dict[str, set[int]] = defaultdict(set)
-        hints: dict[str, int] = defaultdict(int)
+        hints: dict[str, set[int]] = defaultdict(set)
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if phrase.intent in blocked or not all(word in at for word in phrase.words):
                 continue
@@ -187,9 +189,9 @@ class _LangPhrases:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
             elif phrase.kind == HINT:
-                if hinted[phrase.intent].isdisjoint(used):
+                if phrase.hint not in hints[phrase.intent] and hinted[phrase.intent].isdisjoint(used):
                     hinted[phrase.intent].update(used)
-                    hints[phrase.intent] += 1
+                    hints[phrase.intent].add(phrase.hint)
             else:
                 fired.setdefault(phrase.intent, set()).update(used)
                 words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
@@ -197,7 +199,7 @@ class _LangPhrases:
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
         left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
-        return left, blocked, {intent: n for intent, n in hints.items() if intent not in blocked}
+        return left, blocked, {intent: len(n) for intent, n in hints.items() if intent not in blocked}
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
@@ -225,10 +227,11 @@ class Intents:
         for intent, item in spec.intents.items():
             for kind, phrases in ((PHRASE, item.phrases), (UNLESS, item.unless), (HINT, item.hints)):
                 for lang, texts in phrases.items():
-                    for text in texts:
-                        words = _phrase_words(text, lang)
-                        if words:
-                            per_lang[lang].append(_Phrase(intent, words, kind))
+                    for number, text in enumerate(texts):
+                        for way in text.split("|") if kind == HINT else (text,):
+                            words = _phrase_words(way, lang)
+                            if words:
+                                per_lang[lang].append(_Phrase(intent, words, kind, number))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
         self._alone_one_word = {name: item.alone_one_word for name, item in spec.intents.items()
