@@ -105,7 +105,7 @@ async def test_metrics_move_after_a_short_conversation(client: httpx.AsyncClient
     before = samples((await client.get("/metrics")).text)
     user = FakeUser(fake, 6001)
     await post(client, fake, user.command("start"))
-    await post(client, fake, user.text("Is it safe to work abroad without a visa?"))
+    await post(client, fake, user.text("Can I work abroad on a tourist visa?"))
     await post(client, fake, user.text("How can I work abroad legally?"))
     await post(client, fake, user.text("Mzia Beridze qwertyuiop zxcvbnm"))
     await post(client, fake, user.text("My employer took my passport and I cannot leave"))
