@@ -119,6 +119,15 @@ async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, te
     assert session is not None and session["lang"] == "ru"
 
 
+@pytest.mark.parametrize(("lang", "text"), [("ru", "сосед сказал, что можно поехать в Польшу"),
+                                            ("ru", "мне прислали контракт на польском, что проверить?")])
+async def test_words_that_stem_like_danger_words_are_calm(rt: Runtime, lang: str, text: str) -> None:
+    """сосед (a neighbour) once read as SOS through Georgian stemming, прислали (sent) as пристаёт (harasses)."""
+    user = await chat(rt, f"calm-{text}", lang)
+    replies = await user.say(text)
+    assert "112" not in replies[0].text
+
+
 async def test_a_single_word_of_a_request_inside_a_question_stays_a_question(rt: Runtime) -> None:
     """"consultation", "office in" are single phrase words that long questions use without asking for a person."""
     user = await chat(rt, "one-word", "en")
