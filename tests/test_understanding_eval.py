@@ -40,13 +40,13 @@ async def test_tuning_sets(rt: Runtime, name: str) -> None:
 async def test_held_out_set_never_tuned_on(rt: Runtime) -> None:
     report = await run(rt, "understanding_heldout.yaml")
     assert len(report.rows) >= 300
-    # Floors a little under the figures measured when the set was first run (README); raise them with care.
-    assert report.share({"right"}, expect="@urgent") >= 0.75
-    assert report.share({"right"}, expect="@callback") >= 0.90
-    assert report.share({"right"}, faq_only=True) >= 0.45
-    assert report.share({"right", "offered"}, faq_only=True) >= 0.80
+    # Floors a little under the figures measured on 2026-12-06 (README); they only guard against regressions.
+    assert report.share({"right"}, expect="@urgent") >= 0.85
+    assert report.share({"right"}, expect="@callback") >= 0.93
+    assert report.share({"right"}, faq_only=True) >= 0.68
+    assert report.share({"right", "offered"}, faq_only=True) >= 0.88
     assert report.share({"wrong"}, faq_only=True) <= 0.08
-    assert report.share({"wrong"}, expect="none") <= 0.15
+    assert report.share({"wrong"}, expect="none") <= 0.08
 
 
 def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
