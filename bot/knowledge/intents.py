@@ -149,9 +149,9 @@ class _LangPhrases:
         return found[0] if found else None
 
     def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, int]]:
-        """The intents fired, each with the words it left unexplained and its longest phrase's count of words
-        that are not function words;
-        the intents cancelled; and how many hints of each intent the message holds (on separate words)."""
+        """The intents fired, each with the words it left unexplained and the most words (not counting function
+        words) of one phrase that matched; the intents cancelled; and how many different hints of each intent the
+        message holds, on separate words."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
             return {}, set(), {}
@@ -177,7 +177,7 @@ class _LangPhrases:
         fired: dict[str, set[int]] = {}
         longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
-        hinted: dict[str, set[int]] = defaultdict(set)
+        hint_words: dict[str, set[int]] = defaultdict(set)
         hints: dict[str, set[int]] = defaultdict(set)
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if phrase.intent in blocked or not all(word in at for word in phrase.words):
@@ -189,8 +189,8 @@ class _LangPhrases:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
             elif phrase.kind == HINT:
-                if phrase.hint not in hints[phrase.intent] and hinted[phrase.intent].isdisjoint(used):
-                    hinted[phrase.intent].update(used)
+                if phrase.hint not in hints[phrase.intent] and hint_words[phrase.intent].isdisjoint(used):
+                    hint_words[phrase.intent].update(used)
                     hints[phrase.intent].add(phrase.hint)
             else:
                 fired.setdefault(phrase.intent, set()).update(used)
@@ -259,12 +259,12 @@ class Intents:
             for intent, (left, words) in fired.items():
                 found[intent] = min(left, found.get(intent, left))
                 longest[intent] = max(longest[intent], words)
-        # A number left without a question is a request to be called on it; with a question, the question is
-        # answered (or declined with the callback button) and the number is only redacted from the records.
         for intent, needed in self._hints_needed.items():
             if hints[intent] >= needed and intent not in found and intent not in blocked:
                 found[intent] = 0
                 longest[intent] = needed
+        # A number left without a question is a request to be called on it; with a question, the question is
+        # answered (or declined with the callback button) and the number is only redacted from the records.
         if self._phone and "?" not in text and _PHONE.search(text):
             for intent in self._phone:
                 if intent not in blocked:

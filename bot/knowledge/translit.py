@@ -166,7 +166,7 @@ def to_georgian(text: str) -> str:
 
 def _latin_skeleton(word: str) -> str:
     word = _DIGIT_LETTERS.sub(lambda m: _DIGIT_SOUNDS[m.group()], _strip_marks(word))
-    if len(word) > 3 and word.endswith("ts") and not word.endswith("tsh"):
+    if len(word) > 3 and word.endswith("ts"):
         return _SKELETON_RE.sub(lambda m: SKELETON_RULES[m.group()], word[:-2]) + "ts"
     return _SKELETON_RE.sub(lambda m: SKELETON_RULES[m.group()], word)
 
