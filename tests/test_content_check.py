@@ -73,6 +73,13 @@ def test_reference_to_missing_entries(content: Path) -> None:
     assert f"{menu}:8: error: FAQ 'nothing_here' does not exist" in found, found
 
 
+def test_an_intent_answer_naming_a_missing_entry(content: Path) -> None:
+    (content / "intents.yaml").write_text(
+        "intents:\n  despair:\n    phrases:\n      en: [want to die]\n    answer: no_such_entry\n", encoding="utf-8")
+    found = messages(content)
+    assert f"{content / 'intents.yaml'}:5: error: intent 'despair': FAQ 'no_such_entry' does not exist" in found, found
+
+
 def test_duplicate_ids_across_files(content: Path) -> None:
     shutil.copy(content / "faq" / "legal.yaml", content / "faq" / "copy.yaml")
     found = messages(content)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import Runtime
+from bot.knowledge.intents import Intents, IntentsFile
 from tests.helpers import ChatUser
 
 HOTLINE = "(+995 32) 2 91 34 61"
@@ -52,6 +53,22 @@ async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, l
     replies = await user.say(text)
     assert "112" in replies[0].text and HOTLINE in replies[0].text
     assert "a:callback" in [b.data for row in replies[0].buttons for b in row]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "i dont want to live anymore"),
+    ("ru", "простите за всё, больше не побеспокою"),
+    ("ka", "აღარ მინდა სიცოცხლე, ყველას მაპატიეთ"),
+    ("ka", "agar minda cxovreba"),
+])
+async def test_despair_gets_112_then_support_never_an_unrelated_answer(rt: Runtime, lang: str, text: str) -> None:
+    """A goodbye's words match unrelated entries (healthcare cover, the 90/180 rule); the support entry follows."""
+    user = await chat(rt, f"despair-{text}", lang)
+    replies = await user.say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+    support = rt.content.current.faqs["reint_psychosocial"].question[lang]
+    assert [r.text.split("\n")[0] for r in replies[1:]] == [support]
+    assert not any(b.data.startswith("f:") and not b.data.endswith(":more") for b in user.buttons)
 
 
 async def test_danger_comes_before_an_open_place_question(rt: Runtime) -> None:
@@ -184,3 +201,17 @@ async def test_an_answer_keeps_the_hotline_and_the_callback_on_its_first_screen(
     if more:
         await user.tap("f:legal_agency_fees:more")
         assert rt.content.current.text(more, "en") in user.text
+
+
+def test_details_of_despair_count_with_details_of_danger() -> None:
+    """Two details make danger whichever list they come from; despair when both are its own."""
+    intents = Intents(IntentsFile.model_validate({"intents": {
+        "urgent": {"hints": {"en": ["owe* | debt*", "at night"]}},
+        "despair": {"hints": {"en": ["goodbye | forgive", "no point"]}, "hints_with": "urgent",
+                    "unless": {"en": ["haha"]}},
+    }}))
+    assert dict(intents.match("wrote goodbye letters, will my debt pass to my kids").intents) == {"urgent": 0}
+    assert dict(intents.match("forgive me, there is no point").intents) == {"despair": 0}
+    assert dict(intents.match("they come at night and say I owe them").intents) == {"urgent": 0}
+    assert dict(intents.match("forgive me, no point studying haha").intents) == {}  # its `unless` cancels it
+    assert dict(intents.match("goodbye and forgive me").intents) == {}  # one detail, written two ways

@@ -32,6 +32,7 @@ from bot.core.flows.privacy import PrivacyFlow
 from bot.core.flows.questions import QuestionsFlow
 from bot.core.language import guess_language
 from bot.i18n import Catalogues, pick_language
+from bot.knowledge.intents import DANGER
 from bot.knowledge.loader import ContentHolder
 from bot.store.base import Store, StoreUnavailable, storable_text
 
@@ -269,7 +270,7 @@ class Engine:
                 and event.data not in ("centres", "a:centres") and not event.data.startswith("c:"):
             session.leave()  # the place question is over: later text is a question again, not a town
         if event.kind is Kind.TEXT and session.state and not session.state.startswith("cb:") \
-                and "urgent" in ctx.content.intents.match(event.text):
+                and ctx.content.intents.match(event.text).first(DANGER):
             session.leave()  # danger comes before a half-answered question about a place or a pre-check
             return await self._fallback(ctx)
         if event.kind is Kind.COMMAND:

@@ -26,13 +26,14 @@ from bot.i18n import LANGUAGES
 from bot.knowledge.textnorm import STOPWORDS, phrase_tokens
 from bot.knowledge.translit import fold, has_cyrillic
 
-__all__ = ["INTENTS", "IntentSpec", "Intents", "IntentsFile", "Match"]
+__all__ = ["DANGER", "INTENTS", "IntentSpec", "Intents", "IntentsFile", "Match"]
 
 # The intents the core acts on, in the order it considers them.
 INTENTS = (
-    "urgent", "language_ka", "language_en", "language_ru", "forget", "mydata", "callback", "human", "centre",
+    "urgent", "despair", "language_ka", "language_en", "language_ru", "forget", "mydata", "callback", "human", "centre",
     "live_in", "greeting", "thanks", "out_of_scope",
 )
+DANGER = ("urgent", "despair")  # answered with 112 and the hotline first, before anything else
 PHRASE, UNLESS, HINT = "phrase", "unless", "hint"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
@@ -63,6 +64,12 @@ class IntentSpec(BaseModel):
     # may be written several ways, separated by "|" ("passport* | documents"): those count once.
     hints: Phrases
     hints_needed: int = Field(default=2, ge=2)
+    # Another intent whose hints count together with these ("forgive me" and "the debt" are two details of
+    # danger); the match is this intent's when `hints_needed` of them are its own.
+    hints_with: str | None = None
+    # The FAQ entry shown after the first reply, instead of the search's answer: the words of someone saying
+    # goodbye match unrelated entries (healthcare cover, the 90/180 rule), never the help they need.
+    answer: str | None = None
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
@@ -83,6 +90,9 @@ class IntentsFile(BaseModel):
         unknown = sorted(set(self.intents) - set(INTENTS))
         if unknown:
             raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}")
+        for name, item in self.intents.items():
+            if item.hints_with is not None and item.hints_with not in self.intents:
+                raise ValueError(f"{name}: hints_with names {item.hints_with!r}, which has no entry here")
         return self
 
 
@@ -105,6 +115,7 @@ class _Phrase:
     words: tuple[str, ...]  # exact terms, and prefixes ending with "*"
     kind: str  # PHRASE, UNLESS or HINT
     hint: int = 0  # which hint of its intent and language a HINT phrase is one way of writing
+    pool: str = ""  # the intent whose hints a HINT phrase counts with (its own, or `hints_with`)
 
 
 class _LangPhrases:
@@ -148,10 +159,10 @@ class _LangPhrases:
         found = process.extractOne(term, choices, scorer=OSA.distance, score_cutoff=1)
         return found[0] if found else None
 
-    def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, int]]:
+    def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, set[tuple[str, int]]]]:
         """The intents fired, each with the words it left unexplained and the most words (not counting function
-        words) of one phrase that matched; the intents cancelled; and how many different hints of each intent the
-        message holds, on separate words."""
+        words) of one phrase that matched; the intents cancelled; and the different hints (intent, number) of
+        each pool the message holds, on separate words."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
             return {}, set(), {}
@@ -178,7 +189,7 @@ class _LangPhrases:
         longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         hint_words: dict[str, set[int]] = defaultdict(set)
-        hints: dict[str, set[int]] = defaultdict(set)
+        hints: dict[str, set[tuple[str, int]]] = defaultdict(set)
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if phrase.intent in blocked or not all(word in at for word in phrase.words):
                 continue
@@ -189,9 +200,10 @@ class _LangPhrases:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
             elif phrase.kind == HINT:
-                if phrase.hint not in hints[phrase.intent] and hint_words[phrase.intent].isdisjoint(used):
-                    hint_words[phrase.intent].update(used)
-                    hints[phrase.intent].add(phrase.hint)
+                hint = (phrase.intent, phrase.hint)
+                if hint not in hints[phrase.pool] and hint_words[phrase.pool].isdisjoint(used):
+                    hint_words[phrase.pool].update(used)
+                    hints[phrase.pool].add(hint)
             else:
                 fired.setdefault(phrase.intent, set()).update(used)
                 words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
@@ -199,7 +211,7 @@ class _LangPhrases:
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
         left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
-        return left, blocked, {intent: len(n) for intent, n in hints.items() if intent not in blocked}
+        return left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()}
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
@@ -231,14 +243,22 @@ class Intents:
                         for way in text.split("|") if kind == HINT else (text,):
                             words = _phrase_words(way, lang)
                             if words:
-                                per_lang[lang].append(_Phrase(intent, words, kind, number))
+                                per_lang[lang].append(_Phrase(intent, words, kind, number,
+                                                              item.hints_with or intent))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
         self._alone_one_word = {name: item.alone_one_word for name, item in spec.intents.items()
                                 if item.alone_one_word is not None}
         self._phone = [name for name, item in spec.intents.items() if item.phone_number]
-        self._hints_needed = {name: item.hints_needed for name, item in spec.intents.items() if item.hints}
+        self._hints_needed = {name: item.hints_needed for name, item in spec.intents.items()
+                              if item.hints and not item.hints_with}
+        self._hints_with = {item.hints_with: name for name, item in spec.intents.items() if item.hints_with}
         self._last: tuple[str | None, Match] = (None, Match())
+
+    def answer(self, match: Match) -> str | None:
+        """The entry a matched intent names to follow its first reply, if any."""
+        return next((item.answer for name, item in self.spec.intents.items()
+                     if item.answer is not None and name in match), None)
 
     def match(self, text: str) -> Match:
         """The intents of `text`; the last answer is kept, since the engine and the flow both ask per message."""
@@ -247,6 +267,7 @@ class Intents:
         found: dict[str, int] = {}
         longest: dict[str, int] = defaultdict(int)
         hints: dict[str, int] = defaultdict(int)
+        own: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         scripts = {"en": _LATIN.search(text) is not None, "ru": has_cyrillic(text)}
         for lang in self._langs:
@@ -254,13 +275,22 @@ class Intents:
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
             fired, cancelled, hinted = lang.match(text)
             blocked |= cancelled
-            for intent, n in hinted.items():
-                hints[intent] = max(hints[intent], n)  # Latin-typed Georgian may meet one word in two languages
+            for pool, found_hints in hinted.items():
+                # Latin-typed Georgian may meet one word in two languages: the better reading counts
+                hints[pool] = max(hints[pool], len(found_hints))
+                joined = self._hints_with.get(pool)
+                own[pool] = max(own[pool], sum(1 for intent, _ in found_hints if intent == joined))
             for intent, (left, words) in fired.items():
                 found[intent] = min(left, found.get(intent, left))
                 longest[intent] = max(longest[intent], words)
-        for intent, needed in self._hints_needed.items():
-            if hints[intent] >= needed and intent not in found and intent not in blocked:
+        for pool, needed in self._hints_needed.items():
+            if hints[pool] < needed:
+                continue
+            joined = self._hints_with.get(pool)
+            # Unless a phrase of the pool's own intent already decided what the message is (and what follows it).
+            mine = joined is not None and own[pool] >= needed and pool not in found and joined not in blocked
+            intent = joined if mine else pool
+            if intent not in found and intent not in blocked:
                 found[intent] = 0
                 longest[intent] = needed
         # A number left without a question is a request to be called on it; with a question, the question is

@@ -197,6 +197,10 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
         intents_doc = read_yaml(directory / "intents.yaml")
         intents = validate(intents_doc, IntentsFile)
         issues.extend(intents_doc.issues)
+        for name, spec in (intents.intents.items() if intents else ()):
+            if spec.answer is not None and spec.answer not in faqs:
+                issues.append(intents_doc.issue(("intents", name, "answer"),
+                                                f"intent {name!r}: FAQ {spec.answer!r} does not exist"))
     out_of_scope: tuple[Decided, ...] = ()
     if (directory / OUT_OF_SCOPE_FILE).exists():
         declined_doc = read_yaml(directory / OUT_OF_SCOPE_FILE)

@@ -1,7 +1,7 @@
 """Typed messages: decide what a message is, then answer it, act on it, or say honestly that we cannot help.
 
-The order is fixed (see content/intents.yaml for the phrases): urgent danger -> a change of language -> delete
-or show my data -> a callback -> a person -> a centre -> "I live in <place>" or just a place -> greeting or
+The order is fixed (see content/intents.yaml for the phrases): urgent danger or despair -> a change of language ->
+delete or show my data -> a callback -> a person -> a centre -> "I live in <place>" or just a place -> greeting or
 thanks -> a question editors decided in the desk (its entry, or out of scope) -> an FAQ question -> out of scope.
 A place inside a question is context, not a request for a centre.
 
@@ -18,6 +18,7 @@ from bot.core.events import Button, Reply
 from bot.core.flows.base import Replies
 from bot.core.flows.centres import CentresFlow
 from bot.core.flows.menu import MenuFlow, action_label
+from bot.knowledge.intents import DANGER, Match
 from bot.knowledge.redact import normalise_question, redact
 from bot.knowledge.schema import Action
 from bot.knowledge.search import Hit, SearchResult
@@ -63,9 +64,9 @@ class QuestionsFlow:
         if not text:
             return None
         match = ctx.content.intents.match(text)
-        if "urgent" in match:
+        if match.first(DANGER):
             ctx.outcome = "urgent"
-            return self.urgent(ctx, ctx.content.faq_index.search(text, ctx.lang))
+            return self.urgent(ctx, text, match)
         ctx.outcome = "action"
         language = match.first(LANGUAGE_INTENTS)
         if language is not None:
@@ -134,17 +135,26 @@ class QuestionsFlow:
         text = "\n\n".join([ctx._("Did you mean one of these?"), ctx.hotline_line()])
         return [ctx.with_nav(text, rows)]
 
-    def urgent(self, ctx: Ctx, result: SearchResult) -> Replies:
-        """Danger first: 112 and the hotline in the first message, then the closest answer or choices."""
+    def urgent(self, ctx: Ctx, text: str, match: Match) -> Replies:
+        """Danger first: 112 and the hotline in the first message, then the entry the intent names (someone in
+        despair) or else the closest answer or choices."""
         hotline = ctx.content.hotline
-        first = "\n".join([
+        opening = ctx._("You are not alone. If you might hurt yourself, call 112 now (free, 24 hours). Abroad, "
+                        "call the local emergency number.") if "despair" in match else \
             ctx._("🚨 If you or someone else is in danger now, call 112 (police and ambulance in Georgia, free, "
-                  "24 hours). Abroad, call the local emergency number."),
+                  "24 hours). Abroad, call the local emergency number.")
+        first = "\n".join([
+            opening,
             ctx._("IOM hotline: {phone}").format(phone=hotline.display),
             ctx._("From abroad, call {number}.").format(number=hotline.international),
         ])
         rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
         replies = [Reply(text=first, buttons=tuple(rows))]
+        follow = ctx.content.intents.answer(match)
+        if follow in ctx.content.faqs:
+            replies.extend(self.menu.faq(ctx, follow, feedback=True) or [])
+            return replies
+        result = ctx.content.faq_index.search(text, ctx.lang)
         if result.status == "confident":
             replies.extend(self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or [])
         elif result.hits:
