@@ -61,13 +61,13 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
 # Sets of danger told only by details; dev9's calm look-alikes are mostly questions on the risks entries, whose
 # answers name 112 themselves.
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
-                 "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95}
+                 "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95}
 CALM_CAPS = {"dev9_danger.yaml": 0.36}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
                                   "dev7.yaml", "dev8_danger.yaml", "dev9_danger.yaml", "dev10_danger.yaml",
-                                  "dev11_danger.yaml", "dev12_danger.yaml"])
+                                  "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -93,7 +93,7 @@ async def test_requests_tuning_set(rt: Runtime) -> None:
 
 
 @pytest.mark.parametrize("name", ["dev5_enru.yaml", "dev5_ka.yaml", "dev6_faq.yaml", "dev8_faq.yaml",
-                                  "dev11_faq.yaml", "dev12_faq.yaml"])
+                                  "dev11_faq.yaml", "dev12_faq.yaml", "dev13.yaml"])
 async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     """Questions on every entry, with tricky out-of-scope ones ("a cooking course in Tbilisi", "the shopping
     centre's hours"); first runs: dev5_enru 60 % answered right, 92 % answered or offered, 6 % wrong, 20 % of
@@ -101,7 +101,8 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     entries told apart) 62 / 91 / 5 %. Danger told by details, first runs: dev8_danger 49 %, and dev9_danger
     (written after the hints) 77 % (phrases alone at the session's start) → 93 % (with the hints, untouched);
     dev10_danger 61 % → 78 % the same way; dev11_faq 66 / 94 / 4 %, 10 % of out-of-scope answered; dev11_danger
-    80 %; dev12_faq (long questions, out-of-scope ones close to migration) 62 / 92 / 2 %, 23 %; dev12_danger 87 %."""
+    80 %; dev12_faq (long questions, out-of-scope ones close to migration) 62 / 92 / 2 %, 23 %; dev12_danger 87 %;
+    dev13 (a day's mixed traffic) 82 / 97 / 1 %, 13 %, danger 90 %."""
     report = await run(rt, name)
     assert report.share({"right"}, faq_only=True) >= 0.58
     assert report.share({"right", "offered"}, faq_only=True) >= 0.85
@@ -110,11 +111,12 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
         assert report.share({"wrong"}, expect="none") <= 0.10
 
 
-@pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml", "dev7.yaml", "dev11_requests.yaml"])
+@pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml", "dev7.yaml", "dev11_requests.yaml",
+                                  "dev13.yaml"])
 async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
     """First runs: dev5_requests callback 73 %, centre 80 %, a person 90 %, my data 70 %; dev6_actions callback
     88 %, centre 75 %, danger 71 %; dev7 (danger told only by details) callback 72 %, danger 51 %; dev11_requests
-    callback 98 %, a person 95 %, centre 100 %, delete my data 80 %."""
+    callback 98 %, a person 95 %, centre 100 %, delete my data 80 %; dev13 callback 97 %, a person and centre 100 %."""
     report = await run(rt, name)
     for expect in ("@callback", "@human", "@centre", "@forget", "@mydata"):
         if any(m["expect"] == expect for m, _ in report.rows):
