@@ -80,6 +80,12 @@ def test_an_intent_answer_naming_a_missing_entry(content: Path) -> None:
     assert f"{content / 'intents.yaml'}:5: error: intent 'despair': FAQ 'no_such_entry' does not exist" in found, found
 
 
+def test_danger_examples_need_both_lists(content: Path) -> None:
+    (content / "danger.yaml").write_text('danger:\n  en: ["they locked us in"]\ncalm:\n  en: []\n', encoding="utf-8")
+    found = messages(content)
+    assert any(m.startswith(f"{content / 'danger.yaml'}:") and "calm: no messages" in m for m in found), found
+
+
 def test_duplicate_ids_across_files(content: Path) -> None:
     shutil.copy(content / "faq" / "legal.yaml", content / "faq" / "copy.yaml")
     found = messages(content)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from bot.app import Runtime
-from bot.knowledge.intents import Intents, IntentsFile
+from bot.knowledge.danger import NGRAMS, C, DangerFile, DangerModel
+from bot.knowledge.intents import DANGER, Intents, IntentsFile
 from tests.helpers import ChatUser
 
 HOTLINE = "(+995 32) 2 91 34 61"
@@ -215,3 +219,30 @@ def test_details_of_despair_count_with_details_of_danger() -> None:
     assert dict(intents.match("they come at night and say I owe them").intents) == {"urgent": 0}
     assert dict(intents.match("forgive me, no point studying haha").intents) == {}  # its `unless` cancels it
     assert dict(intents.match("goodbye and forgive me").intents) == {}  # one detail, written two ways
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "the boss says we go out only with him, he keeps the keys"),
+    ("ru", "нам не дают уходить с фермы, телефоны у бригадира"),
+])
+async def test_danger_in_words_no_phrase_lists_is_learned(rt: Runtime, lang: str, text: str) -> None:
+    """The model learned from content/danger.yaml catches what the phrases alone miss."""
+    phrases_only = Intents(rt.content.current.intents.spec)
+    assert not set(phrases_only.match(text).intents) & set(DANGER)
+    replies = await (await chat(rt, f"learned-{text}", lang)).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+def test_the_danger_model_scores_as_the_fitted_pipeline(rt: Runtime) -> None:
+    """The dict-of-weights scoring gives what scikit-learn's pipeline gives, without numpy per message."""
+    spec = DangerFile(danger={"en": ["they locked us in", "he took my passport and hits me", "help they beat me",
+                                     "locked in the basement"]},
+                      calm={"en": ["how do i get a work visa", "is the consultation free", "where is your office",
+                                   "can i work in germany"]})
+    model = DangerModel(spec)
+    texts = ["they locked me in the basement", "where do i get a visa", "", "x"]
+    pipeline = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=2),
+                             LogisticRegression(C=C, class_weight="balanced", max_iter=2000))
+    pipeline.fit([*spec.danger["en"], *spec.calm["en"]], [1, 1, 1, 1, 0, 0, 0, 0])
+    expected = pipeline.predict_proba(texts)[:, 1]
+    assert [round(model.probability(t), 9) for t in texts] == [round(float(p), 9) for p in expected]

@@ -20,6 +20,7 @@ from bot import metrics
 from bot.i18n import fallback_chain
 from bot.knowledge.cache import load_cached
 from bot.knowledge.content_checks import FIRST_SCREEN, LIMITS, REVIEW_EVERY, CrossChecker
+from bot.knowledge.danger import DangerFile, DangerModel
 from bot.knowledge.decisions import Decided, StaffDecisions
 from bot.knowledge.eligibility import Eligibility, load_eligibility
 from bot.knowledge.geo import CentrePoint
@@ -201,6 +202,11 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
             if spec.answer is not None and spec.answer not in faqs:
                 issues.append(intents_doc.issue(("intents", name, "answer"),
                                                 f"intent {name!r}: FAQ {spec.answer!r} does not exist"))
+    danger = None
+    if (directory / "danger.yaml").exists():
+        danger_doc = read_yaml(directory / "danger.yaml")
+        danger = validate(danger_doc, DangerFile)
+        issues.extend(danger_doc.issues)
     out_of_scope: tuple[Decided, ...] = ()
     if (directory / OUT_OF_SCOPE_FILE).exists():
         declined_doc = read_yaml(directory / OUT_OF_SCOPE_FILE)
@@ -236,7 +242,7 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
         gazetteer=Gazetteer.build(places, [CentrePoint(c.id, c.location.lat, c.location.lon) for c in centres.centres]),
         eligibility=eligibility,
         node_faqs={k: tuple(v) for k, v in node_faqs.items()},
-        intents=Intents(intents or IntentsFile(intents={})),
+        intents=Intents(intents or IntentsFile(intents={}), DangerModel(danger) if danger else None),
         out_of_scope=out_of_scope,
         staff=StaffDecisions(out_of_scope),
     )
