@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
 
+from bot.knowledge.faq_model import FaqModel
 from bot.knowledge.intents import Intents
 from bot.knowledge.loader import faq_docs, load_content
+from bot.knowledge.ngrams import NGRAMS
 from bot.knowledge.search import FaqDoc, FaqIndex, SearchResult, Tuning
 from bot.knowledge.textnorm import analyse, stem_ka, tokenize
 
@@ -277,7 +282,7 @@ def _content_intents() -> Intents:
 def content_index() -> FaqIndex:
     docs = load_content_docs()
     assert docs, f"no FAQ entries under {CONTENT_DIR}"
-    return FaqIndex.build(docs)
+    return FaqIndex.build(docs, learn=True)
 
 
 def test_eval_set_is_labelled_with_existing_entries() -> None:
@@ -355,3 +360,31 @@ def test_search_accuracy_on_the_held_out_set(content_index: FaqIndex) -> None:
     assert accuracy.top1 >= 0.78
     assert accuracy.top3 >= 0.85
     assert accuracy.confident_wrong <= 0.27
+
+
+@pytest.mark.parametrize(("lang", "query", "faq_id"), [
+    ("ru", "курсы профессии есть для вернувшихся?", "reint_training_course"),
+    ("en", "how do i fill in the application for reintegration help?", "reint_how_to_apply"),
+])
+def test_the_second_reader_answers_what_the_search_alone_only_offers(lang: str, query: str, faq_id: str) -> None:
+    """Two close entries are "did you mean" buttons; when the n-gram reader clearly picks the same first one, the
+    person gets the answer."""
+    docs = load_content_docs()
+    alone = FaqIndex.build(docs).search(query, lang)
+    assert alone.status == "several" and alone.hits[0].faq_id == faq_id
+    assert FaqIndex.build(docs, learn=True).search(query, lang) == SearchResult("confident", (alone.hits[0],))
+
+
+def test_the_second_reader_scores_as_the_fitted_pipeline() -> None:
+    """Its scoring without a sparse matrix per message gives scikit-learn's decision values."""
+    pairs = [("visa", "how do i get a work visa"), ("visa", "work permit for germany"),
+             ("cost", "is the consultation free"), ("cost", "how much does it cost"),
+             ("office", "where is your office"), ("office", "address of the centre in batumi")]
+    model = FaqModel(pairs)
+    pipeline = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=2),
+                             LinearSVC(C=1.0, tol=1e-2, random_state=0))
+    pipeline.fit([t for _, t in pairs], [i for i, _ in pairs])
+    texts = ["work visa for batumi", "is it free", "", "zz"]
+    expected = pipeline.decision_function(texts)
+    assert [[round(x, 9) for x in model.scores(t)] for t in texts] == [[round(float(x), 9) for x in row]
+                                                                        for row in expected]

@@ -8,8 +8,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from bot.app import Runtime
-from bot.knowledge.danger import NGRAMS, C, DangerFile, DangerModel
+from bot.knowledge.danger import C, DangerFile, DangerModel
 from bot.knowledge.intents import DANGER, Intents, IntentsFile
+from bot.knowledge.ngrams import NGRAMS
 from tests.helpers import ChatUser
 
 HOTLINE = "(+995 32) 2 91 34 61"

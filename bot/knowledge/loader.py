@@ -228,7 +228,7 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
     node_faqs: dict[str, list[str]] = {}
     for fid, entry in faqs.items():
         node_faqs.setdefault(entry.menu, []).append(fid)
-    faq_index = FaqIndex.build(faq_docs(faqs))
+    faq_index = FaqIndex.build(faq_docs(faqs), learn=True)
     # The pooled examples field contains every example itself, so leave-one-out is judged without that field.
     checker.examples(FaqIndex.build(faq_docs(faqs), Tuning(pooled_weight=0.0)), faqs, faq_where)
     content = Content(

@@ -23,6 +23,7 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.knowledge.faq_model import FaqModel
 from bot.knowledge.textnorm import analyser, place_terms
 from bot.knowledge.translit import has_cyrillic
 
@@ -248,18 +249,22 @@ class _LangIndex:
 class FaqIndex:
     """All FAQ entries in all languages, built once per content snapshot and safe to share."""
 
-    def __init__(self, indexes: dict[str, _LangIndex], examples: dict[str, _LangIndex], tuning: Tuning) -> None:
+    def __init__(self, indexes: dict[str, _LangIndex], examples: dict[str, _LangIndex], tuning: Tuning,
+                 reader: FaqModel | None = None) -> None:
         self._indexes = indexes
         self._examples = examples
         self._tuning = tuning
+        self._reader = reader
         self._vocabulary = {
             lang: frozenset(t for t in index.postings if " " not in t) for lang, index in indexes.items()
         }
 
     @classmethod
-    def build(cls, docs: Iterable[FaqDoc], tuning: Tuning | None = None) -> FaqIndex:
+    def build(cls, docs: Iterable[FaqDoc], tuning: Tuning | None = None, learn: bool = False) -> FaqIndex:
+        """`learn`: also fit the second reader (faq_model.py) on the entries' questions and examples."""
         tuning = tuning or Tuning()
         per_lang: dict[str, list[FaqDoc]] = defaultdict(list)
+        docs = list(docs)
         for doc in docs:
             per_lang[doc.lang].append(doc)
         indexes = {
@@ -272,7 +277,8 @@ class FaqIndex:
             shots = [FaqDoc(d.faq_id, lang, e, "", ()) for d in items for e in d.examples]
             if shots:
                 examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), tuning)
-        return cls(indexes, examples, tuning)
+        reader = FaqModel((d.faq_id, text) for d in docs for text in (d.question, *d.examples)) if learn else None
+        return cls(indexes, examples, tuning, reader)
 
     def with_examples(self, extra: Iterable[FaqDoc]) -> FaqIndex:
         """A copy that also knows these examples (one document each, like the content's own); only the example
@@ -288,7 +294,7 @@ class FaqIndex:
                 if kept is not None else []
             shots += [FaqDoc(d.faq_id, lang, d.question, "", ()) for d in docs]
             examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), self._tuning)
-        return FaqIndex(self._indexes, examples, self._tuning)
+        return FaqIndex(self._indexes, examples, self._tuning, self._reader)
 
     def vocabulary(self, lang: str) -> frozenset[str]:
         """The terms `lang`'s entries use: what words of that language look like to the analyser."""
@@ -334,6 +340,8 @@ class FaqIndex:
         line = tuning.confident_at_ka if lang == "ka" else tuning.confident_at
         if top.score >= line and second <= top.score * tuning.confident_margin:
             return SearchResult("confident", (top,))
+        if self._reader is not None and self._reader.agrees(query, top.faq_id):
+            return SearchResult("confident", (top,))  # two readers of different kinds pick the same entry
         if len(ranked) < 2:
             return SearchResult("none", ())
         close = [hit for hit in ranked if hit.score >= top.score * tuning.several_share]

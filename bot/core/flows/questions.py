@@ -29,7 +29,7 @@ __all__ = ["OUTCOMES", "QuestionsFlow"]
 
 MAX_QUESTION = 1000
 SHORT_MESSAGE = 3  # words: a message this short that names a place is the place, not a question about it
-LIVES_MESSAGE = 8  # words: "I live in a village near Ambrolauri" says where one lives; a longer message asks something too
+LIVES_MESSAGE = 8  # words: "I live in a village near Ambrolauri" says where one lives; longer asks something too
 SUGGESTIONS = 3
 # A message that also names something we do not cover (the weather, a concert, a bank card) is answered only
 # when the question is this clearly one of ours; below it the shared word is a coincidence ("weekend" hours).
