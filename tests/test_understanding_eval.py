@@ -59,11 +59,11 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
                 f"{entry.id} [{lang}] claims a request exists")
 
 
-# Sets of danger told only by details; dev9's calm look-alikes are mostly questions on the risks entries, whose
-# answers name 112 themselves.
+# Sets of danger told only by details. Many calm look-alikes are questions on the risks entries, whose answers name
+# 112 and the hotline themselves: answered outright (the FAQ's second reader), they count here too.
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9}
-CALM_CAPS = {"dev9_danger.yaml": 0.36}
+CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
