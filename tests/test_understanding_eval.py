@@ -6,7 +6,8 @@ content/intents.yaml and the search were adjusted on them, each after a first un
 first-run figures). `understanding_heldout.yaml` was written the same way by
 someone else and is never tuned on: its figures are the honest ones, and its floors below guard against
 regressions. The tuning sets up to dev14_requests are also what the danger model learns from (content/danger.yaml),
-so their danger figures are its training fit; dev14_danger and dev14_faq are not in it. See README, "Measurements".
+so their danger figures are its training fit; dev14_danger, dev14_faq and dev15_danger are not in it (dev15 was
+never tuned on at all: a second guard like the held-out set). See README, "Measurements".
 """
 
 from __future__ import annotations
@@ -62,13 +63,15 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
 # Sets of danger told only by details. Many calm look-alikes are questions on the risks entries, whose answers name
 # 112 and the hotline themselves: answered outright (the FAQ's second reader), they count here too.
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
-                 "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9}
+                 "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
+                 "dev15_danger.yaml": 0.72}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
                                   "dev7.yaml", "dev8_danger.yaml", "dev9_danger.yaml", "dev10_danger.yaml",
-                                  "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml"])
+                                  "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
+                                  "dev15_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""

