@@ -388,3 +388,14 @@ def test_the_second_reader_scores_as_the_fitted_pipeline() -> None:
     expected = pipeline.decision_function(texts)
     assert [[round(x, 9) for x in model.scores(t)] for t in texts] == [[round(float(x), 9) for x in row]
                                                                         for row in expected]
+
+
+def test_when_the_two_readers_are_sure_of_different_entries_both_are_offered() -> None:
+    """A wrong answer misleads; two choices, the search's first, let the person pick."""
+    docs = load_content_docs()
+    query = "есть ли психолог для вернувшихся мигрантов"
+    alone = FaqIndex.build(docs).search(query, "ru")
+    assert alone.status == "confident" and alone.hits[0].faq_id == "reint_who_can_apply"
+    both = FaqIndex.build(docs, learn=True).search(query, "ru")
+    assert both.status == "several"
+    assert [h.faq_id for h in both.hits] == ["reint_who_can_apply", "reint_psychosocial"]

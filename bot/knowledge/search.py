@@ -341,7 +341,12 @@ class FaqIndex:
         second = ranked[1].score if len(ranked) > 1 else 0.0
         line = tuning.confident_at_ka if lang == "ka" else tuning.confident_at
         if top.score >= line and second <= top.score * tuning.confident_margin:
-            return SearchResult("confident", (top,))
+            other = self._reader.disagrees(query, top.faq_id) if self._reader is not None else None
+            if other is None:
+                return SearchResult("confident", (top,))
+            # Two readers sure of different entries: both are offered, the search's first.
+            found = {hit.faq_id: hit for hit in ranked}
+            return SearchResult("several", (top, found.get(other, Hit(other, 0.0))))
         if self._reader is not None and self._reader.agrees(query, top.faq_id):
             return SearchResult("confident", (top,))  # two readers of different kinds pick the same entry
         if len(ranked) < 2:
