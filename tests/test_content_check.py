@@ -86,6 +86,12 @@ def test_danger_examples_need_both_lists(content: Path) -> None:
     assert any(m.startswith(f"{content / 'danger.yaml'}:") and "calm: no messages" in m for m in found), found
 
 
+def test_danger_examples_nothing_can_be_learned_from_are_an_error(content: Path) -> None:
+    (content / "danger.yaml").write_text('danger:\n  en: [" "]\ncalm:\n  en: [""]\n', encoding="utf-8")
+    found = messages(content)
+    assert any(m.startswith(f"{content / 'danger.yaml'}:1: error: cannot learn") for m in found), found
+
+
 def test_duplicate_ids_across_files(content: Path) -> None:
     shutil.copy(content / "faq" / "legal.yaml", content / "faq" / "copy.yaml")
     found = messages(content)
