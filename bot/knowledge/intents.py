@@ -38,9 +38,9 @@ INTENTS = (
     "live_in", "greeting", "thanks", "out_of_scope",
 )
 DANGER = ("urgent", "despair")  # answered with 112 and the hotline first, before anything else
-# The danger model's probability from which a message counts as danger. On sets nobody tuned on, 0.6 caught 20
-# of the 29 dangers the phrases missed for 2 more needless 112 lines in 50 calm look-alikes; lower lines alarmed
-# long, worried but calm questions.
+# The danger model's probability from which a message counts as danger. On the dev14 set nobody tuned on, 0.6
+# caught 23 of the 29 dangers the phrases missed for 2 more needless 112 lines in 50 calm look-alikes; lower lines
+# alarmed long, worried but calm questions.
 DANGER_AT = 0.6
 PHRASE, UNLESS, HINT = "phrase", "unless", "hint"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
