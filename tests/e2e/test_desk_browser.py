@@ -29,7 +29,12 @@ ENGLISH = {"Accept-Language": "en"}
 
 if CHROMIUM and CHROMEDRIVER:
     from selenium import webdriver
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+        WebDriverException,
+    )
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -60,11 +65,22 @@ def browser() -> Iterator[WebDriver]:
         driver.quit()
 
 
+# What ChromeDriver says, instead of a stale element, when the page was replaced while an element was being read.
+REPLACED = "does not belong to the document"
+
+
 def wait_for(browser: WebDriver, condition, within: float = WAIT):  # type: ignore[no-untyped-def]
     """Bounded; a page being replaced meanwhile (stale elements) just means: look again."""
+    def look(d: WebDriver):  # type: ignore[no-untyped-def]
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            if REPLACED in (exc.msg or ""):
+                return False
+            raise
+
     return WebDriverWait(browser, within, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
-        lambda d: condition(d))
+                         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(look)
 
 
 def text(browser: WebDriver) -> str:
