@@ -28,6 +28,9 @@ async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
     ("ka", "დამირეკეთ რა"),
     ("ka", "damireket ra, ar vici rogor davwero"),
     ("ru", "перезвоните мне"),
+    # A number beside "call me" is a request, even after "how long must I wait?" or with a question mark.
+    ("ru", "сколько можно ждать, позвоните уже наконец!!! 514 22 80 91"),
+    ("ka", "რამდენი ხანი უნდა ველოდო? დამირეკეთ ბოლოს და ბოლოს 514 88 20 31"),
 ])
 async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"cb-{text}", lang)
@@ -141,13 +144,29 @@ async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, te
     assert session is not None and session["lang"] == "ru"
 
 
+async def test_danger_with_a_number_left_goes_on_to_the_callback_form(rt: Runtime) -> None:
+    user = await chat(rt, "urgent-number", "en")
+    replies = await user.say("my boss took my passport and locks the door at night. call me 577 91 00 46")
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+    assert "cb:agree" in [b.data for b in user.buttons]
+
+
 @pytest.mark.parametrize(("lang", "text"), [("ru", "сосед сказал, что можно поехать в Польшу"),
-                                            ("ru", "мне прислали контракт на польском, что проверить?")])
+                                            ("ru", "мне прислали контракт на польском, что проверить?"),
+                                            ("ka", "სტუდენტურ გაცვლით პროგრამაზე როგორ მოვხვდე? მეორე კურსზე ვარ")])
 async def test_words_that_stem_like_danger_words_are_calm(rt: Runtime, lang: str, text: str) -> None:
-    """сосед (a neighbour) once read as SOS through Georgian stemming, прислали (sent) as пристаёт (harasses)."""
+    """сосед (a neighbour) once read as SOS through Georgian stemming, прислали (sent) as пристаёт (harasses),
+    მოვხვდე (I get in) as მოვკვდე (I die), one letter away."""
     user = await chat(rt, f"calm-{text}", lang)
     replies = await user.say(text)
     assert "112" not in replies[0].text
+
+
+async def test_russian_words_are_not_read_as_georgian_typed_in_cyrillic(rt: Runtime) -> None:
+    """"запись в базе" (a record in the database) once read as the Georgian ბაზა of "delete me from your base"."""
+    user = await chat(rt, "ru-not-ka", "ru")
+    await user.say("какие последствия депортации из Германии? штраф, запись в базе, что еще?")
+    assert not any(b.data.startswith("p:") for b in user.buttons)
 
 
 async def test_a_single_word_of_a_request_inside_a_question_stays_a_question(rt: Runtime) -> None:

@@ -24,7 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
-from bot.knowledge.textnorm import STOPWORDS, phrase_tokens
+from bot.knowledge.textnorm import STOPWORDS, phrase_tokens, tokenize
 from bot.knowledge.translit import fold, has_cyrillic
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ SLACK = 3  # other words a phrase's words may have among them
 # "пишите на русском, грузинский не понимаю".
 UNLESS_SLACK = 1
 _LATIN = re.compile(r"[A-Za-z]")
+# Russian function words that Georgian typed in Cyrillic letters never has ("да" is Georgian "and" too): with one
+# of them, a Cyrillic message is Russian, and its words read as Georgian are noise (запись в базе is not ბაზა).
+_RUSSIAN_ONLY = STOPWORDS["ru"] - {"да"}
 # Nine digits or more, spaced or dashed as people write numbers: 555 12 34 56, +995-32-2913461, 8 (800) ...
 _PHONE = re.compile(r"(?:\+?\d[\s\-().]{0,2}){9,}")
 
@@ -105,6 +108,7 @@ class Match:
     """The intents a message matched, each with the fewest message words its phrases left unexplained."""
 
     intents: dict[str, int] = field(default_factory=dict)
+    number: bool = False  # the message holds a phone number
 
     def __contains__(self, intent: str) -> bool:
         return intent in self.intents
@@ -133,8 +137,12 @@ class _LangPhrases:
         for phrase in phrases:
             for word in phrase.words:
                 (self.prefixes if word.endswith("*") else self.exact).add(word.rstrip("*"))
+        # Typos are forgiven against every word but Georgian danger words: one letter turns მოვხვდე (I get in)
+        # into მოვკვდე (I die), and the folded reading below already forgives how Georgian is typed.
+        fuzzy = self.exact if lang != "ka" else {
+            word for phrase in phrases if phrase.intent not in DANGER for word in phrase.words if "*" not in word}
         self.by_length: dict[int, list[str]] = defaultdict(list)
-        for word in self.exact:
+        for word in fuzzy:
             self.by_length[len(word)].append(word)
         # Georgian typed in Latin letters is transliterated by guess (p: პ or ფ? t: თ or ტ?), so long words also
         # meet in the folded, script-blind form; short ones do not (folded, ჩემი "my" and ცემს "beats" are one).
@@ -163,13 +171,14 @@ class _LangPhrases:
         found = process.extractOne(term, choices, scorer=OSA.distance, score_cutoff=1)
         return found[0] if found else None
 
-    def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, set[tuple[str, int]]]]:
+    def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, set[tuple[str, int]]],
+                                        set[str]]:
         """The intents fired, each with the words it left unexplained and the most words (not counting function
-        words) of one phrase that matched; the intents cancelled; and the different hints (intent, number) of
-        each pool the message holds, on separate words."""
+        words) of one phrase that matched; the intents cancelled; the different hints (intent, number) of each
+        pool the message holds, on separate words; and every intent a phrase named, cancelled or not."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
-            return {}, set(), {}
+            return {}, set(), {}, set()
         # The phrase words each position of the message stands for.
         at: dict[str, list[int]] = defaultdict(list)
         for position, (surface, term) in enumerate(tokens):
@@ -188,14 +197,15 @@ class _LangPhrases:
                     for word in self.folded_prefixes.get(folded[:size], ()):
                         at[word].append(position)
         if not at:
-            return {}, set(), {}
+            return {}, set(), {}, set()
+        named: set[str] = set()
         fired: dict[str, set[int]] = {}
         longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         hint_words: dict[str, set[int]] = defaultdict(set)
         hints: dict[str, set[tuple[str, int]]] = defaultdict(set)
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
-            if phrase.intent in blocked or not all(word in at for word in phrase.words):
+            if not all(word in at for word in phrase.words):
                 continue
             used = _in_order(phrase.words, at, UNLESS_SLACK if phrase.kind == UNLESS else SLACK)
             if used is None:
@@ -209,13 +219,16 @@ class _LangPhrases:
                     hint_words[phrase.pool].update(used)
                     hints[phrase.pool].add(hint)
             else:
+                named.add(phrase.intent)
+                if phrase.intent in blocked:
+                    continue
                 fired.setdefault(phrase.intent, set()).update(used)
                 words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
                 longest[phrase.intent] = max(longest[phrase.intent], words)
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
         left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
-        return left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()}
+        return left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()}, named
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
@@ -274,12 +287,16 @@ class Intents:
         hints: dict[str, int] = defaultdict(int)
         own: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
-        scripts = {"en": _LATIN.search(text) is not None, "ru": has_cyrillic(text)}
+        named: set[str] = set()
+        cyrillic = has_cyrillic(text)
+        scripts = {"en": _LATIN.search(text) is not None, "ru": cyrillic,
+                   "ka": not cyrillic or _RUSSIAN_ONLY.isdisjoint(tokenize(text))}
         for lang in self._langs:
             if not scripts.get(lang.lang, True):
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
-            fired, cancelled, hinted = lang.match(text)
+            fired, cancelled, hinted, said = lang.match(text)
             blocked |= cancelled
+            named |= said
             for pool, found_hints in hinted.items():
                 # Latin-typed Georgian may meet one word in two languages: the better reading counts
                 hints[pool] = max(hints[pool], len(found_hints))
@@ -304,14 +321,16 @@ class Intents:
                 and "urgent" not in blocked and self._danger.says(text):
             found["urgent"] = 0
             longest["urgent"] = 2  # as sure as a phrase
-        # A number left without a question is a request to be called on it; with a question, the question is
-        # answered (or declined with the callback button) and the number is only redacted from the records.
-        if self._phone and "?" not in text and _PHONE.search(text):
+        # A number left without a question is a request to be called on it; so is a number beside "call me",
+        # even after "how long must I wait?" (which alone asks about a request). With a question and no such
+        # words, the question is answered (or declined with the callback button) and the number is only redacted.
+        number = _PHONE.search(text) is not None
+        if self._phone and number:
             for intent in self._phone:
-                if intent not in blocked:
+                if intent in named or ("?" not in text and intent not in blocked):
                     found[intent] = 0
                     longest[intent] = 2  # a number is as clear as a phrase
-        match = Match({k: v for k, v in found.items() if v <= self._limit(k, longest[k])})
+        match = Match({k: v for k, v in found.items() if v <= self._limit(k, longest[k])}, number)
         self._last = (text, match)
         return match
 

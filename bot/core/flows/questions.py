@@ -66,7 +66,7 @@ class QuestionsFlow:
         match = ctx.content.intents.match(text)
         if match.first(DANGER):
             ctx.outcome = "urgent"
-            return self.urgent(ctx, text, match)
+            return await self.urgent(ctx, text, match)
         ctx.outcome = "action"
         language = match.first(LANGUAGE_INTENTS)
         if language is not None:
@@ -135,9 +135,10 @@ class QuestionsFlow:
         text = "\n\n".join([ctx._("Did you mean one of these?"), ctx.hotline_line()])
         return [ctx.with_nav(text, rows)]
 
-    def urgent(self, ctx: Ctx, text: str, match: Match) -> Replies:
-        """Danger first: 112 and the hotline in the first message, then the entry the intent names (someone in
-        despair) or else the closest answer or choices."""
+    async def urgent(self, ctx: Ctx, text: str, match: Match) -> Replies:
+        """Danger first: 112 and the hotline in the first message, then the callback form when the person left a
+        number to be called on, the entry the intent names (someone in despair), or else the closest answer or
+        choices."""
         hotline = ctx.content.hotline
         opening = ctx._("You are not alone. If you might hurt yourself, call 112 now (free, 24 hours). Abroad, "
                         "call the local emergency number.") if "despair" in match else \
@@ -150,6 +151,10 @@ class QuestionsFlow:
         ])
         rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
         replies = [Reply(text=first, buttons=tuple(rows))]
+        if "callback" in match and match.number:  # "call me on 555 ..." after the danger it told
+            asked = await self.act(ctx, "callback")
+            if asked is not None:
+                return [Reply(text=first), *asked]  # the form itself is the callback
         follow = ctx.content.intents.answer(match)
         if follow in ctx.content.faqs:
             replies.extend(self.menu.faq(ctx, follow, feedback=True) or [])
