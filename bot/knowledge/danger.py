@@ -17,13 +17,16 @@ from sklearn.linear_model import LogisticRegression
 from bot.i18n import LANGUAGES
 from bot.knowledge.ngrams import CharNgrams
 
-__all__ = ["DANGER_AT", "C", "DangerFile", "DangerModel"]
+__all__ = ["DANGER_AT", "MIN_WORDS", "C", "DangerFile", "DangerModel"]
 
 C = 4.0  # the regularisation that separated best on the tuning sets' held-apart thirds
 # The probability from which a message counts as danger. On the dev14 set nobody tuned on, 0.6 caught 23 of the 29
 # dangers the phrases missed for 2 more needless 112 lines in 50 calm look-alikes; lower lines alarmed long,
 # worried but calm questions.
 DANGER_AT = 0.6
+# Two words are too little to read danger from pieces of words ("borjomidan var", I am from Borjomi, scored 0.61);
+# no danger the tuning sets tell in two words was left to the model alone.
+MIN_WORDS = 3
 
 
 class DangerFile(BaseModel):
@@ -57,7 +60,7 @@ class DangerModel:
         self._intercept = float(fitted.intercept_[0])
 
     def says(self, text: str) -> bool:
-        return self.probability(text) >= DANGER_AT
+        return len(text.split()) >= MIN_WORDS and self.probability(text) >= DANGER_AT
 
     def probability(self, text: str) -> float:
         indices, values = self._features.vector(text)
