@@ -30,6 +30,8 @@ async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
     ("ru", "перезвоните мне"),
     # A number beside "call me" is a request, even after "how long must I wait?" or with a question mark.
     ("ru", "сколько можно ждать, позвоните уже наконец!!! 514 22 80 91"),
+    ("ru", "звонок можно? не срочно, но голосом мне удобнее"),
+    ("ka", "ზარი მომეცით რა"),
     ("ka", "რამდენი ხანი უნდა ველოდო? დამირეკეთ ბოლოს და ბოლოს 514 88 20 31"),
 ])
 async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str, text: str) -> None:
@@ -107,6 +109,7 @@ async def test_out_of_scope_is_declined_honestly_without_a_centre_or_suggestions
     ("ru", "я живу в Кутаиси"),
     ("en", "Gori"),
     ("ka", "ozurgetshi vcxovrob"),
+    ("ka", "borjomidan var"),  # two words: too few for the danger model, which once read them as danger
 ])
 async def test_a_place_alone_or_where_one_lives_gets_the_nearest_centre(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"place-{text}", lang)

@@ -64,16 +64,18 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
 # 112 and the hotline themselves: answered outright (the FAQ's second reader), they count here too.
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
-                 "dev15_danger.yaml": 0.72, "dev16_danger.yaml": 0.97}
+                 "dev15_danger.yaml": 0.72, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
-             "dev16_danger.yaml": 0.40}
+             "dev16_danger.yaml": 0.40,
+             # 9 of 40 read as danger (as at the session's start), 8 are risks questions whose answers name 112
+             "dev18_danger.yaml": 0.45}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
                                   "dev7.yaml", "dev8_danger.yaml", "dev9_danger.yaml", "dev10_danger.yaml",
                                   "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
-                                  "dev15_danger.yaml", "dev16_danger.yaml"])
+                                  "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -111,7 +113,8 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     80 %; dev12_faq (long questions, out-of-scope ones close to migration) 62 / 92 / 2 %, 23 %; dev12_danger 87 %;
     dev13 (a day's mixed traffic) 82 / 97 / 1 %, 13 %, danger 90 %; dev14_faq 82 / 99 / 1 %, 10 %; dev14_danger
     75 % with phrases alone, 95 % with the danger model (content/danger.yaml), which never saw either dev14 set;
-    dev16_faq (neighbouring entries, out-of-scope close to migration) 94 / 98 / 2 %, 2.5 %; dev16_danger 100 %."""
+    dev16_faq (neighbouring entries, out-of-scope close to migration) 94 / 98 / 2 %, 2.5 %; dev16_danger 100 %;
+    dev18_danger (fragments, understatement, hints only) 97 %."""
     report = await run(rt, name)
     assert report.share({"right"}, faq_only=True) >= 0.58
     assert report.share({"right", "offered"}, faq_only=True) >= 0.85
@@ -121,13 +124,15 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml", "dev7.yaml", "dev11_requests.yaml",
-                                  "dev13.yaml", "dev14_requests.yaml", "dev16_requests.yaml"])
+                                  "dev13.yaml", "dev14_requests.yaml", "dev16_requests.yaml",
+                                  "dev18_callbacks.yaml"])
 async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
     """First runs: dev5_requests callback 73 %, centre 80 %, a person 90 %, my data 70 %; dev6_actions callback
     88 %, centre 75 %, danger 71 %; dev7 (danger told only by details) callback 72 %, danger 51 %; dev11_requests
     callback 98 %, a person 95 %, centre 100 %, delete my data 80 %; dev13 callback 97 %, a person and centre
     100 %; dev14_requests callback 90 %, centre 80 %, a person 95 %; dev16_requests callback 91 %, centre 80 %,
-    a person 100 %."""
+    a person 100 %; dev18_callbacks (unusual ways: "give me a buzz", "by phone is easier", "ზარი მომეცით")
+    callback 82 %, a person 95 %."""
     report = await run(rt, name)
     for expect in ("@callback", "@human", "@centre", "@forget", "@mydata"):
         if any(m["expect"] == expect for m, _ in report.rows):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sklearn.linear_model import LogisticRegression
 
@@ -56,7 +57,7 @@ class DangerModel:
         self._features, matrix = CharNgrams.fit(danger + calm, min_df=2)  # a piece seen once is a name or a typo
         fitted = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(
             matrix, [1] * len(danger) + [0] * len(calm))
-        self._coef = [float(x) for x in fitted.coef_[0]]
+        self._coef = np.ascontiguousarray(fitted.coef_[0], dtype=np.float64)
         self._intercept = float(fitted.intercept_[0])
 
     def says(self, text: str) -> bool:
@@ -64,5 +65,5 @@ class DangerModel:
 
     def probability(self, text: str) -> float:
         indices, values = self._features.vector(text)
-        z = self._intercept + sum(self._coef[i] * v for i, v in zip(indices, values, strict=True))
+        z = self._intercept + float(self._coef[indices] @ values)
         return 1.0 / (1.0 + math.exp(-z))

@@ -45,9 +45,7 @@ class FaqModel:
 
     def scores(self, text: str) -> list[float]:
         indices, values = self._features.vector(text)
-        if not indices:
-            return [float(x) for x in self._intercept]
-        return [float(x) for x in np.asarray(values) @ self._coef[indices] + self._intercept]
+        return (values @ self._coef[indices] + self._intercept).tolist()
 
     def _pick(self, text: str) -> tuple[str, float, float]:
         """The first entry, its score and its lead over the second."""
