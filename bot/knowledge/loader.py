@@ -85,8 +85,11 @@ class Content:
         """The text in `lang`, falling back to Georgian then English, with placeholders filled."""
         if not local:
             return ""
-        text = next((local[c] for c in fallback_chain(lang) if c in local), None)
-        if text is None:
+        for code in fallback_chain(lang):
+            text = local.get(code)
+            if text is not None:
+                break
+        else:
             text = next(iter(local.values()))
         return PLACEHOLDER.sub(self._fill, text) if "{" in text else text
 
