@@ -64,7 +64,8 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
 # 112 and the hotline themselves: answered outright (the FAQ's second reader), they count here too.
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
-                 "dev15_danger.yaml": 0.72, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97}
+                 "dev15_danger.yaml": 0.72, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
+                 "dev19_mixed.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
@@ -75,7 +76,7 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
                                   "dev7.yaml", "dev8_danger.yaml", "dev9_danger.yaml", "dev10_danger.yaml",
                                   "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
-                                  "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml"])
+                                  "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -102,7 +103,7 @@ async def test_requests_tuning_set(rt: Runtime) -> None:
 
 @pytest.mark.parametrize("name", ["dev5_enru.yaml", "dev5_ka.yaml", "dev6_faq.yaml", "dev8_faq.yaml",
                                   "dev11_faq.yaml", "dev12_faq.yaml", "dev13.yaml", "dev14_faq.yaml",
-                                  "dev16_faq.yaml"])
+                                  "dev16_faq.yaml", "dev19_faq.yaml", "dev19_mixed.yaml"])
 async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     """Questions on every entry, with tricky out-of-scope ones ("a cooking course in Tbilisi", "the shopping
     centre's hours"); first runs: dev5_enru 60 % answered right, 92 % answered or offered, 6 % wrong, 20 % of
@@ -114,7 +115,8 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     dev13 (a day's mixed traffic) 82 / 97 / 1 %, 13 %, danger 90 %; dev14_faq 82 / 99 / 1 %, 10 %; dev14_danger
     75 % with phrases alone, 95 % with the danger model (content/danger.yaml), which never saw either dev14 set;
     dev16_faq (neighbouring entries, out-of-scope close to migration) 94 / 98 / 2 %, 2.5 %; dev16_danger 100 %;
-    dev18_danger (fragments, understatement, hints only) 97 %."""
+    dev18_danger (fragments, understatement, hints only) 97 %; dev19_faq (elderly parents, voice typing, slang,
+    whole stories) 90 / 96 / 2 %, 22 %; dev19_mixed danger 99 %."""
     report = await run(rt, name)
     assert report.share({"right"}, faq_only=True) >= 0.58
     assert report.share({"right", "offered"}, faq_only=True) >= 0.85
@@ -125,14 +127,14 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
 
 @pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml", "dev7.yaml", "dev11_requests.yaml",
                                   "dev13.yaml", "dev14_requests.yaml", "dev16_requests.yaml",
-                                  "dev18_callbacks.yaml"])
+                                  "dev18_callbacks.yaml", "dev19_mixed.yaml"])
 async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
     """First runs: dev5_requests callback 73 %, centre 80 %, a person 90 %, my data 70 %; dev6_actions callback
     88 %, centre 75 %, danger 71 %; dev7 (danger told only by details) callback 72 %, danger 51 %; dev11_requests
     callback 98 %, a person 95 %, centre 100 %, delete my data 80 %; dev13 callback 97 %, a person and centre
     100 %; dev14_requests callback 90 %, centre 80 %, a person 95 %; dev16_requests callback 91 %, centre 80 %,
     a person 100 %; dev18_callbacks (unusual ways: "give me a buzz", "by phone is easier", "ზარი მომეცით")
-    callback 82 %, a person 95 %."""
+    callback 82 %, a person 95 %; dev19_mixed (late-night traffic) callback 90 %, the rest 100 %."""
     report = await run(rt, name)
     for expect in ("@callback", "@human", "@centre", "@forget", "@mydata"):
         if any(m["expect"] == expect for m, _ in report.rows):
