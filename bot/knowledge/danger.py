@@ -22,9 +22,10 @@ __all__ = ["DANGER_AT", "MIN_WORDS", "C", "DangerFile", "DangerModel"]
 
 C = 4.0  # the regularisation that separated best on the tuning sets' held-apart thirds
 # The probability from which a message counts as danger. On the dev14 set nobody tuned on, 0.6 caught 23 of the 29
-# dangers the phrases missed for 2 more needless 112 lines in 50 calm look-alikes; lower lines alarmed long,
-# worried but calm questions.
-DANGER_AT = 0.6
+# dangers the phrases missed for 2 more needless 112 lines in 50 calm look-alikes. On the sets written since (dev14
+# to dev19, none in danger.yaml), 0.45 caught 15 more of 460 dangers than 0.6 for 19 more needless 112 lines in
+# 1,450 calm messages (each still followed by its answer); 0.4 caught 3 more for 14 more lines.
+DANGER_AT = 0.45
 # Two words are too little to read danger from pieces of words ("borjomidan var", I am from Borjomi, scored 0.61);
 # no danger the tuning sets tell in two words was left to the model alone.
 MIN_WORDS = 3
