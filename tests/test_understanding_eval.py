@@ -6,8 +6,11 @@ content/intents.yaml and the search were adjusted on them, each after a first un
 first-run figures). `understanding_heldout.yaml` was written the same way by
 someone else and is never tuned on: its figures are the honest ones, and its floors below guard against
 regressions. The tuning sets up to dev14_requests are also what the danger model learns from (content/danger.yaml),
-so their danger figures are its training fit; dev14_danger, dev14_faq and dev15_danger are not in it (dev15 was
-never tuned on at all: a second guard like the held-out set). See README, "Measurements".
+so their danger figures are its training fit; dev14_danger, dev14_faq, dev15_danger and everything written later
+are not in it. dev15 was a second untouched guard until two of its misses were read and the danger model's line was set
+on it with the others. `dev17_mixed.yaml` (a week's traffic, 300 messages) is that guard now:
+its misses were never read, its totals were among those the readers' rules were decided on. See README,
+"Measurements".
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ async def test_held_out_set_never_tuned_on(rt: Runtime) -> None:
     assert report.share({"wrong"}, expect="none") <= 0.08
 
 
+async def test_second_guard_never_read(rt: Runtime) -> None:
+    """dev17_mixed: first run at the session's start FAQ 89 / 98 / 1 %, out of scope answered 10 %, danger and
+    callback 100 %; floors a little under today's figures."""
+    report = await run(rt, "dev17_mixed.yaml")
+    assert report.share({"right"}, expect="@urgent") >= 0.95
+    assert report.share({"right"}, expect="@callback") >= 0.95
+    assert report.share({"right"}, faq_only=True) >= 0.85
+    assert report.share({"right", "offered"}, faq_only=True) >= 0.95
+    assert report.share({"wrong"}, faq_only=True) <= 0.03
+    assert report.share({"wrong"}, expect="none") <= 0.08
+
+
 def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
     """An answer that says "your request is registered" is shown only after a request was made."""
     for entry in rt.content.current.faqs.values():
@@ -64,7 +79,7 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
 # 112 and the hotline themselves: answered outright (the FAQ's second reader), they count here too.
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
-                 "dev15_danger.yaml": 0.72, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
+                 "dev15_danger.yaml": 0.85, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
                  "dev19_mixed.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
