@@ -38,6 +38,8 @@ INTENTS = (
     "live_in", "greeting", "thanks", "out_of_scope",
 )
 DANGER = ("urgent", "despair")  # answered with 112 and the hotline first, before anything else
+# Requests about the bot itself that, once matched, keep the danger model from reading the message.
+_ABOUT_THE_BOT = ("forget", "mydata", "language_ka", "language_en", "language_ru")
 PHRASE, UNLESS, HINT = "phrase", "unless", "hint"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
@@ -316,9 +318,11 @@ class Intents:
                 found[intent] = 0
                 longest[intent] = needed
         # The model, for danger no phrase names; not over a phrase that cancels danger, nor on a message about
-        # something we do not cover (football, the weather), where a short "они сегодня..." reads like "they".
+        # something we do not cover (football, the weather), where a short "они сегодня..." reads like "they", nor
+        # on a request about the bot itself ("delete everything I wrote, I don't want it stored").
+        about_the_bot = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT)
         if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & {*DANGER, "out_of_scope"} \
-                and "urgent" not in blocked and self._danger.says(text):
+                and not about_the_bot and "urgent" not in blocked and self._danger.says(text):
             found["urgent"] = 0
             longest["urgent"] = 2  # as sure as a phrase
         # A number left without a question is a request to be called on it; so is a number beside "call me",
