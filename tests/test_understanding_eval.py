@@ -45,13 +45,14 @@ async def test_tuning_sets(rt: Runtime, name: str) -> None:
 async def test_held_out_set_never_tuned_on(rt: Runtime) -> None:
     report = await run(rt, "understanding_heldout.yaml")
     assert len(report.rows) >= 300
-    # Floors a little under the figures measured on 2026-12-07 (README); they only guard against regressions.
-    assert report.share({"right"}, expect="@urgent") >= 0.95
+    # Floors a little under the figures measured at the end of the fifth session (README); they only guard
+    # against regressions.
+    assert report.share({"right"}, expect="@urgent") >= 0.96
     assert report.share({"right"}, expect="@callback") >= 0.93
-    assert report.share({"right"}, faq_only=True) >= 0.78
-    assert report.share({"right", "offered"}, faq_only=True) >= 0.88
-    assert report.share({"wrong"}, faq_only=True) <= 0.08
-    assert report.share({"wrong"}, expect="none") <= 0.08
+    assert report.share({"right"}, faq_only=True) >= 0.77
+    assert report.share({"right", "offered"}, faq_only=True) >= 0.93
+    assert report.share({"wrong"}, faq_only=True) <= 0.06
+    assert report.share({"wrong"}, expect="none") <= 0.05
 
 
 async def test_second_guard_never_read(rt: Runtime) -> None:
