@@ -24,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
+from bot.knowledge.danger import PHONE
 from bot.knowledge.textnorm import STOPWORDS, phrase_tokens, tokenize
 from bot.knowledge.translit import fold, has_cyrillic
 
@@ -52,8 +53,6 @@ _LATIN = re.compile(r"[A-Za-z]")
 # Russian function words that Georgian typed in Cyrillic letters never has ("да" is Georgian "and" too): with one
 # of them, a Cyrillic message is Russian, and its words read as Georgian are noise (запись в базе is not ბაზა).
 _RUSSIAN_ONLY = STOPWORDS["ru"] - {"да"}
-# Nine digits or more, spaced or dashed as people write numbers: 555 12 34 56, +995-32-2913461, 8 (800) ...
-_PHONE = re.compile(r"(?:\+?\d[\s\-().]{0,2}){9,}")
 
 Phrases = Annotated[dict[str, list[str]], Field(default_factory=dict)]
 
@@ -328,7 +327,7 @@ class Intents:
         # A number left without a question is a request to be called on it; so is a number beside "call me",
         # even after "how long must I wait?" (which alone asks about a request). With a question and no such
         # words, the question is answered (or declined with the callback button) and the number is only redacted.
-        number = _PHONE.search(text) is not None
+        number = PHONE.search(text) is not None
         if self._phone and number:
             for intent in self._phone:
                 if intent in named or ("?" not in text and intent not in blocked):
