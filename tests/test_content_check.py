@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import runtime
 from bot.cli import main
+from bot.config import Settings
 from bot.knowledge.loader import ContentHolder, load_content
 from tests.conftest import CONTENT_DIR
+from tests.helpers import ChatUser
 
 FIXTURE = Path(__file__).parent / "fixtures" / "content_min"
 
@@ -196,3 +199,20 @@ def test_every_shipped_fact_has_a_source_and_a_review_date() -> None:
     assert not missing, f"no `sources:` or `reviewed:` on {missing}"
     warnings = [str(i) for i in load_content(CONTENT_DIR).warnings]
     assert not [w for w in warnings if "sources" in w or "reviewed" in w or "first screen" in w], warnings
+
+
+async def test_menu_screens_follow_a_reload(content: Path, tmp_path: Path) -> None:
+    """Menu screens are drawn once per content version: an edit staff make shows on the next screen."""
+    holder = ContentHolder(content)
+    assert holder.reload().content is not None
+    settings = Settings(data_dir=tmp_path / "data", content_dir=content)
+    async with runtime(settings, watch_content=False, content=holder) as rt:
+        user = ChatUser(rt.engine, "menu-reload")
+        await user.tap("l:en")
+        await user.command("menu")
+        assert "Choose a topic." in user.text
+        menu = content / "menu.yaml"
+        menu.write_text(menu.read_text(encoding="utf-8").replace("Choose a topic.", "Pick a topic."), encoding="utf-8")
+        assert holder.reload().content is not None
+        await user.command("menu")
+        assert "Pick a topic." in user.text and "Choose a topic." not in user.text

@@ -10,6 +10,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button, Reply
 from bot.core.flows.base import Replies
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.knowledge.loader import Content
 from bot.knowledge.schema import Action, MenuItem
 
 __all__ = ["MenuFlow", "action_label", "help_text"]
@@ -44,6 +45,24 @@ def help_text(ctx: Ctx) -> str:
 class MenuFlow:
     prefix = "m"
 
+    def __init__(self) -> None:
+        # A menu screen's text and buttons depend only on the content and the language, and five updates in eight
+        # draw one: they are drawn once per content version and language.
+        self._drawn_for: Content | None = None
+        self._drawn: dict[tuple[str, str], tuple[str, tuple[Button, ...]]] = {}
+
+    def _screen(self, ctx: Ctx, node_id: str) -> tuple[str, tuple[Button, ...]]:
+        if ctx.content is not self._drawn_for:
+            self._drawn_for = ctx.content
+            self._drawn.clear()
+        screen = self._drawn.get((node_id, ctx.lang))
+        if screen is None:
+            node = ctx.content.nodes[node_id]
+            buttons = tuple(b for b in (self._item_button(ctx, i) for i in ctx.content.items(node_id)) if b)
+            screen = (ctx.text(node.text) or ctx.text(node.title), buttons)
+            self._drawn[(node_id, ctx.lang)] = screen
+        return screen
+
     def _item_button(self, ctx: Ctx, item: MenuItem) -> Button | None:
         if item.menu and item.menu in ctx.content.nodes:
             return Button(ctx.text(ctx.content.nodes[item.menu].title), f"m:{item.menu}")
@@ -58,8 +77,7 @@ class MenuFlow:
         if node is None:
             return None
         ctx.session.visit(f"m:{node_id}")
-        buttons = [b for b in (self._item_button(ctx, i) for i in ctx.content.items(node_id)) if b]
-        text = ctx.text(node.text) or ctx.text(node.title)
+        text, buttons = self._screen(ctx, node_id)
         is_root = node_id == ctx.content.root
         rows: list[tuple[Button, ...]] = [(b,) for b in buttons]
         if is_root:
