@@ -40,7 +40,6 @@ def N_(message: str) -> str:
 
 
 @cache
-@cache  # asked for every text shown, a dozen times per update
 def fallback_chain(lang: str) -> tuple[str, ...]:
     chain = [lang, "ka", "en"]
     return tuple(dict.fromkeys(c for c in chain if c in LANGUAGES))

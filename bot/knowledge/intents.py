@@ -24,8 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
-from bot.knowledge.danger import PHONE
-from bot.knowledge.textnorm import STOPWORDS, phrase_tokens, tokenize
+from bot.knowledge.textnorm import PHONE, STOPWORDS, phrase_tokens, tokenize
 from bot.knowledge.translit import fold, has_cyrillic
 
 if TYPE_CHECKING:

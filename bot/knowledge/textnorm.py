@@ -18,6 +18,7 @@ from bot.knowledge.translit import fold, to_georgian
 
 __all__ = [
     "LANGS",
+    "PHONE",
     "STOPWORDS",
     "analyse",
     "analyse_pairs",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 LANGS = ("ka", "en", "ru")
+# A phone number: nine digits or more, spaced or dashed as people write them (555 12 34 56, +995-32-2913461).
+PHONE = re.compile(r"(?:\+?\d[\s\-().]{0,2}){9,}")
 
 _WORD = re.compile(r"[^\W_]+")
 _PLACEHOLDER = re.compile(r"\{\w+\}")
