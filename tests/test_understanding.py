@@ -96,6 +96,10 @@ async def test_danger_comes_before_an_open_place_question(rt: Runtime) -> None:
     ("ru", "какой курс доллара сегодня?"),
     ("en", "who won the football match in Tbilisi yesterday"),
     ("ru", "они сегодня играют в футбол?"),
+    # A few words with a town in them ask something about the town; "курс" alone would be a training course.
+    ("ka", "ამინდი ბათუმში"),
+    ("ru", "курс евро"),
+    ("ka", "laris kursi"),
 ])
 async def test_out_of_scope_is_declined_honestly_without_a_centre_or_suggestions(
         rt: Runtime, lang: str, text: str) -> None:
@@ -113,11 +117,23 @@ async def test_out_of_scope_is_declined_honestly_without_a_centre_or_suggestions
     ("en", "Gori"),
     ("ka", "ozurgetshi vcxovrob"),
     ("ka", "borjomidan var"),  # two words: too few for the danger model, which once read them as danger
+    ("ru", "Батуми, адрес офиса?"),
+    ("ka", "ზუგდიდში არის ოფისი?"),
+    ("en", "I'd rather come in person, I live in Gori"),
 ])
 async def test_a_place_alone_or_where_one_lives_gets_the_nearest_centre(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"place-{text}", lang)
     replies = await user.say(text)
     assert any(r.venue for r in replies), f"{text!r} should get a centre card, got {user.text!r}"
+
+
+@pytest.mark.parametrize(("lang", "text"), [("en", "best khinkali tbilisi"), ("ru", "билет тбилиси мюнхен"),
+                                            ("ka", "pica mitana vakeshi")])
+async def test_a_few_words_beside_a_town_are_not_a_request_for_a_centre(rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"town-{text}", lang)
+    replies = await user.say(text)
+    assert not any(r.venue for r in replies), user.text
+    assert not any(b.data.startswith("c:p:") for b in user.buttons), "no choice of places either"
 
 
 async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> None:
@@ -198,10 +214,17 @@ async def test_greeting_and_thanks_get_a_short_reply_and_the_menu(rt: Runtime, l
     assert any(b.data == "m:legal" for b in user.buttons)
 
 
-async def test_delete_my_data_asks_to_confirm(rt: Runtime) -> None:
-    user = await chat(rt, "forget", "ru")
-    await user.say("удалите мои данные")
+@pytest.mark.parametrize(("lang", "text"), [("ru", "удалите мои данные"), ("ru", "удали мои данные")])
+async def test_delete_my_data_asks_to_confirm(rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"forget-{text}", lang)
+    await user.say(text)
     assert [b.data for b in user.buttons][:2] == ["p:yes", "p:no"]
+
+
+async def test_forget_it_is_not_a_request_to_delete_data(rt: Runtime) -> None:
+    user = await chat(rt, "forget-it", "en")
+    await user.say("forget it, call me instead. 551-20-30-40")
+    assert "p:yes" not in [b.data for b in user.buttons]
 
 
 @pytest.mark.parametrize(("text", "lang"), [

@@ -89,16 +89,17 @@ class QuestionsFlow:
         result = ctx.content.faq_index.search(text, ctx.lang)
         lives_only = "live_in" in match and words <= LIVES_MESSAGE
         if "centre" in match or short or lives_only or result.status != "confident":
-            replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match or short)
+            replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match, short=short)
             if replies is not None:
                 return replies
-        return await self.answer(ctx, text, result, out_of_scope="out_of_scope" in match)
+        return await self.answer(ctx, text, result, out_of_scope="out_of_scope" in match, short=short)
 
-    def _place(self, ctx: Ctx, text: str, centre: bool, lives: bool) -> Replies | None:
+    def _place(self, ctx: Ctx, text: str, centre: bool, lives: bool, short: bool) -> Replies | None:
         """The centre flow, for a message that asks for a centre, says where the person lives, or is a place."""
-        if not (centre or lives):
+        gazetteer = ctx.content.gazetteer
+        if not (centre or lives or (short and gazetteer.names_only(text))):
             return None
-        place = ctx.content.gazetteer.resolve(text)
+        place = gazetteer.resolve(text)
         if place.status == "found" and not place.candidates[0].abroad:
             return self.centres.for_place(ctx, place.candidates[0])
         if place.status == "ambiguous":
@@ -109,9 +110,11 @@ class QuestionsFlow:
         return None
 
     async def answer(self, ctx: Ctx, text: str, result: SearchResult, out_of_scope: bool = False,
-                     record: bool = True) -> Replies:
-        """`record=False`: an editor already decided this question is out of scope; it is not a gap again."""
-        if result.status == "confident" and not (out_of_scope and result.hits[0].score < OFF_TOPIC_ANSWER_AT):
+                     record: bool = True, short: bool = False) -> Replies:
+        """`record=False`: an editor already decided this question is out of scope; it is not a gap again.
+        `short`: in a message of a few words, the off-topic words are the whole question ("курс евро")."""
+        off_topic = out_of_scope and (short or result.hits[0].score < OFF_TOPIC_ANSWER_AT) if result.hits else False
+        if result.status == "confident" and not off_topic:
             ctx.outcome = "answered"
             return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or []
         if result.status == "several" and not out_of_scope:

@@ -18,7 +18,15 @@ from bot.knowledge.places.index import (
     _Index,
 )
 from bot.knowledge.places.schema import _COUNTRY_ID, _GEO_ID, MAX_CANDIDATES, Place, PlacesFile, Resolution
-from bot.knowledge.places.tokens import _SHORT_ANSWER, _VILLAGE_MARKERS, _cued, _named_place, _Token, _tokens
+from bot.knowledge.places.tokens import (
+    _SHORT_ANSWER,
+    _VILLAGE_MARKERS,
+    _WHERE_WORDS,
+    _cued,
+    _named_place,
+    _Token,
+    _tokens,
+)
 
 _MAX_WINDOW = 3
 _MAX_FUZZY_QUERIES = 12
@@ -101,6 +109,16 @@ class Gazetteer:
         if not hits:
             return Resolution("none")
         return self._decide(hits, village=any(t.key in _VILLAGE_MARKERS for t in tokens))
+
+    def names_only(self, text: str) -> bool:
+        """Whether `text` names places and says nothing else than where one is ("Gori", "ქობულეთიდან ვარ", "я в
+        Кутаиси"): a short message with another word in it ("ამინდი ბათუმში", "билет Тбилиси Мюнхен") asks
+        something about the place."""
+        tokens = _tokens(text)
+        sentence = len(tokens) > 1
+        hits = self._exact_hits(tokens, sentence) or self._fuzzy_hits(tokens, sentence)
+        covered = {i for hit in hits for i in range(hit.start, hit.end)}
+        return bool(hits) and all(t.key in _WHERE_WORDS for i, t in enumerate(tokens) if i not in covered)
 
     # -- matching -----------------------------------------------------------------------------------------------
 

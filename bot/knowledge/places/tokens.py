@@ -69,6 +69,18 @@ _WHERE_ENDINGS = {
     "lat": ("shi", "shic", "dan", "idan", "amde", "mde"),
 }
 _SHORT_ANSWER = 3
+# Words that, beside a place name, only say where one is, greet or ask for the office there: "Gori", "I'm from Gori"
+# and "Gori office?" all ask for the centre.
+_WHERE_WORDS = frozenset(
+    fold(w) for w in """i im am from in at near here live me my is the to please hi hello hey village town city region
+                        municipality district sopeli sofeli sof var vart aq aqa vcxovrob vcxovrobt vtskhovrob axlos
+                        akhlos gamarjoba raioni qalaqi kalaki ვარ ვართ აქ აქა ვცხოვრობ ვცხოვრობთ ახლოს მე სოფელი სოფ
+                        ქალაქი რაიონი მუნიციპალიტეტი გამარჯობა я мы в во из с тут здесь живу живем живём нахожусь
+                        село селе деревня поселок город городе район рядом около привет здравствуйте office
+                        centre center address where nearest closest any have you is there ofisi centri misamarti
+                        sad axlo akhlo romelia gaqvt aris ოფისი ცენტრი ცენტრის მისამართი სად ახლო უახლოესი რომელია გაქვთ
+                        არის офис офиса центр адрес где ближайший есть у вас""".split()
+)
 
 # A capitalised common word right after one of these is read as the place it also spells: "я живу в Они" (Oni),
 # "в городе Они".
