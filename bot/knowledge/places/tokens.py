@@ -79,7 +79,11 @@ _WHERE_WORDS = frozenset(
                         село селе деревня поселок город городе район рядом около привет здравствуйте office
                         centre center address where nearest closest any have you is there ofisi centri misamarti
                         sad axlo akhlo romelia gaqvt aris ოფისი ცენტრი ცენტრის მისამართი სად ახლო უახლოესი რომელია გაქვთ
-                        არის офис офиса центр адрес где ближайший есть у вас""".split()
+                        არის офис офиса центр адрес где ближайший есть у вас სოფელ ქალაქ sofel sopel qalaq kalak
+                        რაიონში სოფელში ქალაქში raionshi sofelshi qalaqshi municipaliteti sop ak aka gakvt გაქვს gaqvs
+                        vtsxovrob ვიმყოფები vimyofebi ჩვენ chven გამარჯობათ gamarjobat სალამი salami ოფისის ofisis
+                        centris ოფისია ofisia uaxloesi uakhloesi გთხოვთ gtxovt пожалуйста г ქ посёлок деревне поселке
+                        районе проживаю находимся сейчас здравствуй центра офисе подскажите""".split()
 )
 
 # A capitalised common word right after one of these is read as the place it also spells: "я живу в Они" (Oni),
