@@ -173,6 +173,13 @@ async def test_danger_with_a_number_left_goes_on_to_the_callback_form(rt: Runtim
     assert "cb:agree" in [b.data for b in user.buttons]
 
 
+async def test_danger_and_asking_for_a_person_gets_112_then_the_hotline_screen(rt: Runtime) -> None:
+    user = await chat(rt, "urgent-person", "en")
+    replies = await user.say("are u a real person? i need someone now, im scared he will come back")
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+    assert "You can talk to a hotline consultant" in replies[1].text and "a:callback" in [b.data for b in user.buttons]
+
+
 @pytest.mark.parametrize(("lang", "text"), [("ru", "сосед сказал, что можно поехать в Польшу"),
                                             ("ru", "мне прислали контракт на польском, что проверить?"),
                                             ("ka", "სტუდენტურ გაცვლით პროგრამაზე როგორ მოვხვდე? მეორე კურსზე ვარ")])

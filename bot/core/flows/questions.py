@@ -154,10 +154,13 @@ class QuestionsFlow:
         ])
         rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
         replies = [Reply(text=first, buttons=tuple(rows))]
-        if "callback" in match and match.number:  # "call me on 555 ..." after the danger it told
-            asked = await self.act(ctx, "callback")
+        # "call me on 555 ..." after the danger it told; "connect me to a person": the form or the hotline screen
+        # itself carries the way on. A call named without a number is often one told of ("she called me").
+        asked_for = "callback" if "callback" in match and match.number else "human" if "human" in match else None
+        if asked_for is not None:
+            asked = await self.act(ctx, asked_for)
             if asked is not None:
-                return [Reply(text=first), *asked]  # the form itself is the callback
+                return [Reply(text=first), *asked]
         follow = ctx.content.intents.answer(match)
         if follow in ctx.content.faqs:
             replies.extend(self.menu.faq(ctx, follow, feedback=True) or [])
