@@ -30,6 +30,7 @@ class Session:
     history: list[str] = field(default_factory=list)
     draft: dict[str, Any] | None = None  # an unfinished callback form put aside by /start, /menu or /language
     day: str = ""  # the last day (ISO) this person was counted in the statistics: only the date, for counting
+    keyboard: bool = False  # a share-location or share-phone keyboard is on the person's screen
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> Session:
@@ -42,6 +43,7 @@ class Session:
             history=[str(h) for h in raw.get("history") or []][-HISTORY_LIMIT:],
             draft=raw["draft"] if isinstance(raw.get("draft"), dict) else None,
             day=raw["day"] if isinstance(raw.get("day"), str) else "",
+            keyboard=raw.get("keyboard") is True,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,6 +52,8 @@ class Session:
             raw["draft"] = self.draft
         if self.day:
             raw["day"] = self.day
+        if self.keyboard:
+            raw["keyboard"] = True
         return raw
 
     def park(self) -> None:

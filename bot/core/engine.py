@@ -40,17 +40,17 @@ __all__ = ["Engine", "Send"]
 
 log = logging.getLogger(__name__)
 
-REQUEST_STATES = frozenset({"c:ask", "cb:phone", "cb:town"})  # states that showed a location/contact keyboard
-
-
-def hide_request_keyboard(before: str, after: str, replies: list[Reply]) -> list[Reply]:
-    """Leaving a step that showed a share-location/phone keyboard hides it on the first ordinary reply."""
-    if before not in REQUEST_STATES or after in REQUEST_STATES:
+def hide_request_keyboard(session: Session, replies: list[Reply]) -> list[Reply]:
+    """A share-location/phone keyboard stays on the person's screen until removed: the first reply after the one
+    that showed it hides it, unless the step shows one again. What was shown is kept in the session, so no list of
+    the steps that ask has to be kept by hand."""
+    if any(r.requests for r in replies):
+        session.keyboard = True
         return replies
-    first = next((i for i, r in enumerate(replies) if not r.requests), None)
-    if first is None:
+    if not session.keyboard or not replies:
         return replies
-    return [replace(r, remove_keyboard=True) if i == first else r for i, r in enumerate(replies)]
+    session.keyboard = False
+    return [replace(replies[0], remove_keyboard=True), *replies[1:]]
 FLOOD_WINDOW = 10.0
 STEP_ATTEMPTS = 3  # a step that lost its database connection is tried again, on fresh ones, this many times
 Send = Callable[[list[Reply]], Awaitable[object]]
@@ -174,9 +174,7 @@ class Engine:
         session = Session.from_dict(start.session)
         lang[0] = session.lang
         ctx = Ctx(event, session, self.content.current, self.catalogues, self.store, self.settings)
-        before = session.state
-        replies = await self._step(ctx)
-        replies = hide_request_keyboard(before, session.state, replies)
+        replies = hide_request_keyboard(session, await self._step(ctx))
         kept_replies = [reply_to_dict(r) for r in replies] if event.update_id else None
         day = usage.today()
         first_today = bool(session.lang) and session.day != day.isoformat()
