@@ -1,4 +1,4 @@
-"""The pending-updates contract (`PendingUpdates`): what arrived is kept until handled, and taken up a bounded
+"""The pending-updates contract (`StoredUpdates`): what arrived is kept until handled, and taken up a bounded
 number of times.
 
 Run over SQLite and PostgreSQL by the fixtures in tests/store_support.py."""

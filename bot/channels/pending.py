@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from bot.store.base import Store
+from bot.store.base import StoredUpdates
 
 __all__ = ["CLEAR_DELAY", "MAX_ATTEMPTS", "PendingUpdates"]
 
@@ -40,7 +40,7 @@ def _dumps(payload: Any) -> str:
 class PendingUpdates:
     """One channel's stored updates; `keep` is durable when it returns, `clear` is batched."""
 
-    def __init__(self, store: Store, channel: str, clear_delay: float = CLEAR_DELAY,
+    def __init__(self, store: StoredUpdates, channel: str, clear_delay: float = CLEAR_DELAY,
                  max_attempts: int = MAX_ATTEMPTS) -> None:
         self.store = store
         self.channel = channel
@@ -58,9 +58,8 @@ class PendingUpdates:
             )
 
     async def take(self, received_before: datetime | None = None) -> list[Any]:
-        """The stored payloads, oldest first, each counted as one more attempt (see `Store.take_pending_updates`).
-
-        A row that is not JSON is skipped; the retention purge removes it."""
+        """The stored payloads, oldest first, each counted as one more attempt (see
+        `StoredUpdates.take_pending_updates`). A row that is not JSON is skipped; the retention purge removes it."""
         texts, dropped = await self.store.take_pending_updates(self.channel, received_before, self.max_attempts)
         if dropped:
             log.error("gave up on %d stored %s update(s) after %d attempts", dropped, self.channel,

@@ -1,6 +1,6 @@
 """The store contract, as small protocols by concern, and the values they return.
 
-A caller asks only for the part it uses (the pending-update buffer takes `PendingUpdates`, the retention job
+A caller asks only for the part it uses (the pending-update buffer takes `StoredUpdates`, the retention job
 `Store`), the way aiogram keeps its state storage apart from its event locking. Every engine implements all of
 them; each protocol has a contract suite (tests/test_store_*.py) run over SQLite and PostgreSQL alike.
 
@@ -33,7 +33,6 @@ __all__ = [
     "JobLeases",
     "OpenRequestExists",
     "OperationalCounts",
-    "PendingUpdates",
     "Privacy",
     "Requests",
     "Sessions",
@@ -41,6 +40,7 @@ __all__ = [
     "StepStart",
     "Store",
     "StoreUnavailable",
+    "StoredUpdates",
     "TransitionResult",
     "new_reference",
     "storable_text",
@@ -225,7 +225,7 @@ class Requests(ABC):
         """Deletes requests closed before the cut-off; their audit trail stays, without notes."""
 
 
-class PendingUpdates(ABC):
+class StoredUpdates(ABC):
     """Updates that arrived but are not handled yet, kept so that a crash loses none of them."""
 
     @abstractmethod
@@ -296,7 +296,7 @@ class Privacy(ABC):
         """Inserts or replaces rows from `dump`; timestamps may be datetimes or ISO-8601 text."""
 
 
-class Store(Sessions, Requests, PendingUpdates, JobLeases, Gaps, Privacy):
+class Store(Sessions, Requests, StoredUpdates, JobLeases, Gaps, Privacy):
     """Every part over one database, with what opening, health checks and monitoring need."""
 
     @abstractmethod
