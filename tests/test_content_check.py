@@ -83,6 +83,18 @@ def test_an_intent_answer_naming_a_missing_entry(content: Path) -> None:
     assert f"{content / 'intents.yaml'}:5: error: intent 'despair': FAQ 'no_such_entry' does not exist" in found, found
 
 
+def test_an_intent_of_staffs_own_opens_a_menu_that_must_exist(content: Path) -> None:
+    (content / "intents.yaml").write_text(
+        "intents:\n  section_visas:\n    menu: visas\n    phrases:\n      en: [all about visas]\n"
+        "  mine:\n    phrases:\n      en: [something]\n", encoding="utf-8")
+    found = messages(content)
+    assert any("unknown intent(s) mine" in m and "or any name with a `menu:`" in m for m in found), found
+    (content / "intents.yaml").write_text(
+        "intents:\n  section_visas:\n    menu: visas\n    phrases:\n      en: [all about visas]\n", encoding="utf-8")
+    found = messages(content)
+    assert f"{content / 'intents.yaml'}:3: error: intent 'section_visas': menu 'visas' does not exist" in found, found
+
+
 def test_danger_examples_need_both_lists(content: Path) -> None:
     (content / "danger.yaml").write_text('danger:\n  en: ["they locked us in"]\ncalm:\n  en: []\n', encoding="utf-8")
     found = messages(content)

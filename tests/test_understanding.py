@@ -140,6 +140,19 @@ async def test_a_few_words_beside_a_town_are_not_a_request_for_a_centre(rt: Runt
     assert not any(b.data.startswith("c:p:") for b in user.buttons), "no choice of places either"
 
 
+@pytest.mark.parametrize(("lang", "text", "listed"), [
+    ("en", "How can I work abroad legally?", "f:legal_work_visa"),
+    ("ru", "какие риски нелегальной миграции?", "f:risks_overstay"),
+    ("ka", "legalurad wasvla rogor sheidzleba?", "f:legal_agency_check"),
+])
+async def test_a_question_as_broad_as_a_section_gets_its_list_of_questions(
+        rt: Runtime, lang: str, text: str, listed: str) -> None:
+    user = await chat(rt, f"section-{text}", lang)
+    await user.say(text)
+    data = [b.data for b in user.buttons]
+    assert listed in data and not any(d.startswith("q:y:") for d in data), data
+
+
 async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> None:
     user = await chat(rt, "office", "en")
     await user.say("where is your nearest office?")

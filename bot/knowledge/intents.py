@@ -77,6 +77,9 @@ class IntentSpec(BaseModel):
     # The FAQ entry shown after the first reply, instead of the search's answer: the words of someone saying
     # goodbye match unrelated entries (healthcare cover, the 90/180 rule), never the help they need.
     answer: str | None = None
+    # The menu node shown instead of any one answer: a question as broad as a whole section ("how can I work
+    # abroad legally?") is best served by that section's list of questions.
+    menu: str | None = None
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
@@ -94,9 +97,11 @@ class IntentsFile(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> IntentsFile:
-        unknown = sorted(set(self.intents) - set(INTENTS))
+        # Staff may add intents of their own that open a menu section; any other name must be one the core knows.
+        unknown = sorted(name for name, item in self.intents.items() if name not in INTENTS and item.menu is None)
         if unknown:
-            raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}")
+            raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}, or any name "
+                             "with a `menu:`")
         for name, item in self.intents.items():
             if item.hints_with is not None and item.hints_with not in self.intents:
                 raise ValueError(f"{name}: hints_with names {item.hints_with!r}, which has no entry here")
@@ -277,6 +282,11 @@ class Intents:
         """The entry a matched intent names to follow its first reply, if any."""
         return next((item.answer for name, item in self.spec.intents.items()
                      if item.answer is not None and name in match), None)
+
+    def menu(self, match: Match) -> str | None:
+        """The menu node a matched intent names, if any."""
+        return next((item.menu for name, item in self.spec.intents.items()
+                     if item.menu is not None and name in match), None)
 
     def match(self, text: str) -> Match:
         """The intents of `text`; the last answer is kept, since the engine and the flow both ask per message."""

@@ -205,6 +205,9 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
             if spec.answer is not None and spec.answer not in faqs:
                 issues.append(intents_doc.issue(("intents", name, "answer"),
                                                 f"intent {name!r}: FAQ {spec.answer!r} does not exist"))
+            if spec.menu is not None and spec.menu not in nodes:
+                issues.append(intents_doc.issue(("intents", name, "menu"),
+                                                f"intent {name!r}: menu {spec.menu!r} does not exist"))
     danger = None
     if (directory / "danger.yaml").exists():
         danger_doc = read_yaml(directory / "danger.yaml")

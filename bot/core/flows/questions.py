@@ -79,6 +79,10 @@ class QuestionsFlow:
         if match.first(("greeting", "thanks")):
             opening = ctx._("Hello!") if "greeting" in match else ctx._("You are welcome!")
             return self.menu.home(ctx, prefix=opening)
+        section = ctx.content.intents.menu(match)
+        if section is not None and (reply := self.menu.node(ctx, section)) is not None:
+            ctx.outcome = "suggested"
+            return [reply]
         decided = ctx.content.staff.find(text)
         if decided is not None and decided.faq_id in ctx.content.faqs:
             return await self.answer(ctx, text, SearchResult("confident", (Hit(decided.faq_id, 1.0),)))
