@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
+from bot.knowledge.textnorm import russian_in_latin
 from bot.knowledge.translit import (
     CYRILLIC_TO_GEORGIAN,
     GEORGIAN_TO_LATIN,
@@ -16,6 +17,7 @@ from bot.knowledge.translit import (
     fold,
     georgian_to_latin,
     to_georgian,
+    to_russian,
 )
 
 MODERN_GEORGIAN = "აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰ"
@@ -142,3 +144,23 @@ def test_to_georgian_leaves_no_cyrillic_letters(text: str) -> None:
 @given(st.text(alphabet=MODERN_GEORGIAN + " ", max_size=30))
 def test_georgian_romanises_to_plain_ascii(text: str) -> None:
     assert re.fullmatch(r"[a-z ]*", georgian_to_latin(text))
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("pomogite pojaluista, muj b'et menya", "помогите пожалуйста, муж бьет меня"),
+    ("seichas zakrylas v vannoi s det'mi", "сейчас закрылас в ванной с детьми"),
+    ("ya v germanii, ne znayu chto delat", "я в германии, не знаю что делат"),
+])
+def test_russian_typed_in_latin_letters_reads_in_cyrillic(typed: str, read: str) -> None:
+    assert to_russian(typed) == read
+
+
+@pytest.mark.parametrize("text", ["do i need a visa to work in poland", "dabrunebulebi yvela ertvebian programashi",
+                                  "oni da tbilisi", "перезвоните мне"])
+def test_only_russian_in_latin_letters_gets_a_russian_reading(text: str) -> None:
+    assert russian_in_latin(text) is None
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz' ", max_size=30))
+def test_to_russian_leaves_no_latin_letters(text: str) -> None:
+    assert not re.search(r"[a-z']", to_russian(text))

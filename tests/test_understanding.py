@@ -64,6 +64,8 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # No strength left and a balcony; creditors who broke a window and said "next time it's you".
     ("ru", "сил нет совсем, всё рухнуло. вчера долго стояла на балконе"),
     ("ka", "მევალეები მოვიდნენ სახლში, ფანჯარა ჩაგვიმტვრიეს"),
+    # Russian typed in Latin letters.
+    ("ru", "pomogite pojaluista, muj b'et menya i detei, ya zakrylas v vannoi"),
 ])
 async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"urgent-{text}", lang)
@@ -164,6 +166,7 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("en", "можно на русском?", "ru", "Язык:"),
     ("ru", "kartulad mipasuxet", "ka", "ენა"),
     ("ka", "пишите на русском пожалуйста, грузинский не понимаю", "ru", "Язык:"),
+    ("en", "davaite na russkom pojaluista", "ru", "Язык:"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:

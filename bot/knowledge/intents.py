@@ -24,7 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
-from bot.knowledge.textnorm import PHONE, STOPWORDS, phrase_tokens, tokenize
+from bot.knowledge.textnorm import PHONE, STOPWORDS, phrase_tokens, russian_in_latin, tokenize
 from bot.knowledge.translit import fold, has_cyrillic
 
 if TYPE_CHECKING:
@@ -301,10 +301,13 @@ class Intents:
         cyrillic = has_cyrillic(text)
         scripts = {"en": _LATIN.search(text) is not None, "ru": cyrillic,
                    "ka": not cyrillic or _RUSSIAN_ONLY.isdisjoint(tokenize(text))}
+        # Russian typed in Latin letters ("pomogite, muj b'et menya") is read in Cyrillic by the Russian phrases.
+        russian = russian_in_latin(text) or text
         for lang in self._langs:
-            if not scripts.get(lang.lang, True):
+            reading = russian if lang.lang == "ru" else text
+            if not scripts.get(lang.lang, True) and reading is text:
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
-            fired, cancelled, hinted, said = lang.match(text)
+            fired, cancelled, hinted, said = lang.match(reading)
             blocked |= cancelled
             named |= said
             for pool, found_hints in hinted.items():

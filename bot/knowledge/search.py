@@ -24,7 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.faq_model import FaqModel
-from bot.knowledge.textnorm import analyser, place_terms
+from bot.knowledge.textnorm import analyser, place_terms, russian_in_latin
 from bot.knowledge.translit import has_cyrillic
 
 __all__ = ["MAX_QUERY_CHARS", "FaqDoc", "FaqIndex", "Hit", "SearchResult", "Tuning"]
@@ -313,13 +313,16 @@ class FaqIndex:
         order = sorted(self._indexes, key=lambda code: code != lang)
         tuning = self._tuning
         scripts = {"en": _LATIN.search(query) is not None, "ru": has_cyrillic(query)}
+        # Someone who chose Russian and types it in Latin letters is read in Cyrillic.
+        russian = russian_in_latin(query) if lang == "ru" and not scripts["ru"] else None
         for code in order:
-            if not scripts.get(code, True):
+            text = russian if code == "ru" and russian is not None else query
+            if not scripts.get(code, True) and text is query:
                 continue  # English words need Latin letters, Russian ones Cyrillic; Georgian is read from any script
             factor = 1.0 if code == lang else tuning.other_language
-            found = self._indexes[code].score(query, limit)
+            found = self._indexes[code].score(text, limit)
             if code in self._examples:
-                shots = self._examples[code].score(query, limit * 3, leave_out)
+                shots = self._examples[code].score(text, limit * 3, leave_out)
                 found += [(faq_id, share * tuning.example_weight) for faq_id, share in shots]
             for faq_id, share in found:
                 value = share * factor
@@ -335,19 +338,20 @@ class FaqIndex:
         """
         tuning = self._tuning
         ranked = self.scores(query, lang, limit=3)
+        read = (russian_in_latin(query) if lang == "ru" else None) or query  # what the second reader reads
         if not ranked or ranked[0].score < tuning.none_below:
             return SearchResult("none", ())
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         line = tuning.confident_at_ka if lang == "ka" else tuning.confident_at
         if top.score >= line and second <= top.score * tuning.confident_margin:
-            other = self._reader.disagrees(query, top.faq_id) if self._reader is not None else None
+            other = self._reader.disagrees(read, top.faq_id) if self._reader is not None else None
             if other is None:
                 return SearchResult("confident", (top,))
             # Two readers sure of different entries: both are offered, the search's first.
             found = {hit.faq_id: hit for hit in ranked}
             return SearchResult("several", (top, found.get(other, Hit(other, 0.0))))
-        if self._reader is not None and self._reader.agrees(query, top.faq_id):
+        if self._reader is not None and self._reader.agrees(read, top.faq_id):
             return SearchResult("confident", (top,))  # two readers of different kinds pick the same entry
         if len(ranked) < 2:
             return SearchResult("none", ())

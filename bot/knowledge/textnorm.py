@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 
 import snowballstemmer
 
-from bot.knowledge.translit import fold, to_georgian
+from bot.knowledge.translit import fold, has_cyrillic, has_georgian, to_georgian, to_russian
 
 __all__ = [
     "LANGS",
@@ -25,6 +25,7 @@ __all__ = [
     "analyser",
     "phrase_tokens",
     "place_terms",
+    "russian_in_latin",
     "stem",
     "stem_ka",
     "tokenize",
@@ -35,6 +36,7 @@ LANGS = ("ka", "en", "ru")
 PHONE = re.compile(r"(?:\+?\d[\s\-().]{0,2}){9,}")
 
 _WORD = re.compile(r"[^\W_]+")
+_LATIN = re.compile(r"[a-zA-Z]")
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 _GEORGIAN = re.compile(r"[\u10d0-\u10ff]")
 
@@ -78,6 +80,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
         """.split()
     ),
 }
+_RUSSIAN_IN_LATIN = frozenset(w for w in STOPWORDS["ru"] if len(w) >= 3) - {"они"} | {
+    "пожалуйста", "давайте", "можно", "помогите", "здравствуйте", "спасибо", "нужно", "надо", "хочу"}
 
 _KA_STOP_FOLDED = frozenset(fold(word) for word in STOPWORDS["ka"])
 _SNOWBALL = {"en": snowballstemmer.stemmer("english"), "ru": snowballstemmer.stemmer("russian")}
@@ -108,6 +112,16 @@ def tokenize(text: str) -> list[str]:
     """Lower-case words and numbers; placeholders like {hotline} are markup, not words."""
     text = unicodedata.normalize("NFKC", _PLACEHOLDER.sub(" ", text)).lower().replace("ё", "е")
     return _WORD.findall(text)
+
+
+def russian_in_latin(text: str) -> str | None:
+    """Russian typed in Latin letters ("ya v germanii, ne znayu chto delat"), read in Cyrillic; None for any other
+    text. A Russian function word of three letters or more, or a word only Russian has, must show it: short ones
+    are also English or Georgian typed in Latin ("i", "da", "to", "no", "oni")."""
+    if has_cyrillic(text) or has_georgian(text) or _LATIN.search(text) is None:
+        return None
+    reading = to_russian(text)
+    return None if _RUSSIAN_IN_LATIN.isdisjoint(tokenize(reading)) else reading
 
 
 def _strip_one(token: str, suffixes: tuple[str, ...]) -> tuple[str, bool]:

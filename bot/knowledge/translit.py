@@ -29,6 +29,7 @@ __all__ = [
     "has_cyrillic",
     "has_georgian",
     "to_georgian",
+    "to_russian",
 ]
 
 # National system of romanisation of Georgian (2002): ejectives are not marked, so კ/ქ -> k, ტ/თ -> t etc.
@@ -68,6 +69,18 @@ CYRILLIC_TO_GEORGIAN: dict[str, str] = {
     "у": "უ", "ф": "ფ", "х": "ხ", "ц": "ც", "ч": "ჩ", "ш": "შ", "щ": "შ", "ъ": "", "ы": "ი", "ь": "",
     "э": "ე", "ю": "იუ", "я": "ია", "і": "ი", "ї": "ი", "є": "ე", "ґ": "გ", "ў": "უ",
 }  # fmt: skip
+
+# Russian typed in Latin letters, as on a phone without a Russian keyboard ("pomogite, muj b'et menya"): the
+# informal spellings, longest first. j is ж (muj, pojaluista), an apostrophe ь, and i after a vowel before a
+# consonant or the end is й (seichas, detei, vannoi).
+LATIN_TO_RUSSIAN: dict[str, str] = {
+    "shch": "щ", "sch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц", "tz": "ц", "ya": "я", "yu": "ю",
+    "yo": "ё", "ju": "ю", "ye": "е", "'": "ь", "’": "ь",
+    "a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "j": "ж", "z": "з", "i": "и", "y": "ы", "k": "к",
+    "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у", "f": "ф", "h": "х",
+    "x": "х", "c": "ц", "w": "ш", "q": "к",
+}  # fmt: skip
+_SHORT_I = re.compile(r"(?<=[aeouy])i(?![aeiouy])")
 
 # Cyrillic -> Latin for folding (Russian, Ukrainian, and the letters Abkhaz and Ossetian names use in place
 # data). Folding collapses the result further, so the exact choices here matter little.
@@ -116,6 +129,7 @@ _LATIN_TO_KA_RE = _alternation(LATIN_TO_GEORGIAN)
 # At the end of a word "ts" is ტ + the ending ს (grants, pasports, bilets), hardly ever ც.
 _FINAL_TS = re.compile(r"(?<=[a-z])ts\b")
 _CYR_TO_KA_RE = _alternation(CYRILLIC_TO_GEORGIAN)
+_LATIN_TO_RU_RE = _alternation(LATIN_TO_RUSSIAN)
 _SKELETON_RE = _alternation(SKELETON_RULES)
 _GEORGIAN_RE = re.compile(r"[\u10a0-\u10ff\u1c90-\u1cbf\u2d00-\u2d2f]")
 _CYRILLIC_RE = re.compile(r"[\u0400-\u052f]")
@@ -162,6 +176,13 @@ def to_georgian(text: str) -> str:
     text = _DIGIT_LETTERS.sub(lambda m: _DIGIT_SOUNDS[m.group()], _strip_marks(text))
     text = _LATIN_TO_KA_RE.sub(lambda m: table[m.group()], _FINAL_TS.sub("ტს", text))
     return text.replace("'", "")
+
+
+@lru_cache(maxsize=4096)
+def to_russian(text: str) -> str:
+    """Russian typed in Latin letters, read in Cyrillic (see LATIN_TO_RUSSIAN); other letters pass through."""
+    text = _SHORT_I.sub("й", _lower(text).replace("ʼ", "'"))
+    return _LATIN_TO_RU_RE.sub(lambda m: LATIN_TO_RUSSIAN[m.group()], text)
 
 
 def _latin_skeleton(word: str) -> str:
