@@ -64,6 +64,9 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # No strength left and a balcony; creditors who broke a window and said "next time it's you".
     ("ru", "сил нет совсем, всё рухнуло. вчера долго стояла на балконе"),
     ("ka", "მევალეები მოვიდნენ სახლში, ფანჯარა ჩაგვიმტვრიეს"),
+    # Danger told three ways outweighs "last year", which alone marks a story that is over.
+    ("en", "we came back from italy last year and i want a grant for a cafe, but my sister is still in rome, her "
+           "boss took her phone, doesnt let her leave the house and hits her"),
     # Russian typed in Latin letters.
     ("ru", "pomogite pojaluista, muj b'et menya i detei, ya zakrylas v vannoi"),
 ])

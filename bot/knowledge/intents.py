@@ -38,6 +38,7 @@ INTENTS = (
     "live_in", "greeting", "thanks", "out_of_scope",
 )
 DANGER = ("urgent", "despair")  # answered with 112 and the hotline first, before anything else
+DANGER_OUTWEIGHS = 3  # danger phrases on separate words that no `unless` cancels
 # Requests about the bot itself that, once matched, keep the danger model from reading the message.
 _ABOUT_THE_BOT = ("forget", "mydata", "language_ka", "language_en", "language_ru")
 PHRASE, UNLESS, HINT = "phrase", "unless", "hint"
@@ -177,13 +178,14 @@ class _LangPhrases:
         return found[0] if found else None
 
     def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, set[tuple[str, int]]],
-                                        set[str]]:
+                                        dict[str, int]]:
         """The intents fired, each with the words it left unexplained and the most words (not counting function
         words) of one phrase that matched; the intents cancelled; the different hints (intent, number) of each
-        pool the message holds, on separate words; and every intent a phrase named, cancelled or not."""
+        pool the message holds, on separate words; and every intent a phrase named, cancelled or not, with how
+        many of its phrases matched on separate words."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
-            return {}, set(), {}, set()
+            return {}, set(), {}, {}
         # The phrase words each position of the message stands for.
         at: dict[str, list[int]] = defaultdict(list)
         for position, (surface, term) in enumerate(tokens):
@@ -202,8 +204,9 @@ class _LangPhrases:
                     for word in self.folded_prefixes.get(folded[:size], ()):
                         at[word].append(position)
         if not at:
-            return {}, set(), {}, set()
-        named: set[str] = set()
+            return {}, set(), {}, {}
+        named: dict[str, int] = defaultdict(int)
+        told: dict[str, set[int]] = defaultdict(set)
         fired: dict[str, set[int]] = {}
         longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
@@ -224,7 +227,9 @@ class _LangPhrases:
                     hint_words[phrase.pool].update(used)
                     hints[phrase.pool].add(hint)
             else:
-                named.add(phrase.intent)
+                if told[phrase.intent].isdisjoint(used):
+                    told[phrase.intent].update(used)
+                    named[phrase.intent] += 1
                 if phrase.intent in blocked:
                     continue
                 fired.setdefault(phrase.intent, set()).update(used)
@@ -297,7 +302,7 @@ class Intents:
         hints: dict[str, int] = defaultdict(int)
         own: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
-        named: set[str] = set()
+        named: dict[str, int] = defaultdict(int)
         cyrillic = has_cyrillic(text)
         scripts = {"en": _LATIN.search(text) is not None, "ru": cyrillic,
                    "ka": not cyrillic or _RUSSIAN_ONLY.isdisjoint(tokenize(text))}
@@ -309,7 +314,8 @@ class Intents:
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
             fired, cancelled, hinted, said = lang.match(reading)
             blocked |= cancelled
-            named |= said
+            for intent, count in said.items():
+                named[intent] = max(named[intent], count)
             for pool, found_hints in hinted.items():
                 # Latin-typed Georgian may meet one word in two languages: the better reading counts
                 hints[pool] = max(hints[pool], len(found_hints))
@@ -318,6 +324,13 @@ class Intents:
             for intent, (left, words) in fired.items():
                 found[intent] = min(left, found.get(intent, left))
                 longest[intent] = max(longest[intent], words)
+        # Danger told in several separate ways outweighs words that would cancel one of them: "last year" in
+        # "came back last year ... now her employer took her phone, doesn't let her out and hits her".
+        for intent in DANGER:
+            if intent in blocked and named[intent] >= DANGER_OUTWEIGHS:
+                blocked.discard(intent)
+                found[intent] = 0
+                longest[intent] = 2
         for pool, needed in self._hints_needed.items():
             if hints[pool] < needed:
                 continue
