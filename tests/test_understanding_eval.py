@@ -81,18 +81,21 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
                  "dev15_danger.yaml": 0.85, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
-                 "dev19_mixed.yaml": 0.97}
+                 "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
              # 9 of 40 read as danger (as at the session's start), 8 are risks questions whose answers name 112
-             "dev18_danger.yaml": 0.45}
+             "dev18_danger.yaml": 0.45,
+             # 39 of 90 on arrival, 38 now: most are questions on the risks entries, whose answers name 112
+             "dev20_danger.yaml": 0.45}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
                                   "dev7.yaml", "dev8_danger.yaml", "dev9_danger.yaml", "dev10_danger.yaml",
                                   "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
-                                  "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml"])
+                                  "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml",
+                                  "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -119,7 +122,8 @@ async def test_requests_tuning_set(rt: Runtime) -> None:
 
 @pytest.mark.parametrize("name", ["dev5_enru.yaml", "dev5_ka.yaml", "dev6_faq.yaml", "dev8_faq.yaml",
                                   "dev11_faq.yaml", "dev12_faq.yaml", "dev13.yaml", "dev14_faq.yaml",
-                                  "dev16_faq.yaml", "dev19_faq.yaml", "dev19_mixed.yaml"])
+                                  "dev16_faq.yaml", "dev19_faq.yaml", "dev19_mixed.yaml", "dev20_terse.yaml",
+                                  "dev20_stories.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml"])
 async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     """Questions on every entry, with tricky out-of-scope ones ("a cooking course in Tbilisi", "the shopping
     centre's hours"); first runs: dev5_enru 60 % answered right, 92 % answered or offered, 6 % wrong, 20 % of
@@ -132,7 +136,11 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     75 % with phrases alone, 95 % with the danger model (content/danger.yaml), which never saw either dev14 set;
     dev16_faq (neighbouring entries, out-of-scope close to migration) 94 / 98 / 2 %, 2.5 %; dev16_danger 100 %;
     dev18_danger (fragments, understatement, hints only) 97 %; dev19_faq (elderly parents, voice typing, slang,
-    whole stories) 90 / 96 / 2 %, 22 %; dev19_mixed danger 99 %."""
+    whole stories) 90 / 96 / 2 %, 22 %; dev19_mixed danger 99 %; dev20_terse (fragments of a few words) 88 / 92 /
+    4 %, 40 % (a town beside a word was taken for a centre request); dev20_stories (long stories, the question in
+    the middle) 71 / 90 / 2 %, 0 %; dev20_danger (coded, hurried, third person) 97 %; dev21_mixed_lang (languages
+    and scripts mixed, Russian typed in Latin letters) 85 / 95 / 2 %, 0 %, danger 93 %; dev21_relatives
+    (parents, neighbours, formal letters) 78 / 94 / 2 %, 0 %, danger 100 %."""
     report = await run(rt, name)
     assert report.share({"right"}, faq_only=True) >= 0.58
     assert report.share({"right", "offered"}, faq_only=True) >= 0.85
@@ -143,14 +151,17 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
 
 @pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml", "dev7.yaml", "dev11_requests.yaml",
                                   "dev13.yaml", "dev14_requests.yaml", "dev16_requests.yaml",
-                                  "dev18_callbacks.yaml", "dev19_mixed.yaml"])
+                                  "dev18_callbacks.yaml", "dev19_mixed.yaml", "dev20_terse.yaml",
+                                  "dev20_callbacks.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml"])
 async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
     """First runs: dev5_requests callback 73 %, centre 80 %, a person 90 %, my data 70 %; dev6_actions callback
     88 %, centre 75 %, danger 71 %; dev7 (danger told only by details) callback 72 %, danger 51 %; dev11_requests
     callback 98 %, a person 95 %, centre 100 %, delete my data 80 %; dev13 callback 97 %, a person and centre
     100 %; dev14_requests callback 90 %, centre 80 %, a person 95 %; dev16_requests callback 91 %, centre 80 %,
     a person 100 %; dev18_callbacks (unusual ways: "give me a buzz", "by phone is easier", "ზარი მომეცით")
-    callback 82 %, a person 95 %; dev19_mixed (late-night traffic) callback 90 %, the rest 100 %."""
+    callback 82 %, a person 95 %; dev19_mixed (late-night traffic) callback 90 %, the rest 100 %; requests
+    together: dev20_terse 98 %, dev20_callbacks (every way of leaving a number, look-alikes) 83 %,
+    dev21_mixed_lang 89 %, dev21_relatives 86 %."""
     report = await run(rt, name)
     for expect in ("@callback", "@human", "@centre", "@forget", "@mydata"):
         if any(m["expect"] == expect for m, _ in report.rows):

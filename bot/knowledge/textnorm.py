@@ -80,8 +80,12 @@ STOPWORDS: dict[str, frozenset[str]] = {
         """.split()
     ),
 }
-_RUSSIAN_IN_LATIN = frozenset(w for w in STOPWORDS["ru"] if len(w) >= 3) - {"они"} | {
-    "пожалуйста", "давайте", "можно", "помогите", "здравствуйте", "спасибо", "нужно", "надо", "хочу"}
+# Words that show Latin letters spell Russian: function words of three letters or more, less those that Georgian
+# or English typed in Latin also spell (chem "my", sam "three", net, Tom, pro), and common openers.
+_RUSSIAN_IN_LATIN = frozenset(w for w in STOPWORDS["ru"] if len(w) >= 3) - {
+    "они", "чем", "сам", "нет", "том", "про", "его"} | {
+    "пожалуйста", "пожалуста", "давайте", "можно", "помогите", "здравствуйте", "спасибо", "нужно", "надо", "хочу",
+    "подскажите", "скажите", "привет", "сколько", "почему", "знаю", "работа", "помощь", "сейчас", "это"}
 
 _KA_STOP_FOLDED = frozenset(fold(word) for word in STOPWORDS["ka"])
 _SNOWBALL = {"en": snowballstemmer.stemmer("english"), "ru": snowballstemmer.stemmer("russian")}

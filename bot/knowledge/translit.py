@@ -71,16 +71,28 @@ CYRILLIC_TO_GEORGIAN: dict[str, str] = {
 }  # fmt: skip
 
 # Russian typed in Latin letters, as on a phone without a Russian keyboard ("pomogite, muj b'et menya"): the
-# informal spellings, longest first. j is ж (muj, pojaluista), an apostrophe ь, and i after a vowel before a
-# consonant or the end is й (seichas, detei, vannoi).
+# informal spellings, longest first. j is ж (muj, pojaluista), 4 is ч (4to), w is ш, an apostrophe ь.
 LATIN_TO_RUSSIAN: dict[str, str] = {
     "shch": "щ", "sch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц", "tz": "ц", "ya": "я", "yu": "ю",
-    "yo": "ё", "ju": "ю", "ye": "е", "'": "ь", "’": "ь",
+    "yo": "ё", "ye": "е", "'": "ь", "’": "ь",
     "a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "j": "ж", "z": "з", "i": "и", "y": "ы", "k": "к",
     "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у", "f": "ф", "h": "х",
     "x": "х", "c": "ц", "w": "ш", "q": "к",
 }  # fmt: skip
-_SHORT_I = re.compile(r"(?<=[aeouy])i(?![aeiouy])")
+_START = r"(?<![a-z'’])"  # the start of a word; an apostrophe is a soft sign inside one (b'et, det'mi)
+# Spellings that depend on the letters around them, applied before the table, in this order.
+_RUSSIAN_CONTEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p.replace("^", _START)), r) for p, r in (
+    (r"^(?:4to|shto|chto)\b", "что"), (r"^(?:eshe|esche|ewe)\b", "ещё"), (r"^pomo(?:sh|w)", "помощ"),
+    (r"^mi\b", "мы"), (r"^vi\b", "вы"), (r"^ti\b", "ты"), (r"^bil(?=[aio]?\b)", "был"),
+    (r"^c\b", "с"),  # the preposition, typed with the Latin look-alike
+    (r"^ju", "ю"), (r"ja\b", "я"), (r"^ots", "отс"), (r"ts(?:y?a|ia)\b", "тся"), (r"^et", "эт"),
+    (r"(?<=[bcdfghjklmnpqrstvwxz])ye", "ые"),
+    # й: i or y after a vowel before a consonant or the end (seichas, moy), j ending a word (moj), but not in
+    # poisk, proizoshlo, stroitel, Ukraina, nor нож and муж
+    (r"(?<!\bpo)(?<!\bpro)(?<!stro)(?<!ukra)(?<=[aeouy])[iy](?![aeiouy])", "й"),
+    (r"(?<!\bno)(?<!\bmu)(?<=[oyie])j\b", "й"),
+    (r"(?<=[a-z])4|4(?=[a-z])", "ч"),
+))
 
 # Cyrillic -> Latin for folding (Russian, Ukrainian, and the letters Abkhaz and Ossetian names use in place
 # data). Folding collapses the result further, so the exact choices here matter little.
@@ -181,7 +193,9 @@ def to_georgian(text: str) -> str:
 @lru_cache(maxsize=4096)
 def to_russian(text: str) -> str:
     """Russian typed in Latin letters, read in Cyrillic (see LATIN_TO_RUSSIAN); other letters pass through."""
-    text = _SHORT_I.sub("й", _lower(text).replace("ʼ", "'"))
+    text = _lower(text).replace("ʼ", "'")
+    for pattern, replacement in _RUSSIAN_CONTEXT:
+        text = pattern.sub(replacement, text)
     return _LATIN_TO_RU_RE.sub(lambda m: LATIN_TO_RUSSIAN[m.group()], text)
 
 
