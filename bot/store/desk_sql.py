@@ -6,20 +6,17 @@ dialects write differently (a span in tenths of an hour, a timestamp's UTC day) 
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.records import CallbackRequest
 from bot.store.desk import AccountExists, ContentDecision, DeskEvent, DeskStore, RequestFilter, StaffAccount
 from bot.store.rows import request_from_row
 from bot.store.schema import to_utc
-from bot.store.sql import Conflict, Dialect, Op, Work, in_list
+from bot.store.sql import Conflict, Op, SqlEngine, Work, in_list
 
 __all__ = ["SqlDeskStore", "filter_clauses", "split_usage"]
-
-T = TypeVar("T")
 
 TENTHS_OF_HOURS = {  # from a request's creation to `{end}`, in tenths of an hour
     "sqlite": "CAST((julianday({end}) - julianday(r.created_at)) * 240 AS INTEGER)",
@@ -143,21 +140,7 @@ def _decide(actor: str, lang: str, text: str, normalised: str, faq_id: str) -> W
     return rows[0]
 
 
-class SqlDeskStore(DeskStore):
-    dialect: Dialect
-
-    @abstractmethod
-    async def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]: ...
-
-    @abstractmethod
-    async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int: ...
-
-    @abstractmethod
-    async def _apply(self, work: Work[T], atomic: bool = True) -> T: ...
-
-    async def _desk_row(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        rows = await self._fetch(sql, params)
-        return rows[0] if rows else None
+class SqlDeskStore(DeskStore, SqlEngine):
 
     # -- accounts, failed logins, the desk's audit trail --------------------------------------------------
 
@@ -165,7 +148,7 @@ class SqlDeskStore(DeskStore):
         return _account(await self._apply(_add_account(account)))
 
     async def get_account(self, name: str) -> StaffAccount | None:
-        row = await self._desk_row("SELECT * FROM staff_accounts WHERE name = ?", (name,))
+        row = await self._first("SELECT * FROM staff_accounts WHERE name = ?", (name,))
         return _account(row) if row else None
 
     async def list_accounts(self) -> list[StaffAccount]:
@@ -194,7 +177,7 @@ class SqlDeskStore(DeskStore):
         return until if until is not None and until > now else None
 
     async def login_locked_until(self, key: str, now: datetime) -> datetime | None:
-        row = await self._desk_row("SELECT locked_until FROM staff_login_failures WHERE key = ? AND locked_until > ?",
+        row = await self._first("SELECT locked_until FROM staff_login_failures WHERE key = ? AND locked_until > ?",
                               (key, now.astimezone(UTC)))
         return to_utc(row["locked_until"]) if row else None
 
@@ -306,5 +289,5 @@ class SqlDeskStore(DeskStore):
         return _decision(rows[0]) if rows else None
 
     async def decisions_stamp(self) -> tuple[int, int]:
-        row = await self._desk_row("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM content_decisions")
+        row = await self._first("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM content_decisions")
         return (int(row["n"]), int(row["last"])) if row else (0, 0)

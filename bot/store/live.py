@@ -1,9 +1,10 @@
 """What the store keeps for live chats with a caseworker: the conversation, its transcript and its audit trail.
 
-Each engine implements `LiveStore` in a mixin of its own (live_sqlite.py, live_postgres.py) with one contract
-suite over both. The rules (who may take, what ends a chat, what a person sees) live in bot/core/flows/handoff.py
-and bot/live; the store only guarantees that of two concurrent takes or ends exactly one wins, that a resent
-update is stored once, and that every change wakes whoever waits for it, in any worker (`wait_live`).
+`LiveStore` is written once for both engines (live_sql.py; how PostgreSQL workers hear of each other's changes
+in live_postgres.py), with one contract suite over both. The rules (who may take, what ends a chat, what a person
+sees) live in bot/core/flows/handoff.py and bot/live; the store only guarantees that of two concurrent takes or
+ends exactly one wins, that a resent update is stored once, and that every change wakes whoever waits for it, in
+any worker (`wait_live`).
 """
 
 from __future__ import annotations

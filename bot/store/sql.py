@@ -9,6 +9,7 @@ SQLite one inside its writer thread, the PostgreSQL one on a pooled connection, 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Generator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,7 @@ __all__ = [
     "Conflict",
     "Dialect",
     "Op",
+    "SqlEngine",
     "Work",
     "in_list",
     "state_in",
@@ -81,6 +83,33 @@ class Op(NamedTuple):
 
 # A rule: yields statements, receives each one's result, returns its own.
 Work = Generator[Op, Any, T]
+
+
+class SqlEngine(ABC):
+    """What an engine gives the stores written once over it (sqlstore.py, desk_sql.py, live_sql.py)."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    async def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """The rows of one read, drained at once."""
+
+    @abstractmethod
+    async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Runs one write statement, durably; returns how many rows it changed."""
+
+    @abstractmethod
+    async def _apply(self, work: Work[T], atomic: bool = True) -> T:
+        """Runs a rule's statements in one transaction (`atomic=False`: each statement on its own)."""
+
+    @abstractmethod
+    async def _erased(self) -> None:
+        """Called after personal data was deleted: an engine that keeps old copies of pages drops them here."""
+
+    async def _first(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """The first row of a read, or None."""
+        rows = await self._fetch(sql, params)
+        return rows[0] if rows else None
 
 
 class Conflict(Exception):

@@ -27,7 +27,7 @@ import aiosqlite
 from bot.records import SessionKey
 from bot.store.desk_sql import SqlDeskStore
 from bot.store.keylocks import KeyLocks
-from bot.store.live_sqlite import SqliteLiveStore
+from bot.store.live_sql import SqlLiveStore
 from bot.store.rows import request_from_row as _request  # noqa: F401  (the desk's mixin imports it from here)
 from bot.store.schema import MIGRATIONS, PRIMARY_KEYS, SCHEMA_VERSION, TABLES, export_row, import_value
 from bot.store.sql import SQLITE, Conflict, Op, Work
@@ -89,7 +89,7 @@ def _connect_reader(path: Path) -> sqlite3.Connection:
     return reader
 
 
-class SqliteStore(SqlStore, SqlDeskStore, SqliteLiveStore):
+class SqliteStore(SqlStore, SqlDeskStore, SqlLiveStore):
     dialect = SQLITE
 
     def __init__(self, path: str | Path, *, job_lease: timedelta = timedelta(minutes=15),
@@ -180,17 +180,15 @@ class SqliteStore(SqlStore, SqlDeskStore, SqliteLiveStore):
                 await asyncio.sleep(0.02)
         log.warning("the write-ahead log could not be emptied after a deletion; it is at the next checkpoint")
 
-    # for the desk's and live chats' mixins, which write with closures of their own
+    async def _live_changed(self, conversation_ids: list[int]) -> None:
+        """One process serves SQLite: the pages waiting on these conversations are woken here."""
+        for conversation_id in conversation_ids:
+            self.live_signals.wake(conversation_id)
+
+    # SQLite's own work on the writer thread (schema, leases, dumps)
 
     async def _write(self, write: Write[T]) -> T:
         return await self._writer.run(write)
-
-    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        rows = await self._fetch(sql, params)
-        return rows[0] if rows else None
-
-    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        return await self._fetch(sql, params)
 
     # locks, leases and what only SQLite does
 

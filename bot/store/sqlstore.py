@@ -7,9 +7,8 @@ one of them has (SQLite's lease rows, PostgreSQL's advisory locks, each one's co
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -18,11 +17,9 @@ from bot.store import rules
 from bot.store.base import GapRow, OperationalCounts, StaffCopy, StepStart, Store, TransitionResult
 from bot.store.rows import audit_entry, gap_row, request_from_row, staff_copy
 from bot.store.schema import to_utc
-from bot.store.sql import Dialect, Op, Work, in_list, state_in
+from bot.store.sql import Op, SqlEngine, Work, in_list, state_in
 
 __all__ = ["SqlStore"]
-
-T = TypeVar("T")
 
 _BEGIN_STEP = (
     "SELECT (SELECT 1 FROM processed_updates WHERE channel=?1 AND update_id=?2) AS seen, "
@@ -42,24 +39,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class SqlStore(Store):
-    dialect: Dialect
-
-    @abstractmethod
-    async def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        """The rows of one read, drained at once."""
-
-    @abstractmethod
-    async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        """Runs one write statement, durably; returns how many rows it changed."""
-
-    @abstractmethod
-    async def _apply(self, work: Work[T], atomic: bool = True) -> T:
-        """Runs a rule's statements in one transaction (`atomic=False`: each statement on its own)."""
-
-    async def _erased(self) -> None:
-        """Called after personal data was deleted: an engine that keeps old copies of pages drops them here."""
-
+class SqlStore(Store, SqlEngine):
     # sessions and steps
 
     async def begin_step(self, key: SessionKey, update_id: str | None) -> StepStart:
