@@ -33,6 +33,8 @@ async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
     ("ru", "звонок можно? не срочно, но голосом мне удобнее"),
     ("ka", "ზარი მომეცით რა"),
     ("ka", "რამდენი ხანი უნდა ველოდო? დამირეკეთ ბოლოს და ბოლოს 514 88 20 31"),
+    # A Russian word in Georgian typed in Latin letters, as people in Georgia write.
+    ("ka", "perezvonit shegidzliat? 514 98 76 54, xval dilit"),
 ])
 async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"cb-{text}", lang)
