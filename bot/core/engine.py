@@ -51,6 +51,8 @@ def hide_request_keyboard(session: Session, replies: list[Reply]) -> list[Reply]
         return replies
     session.keyboard = False
     return [replace(replies[0], remove_keyboard=True), *replies[1:]]
+
+
 FLOOD_WINDOW = 10.0
 STEP_ATTEMPTS = 3  # a step that lost its database connection is tried again, on fresh ones, this many times
 Send = Callable[[list[Reply]], Awaitable[object]]

@@ -327,7 +327,7 @@ class Intents:
         # Danger told in several separate ways outweighs words that would cancel one of them: "last year" in
         # "came back last year ... now her employer took her phone, doesn't let her out and hits her".
         for intent in DANGER:
-            if intent in blocked and named[intent] >= DANGER_OUTWEIGHS:
+            if intent in blocked and named.get(intent, 0) >= DANGER_OUTWEIGHS:
                 blocked.discard(intent)
                 found[intent] = 0
                 longest[intent] = 2
@@ -355,7 +355,7 @@ class Intents:
         number = PHONE.search(text) is not None
         if self._phone and number:
             for intent in self._phone:
-                if intent in named or ("?" not in text and intent not in blocked):
+                if named.get(intent) or ("?" not in text and intent not in blocked):
                     found[intent] = 0
                     longest[intent] = 2  # a number is as clear as a phrase
         match = Match({k: v for k, v in found.items() if v <= self._limit(k, longest[k])}, number)
