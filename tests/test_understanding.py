@@ -158,6 +158,7 @@ async def test_a_question_as_broad_as_a_section_gets_its_list_of_questions(
     await user.say(text)
     data = [b.data for b in user.buttons]
     assert listed in data and not any(d.startswith("q:y:") for d in data), data
+    assert HOTLINE in user.text
 
 
 async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> None:

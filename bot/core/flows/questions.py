@@ -12,6 +12,7 @@ No state of its own. Buttons: q:y:<faq> / q:n:<faq> ("was this helpful?"). Unans
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.core.context import Ctx
 from bot.core.events import Button, Reply
@@ -81,8 +82,8 @@ class QuestionsFlow:
             return self.menu.home(ctx, prefix=opening)
         section = ctx.content.intents.menu(match)
         if section is not None and (reply := self.menu.node(ctx, section)) is not None:
-            ctx.outcome = "suggested"
-            return [reply]
+            ctx.outcome = "suggested"  # the section's questions, beside the hotline as every set of choices is
+            return [replace(reply, text="\n\n".join([reply.text, ctx.hotline_line()]))]
         decided = ctx.content.staff.find(text)
         if decided is not None and decided.faq_id in ctx.content.faqs:
             return await self.answer(ctx, text, SearchResult("confident", (Hit(decided.faq_id, 1.0),)))
