@@ -69,6 +69,9 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # Danger told three ways outweighs "last year", which alone marks a story that is over.
     ("en", "we came back from italy last year and i want a grant for a cafe, but my sister is still in rome, her "
            "boss took her phone, doesnt let her leave the house and hits her"),
+    # A threat by voice message; Georgian typed in Cyrillic letters, read by the danger model in Georgian script.
+    ("ru", "бывший работодатель шлёт голосовые, что найдёт меня и порежет"),
+    ("ka", "швили русетши цавида самушаод да ори квираа хма ар гвесмис, телефони гатишулиа"),
     # Russian typed in Latin letters.
     ("ru", "pomogite pojaluista, muj b'et menya i detei, ya zakrylas v vannoi"),
 ])

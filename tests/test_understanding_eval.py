@@ -81,21 +81,24 @@ def test_no_faq_answer_claims_a_request_exists(rt: Runtime) -> None:
 DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger.yaml": 0.9, "dev10_danger.yaml": 0.9,
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
                  "dev15_danger.yaml": 0.85, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
-                 "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97}
+                 "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
              # 9 of 40 read as danger (as at the session's start), 8 are risks questions whose answers name 112
              "dev18_danger.yaml": 0.45,
              # 39 of 90 on arrival, 38 now: most are questions on the risks entries, whose answers name 112
-             "dev20_danger.yaml": 0.45}
+             "dev20_danger.yaml": 0.45,
+             # 18 of 60 on arrival and now, nearly all risks questions whose answers name 112
+             "dev22_danger.yaml": 0.35}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
                                   "dev7.yaml", "dev8_danger.yaml", "dev9_danger.yaml", "dev10_danger.yaml",
                                   "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
                                   "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml",
-                                  "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml"])
+                                  "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
+                                  "dev22_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -123,7 +126,8 @@ async def test_requests_tuning_set(rt: Runtime) -> None:
 @pytest.mark.parametrize("name", ["dev5_enru.yaml", "dev5_ka.yaml", "dev6_faq.yaml", "dev8_faq.yaml",
                                   "dev11_faq.yaml", "dev12_faq.yaml", "dev13.yaml", "dev14_faq.yaml",
                                   "dev16_faq.yaml", "dev19_faq.yaml", "dev19_mixed.yaml", "dev20_terse.yaml",
-                                  "dev20_stories.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml"])
+                                  "dev20_stories.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
+                                  "dev22_neighbours.yaml"])
 async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     """Questions on every entry, with tricky out-of-scope ones ("a cooking course in Tbilisi", "the shopping
     centre's hours"); first runs: dev5_enru 60 % answered right, 92 % answered or offered, 6 % wrong, 20 % of
@@ -140,7 +144,8 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
     4 %, 40 % (a town beside a word was taken for a centre request); dev20_stories (long stories, the question in
     the middle) 71 / 90 / 2 %, 0 %; dev20_danger (coded, hurried, third person) 97 %; dev21_mixed_lang (languages
     and scripts mixed, Russian typed in Latin letters) 85 / 95 / 2 %, 0 %, danger 93 %; dev21_relatives
-    (parents, neighbours, formal letters) 78 / 94 / 2 %, 0 %, danger 100 %."""
+    (parents, neighbours, formal letters) 78 / 94 / 2 %, 0 %, danger 100 %; dev22_neighbours (entries easy to
+    confuse, asked for each side) 83 / 97 / 1 %, 10 %; dev22_danger (plain statements, children, euphemisms) 99 %."""
     report = await run(rt, name)
     assert report.share({"right"}, faq_only=True) >= 0.58
     assert report.share({"right", "offered"}, faq_only=True) >= 0.85
@@ -152,7 +157,8 @@ async def test_question_tuning_sets(rt: Runtime, name: str) -> None:
 @pytest.mark.parametrize("name", ["dev5_requests.yaml", "dev6_actions.yaml", "dev7.yaml", "dev11_requests.yaml",
                                   "dev13.yaml", "dev14_requests.yaml", "dev16_requests.yaml",
                                   "dev18_callbacks.yaml", "dev19_mixed.yaml", "dev20_terse.yaml",
-                                  "dev20_callbacks.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml"])
+                                  "dev20_callbacks.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
+                                  "dev22_callbacks.yaml"])
 async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
     """First runs: dev5_requests callback 73 %, centre 80 %, a person 90 %, my data 70 %; dev6_actions callback
     88 %, centre 75 %, danger 71 %; dev7 (danger told only by details) callback 72 %, danger 51 %; dev11_requests
@@ -161,7 +167,8 @@ async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
     a person 100 %; dev18_callbacks (unusual ways: "give me a buzz", "by phone is easier", "ზარი მომეცით")
     callback 82 %, a person 95 %; dev19_mixed (late-night traffic) callback 90 %, the rest 100 %; requests
     together: dev20_terse 98 %, dev20_callbacks (every way of leaving a number, look-alikes) 83 %,
-    dev21_mixed_lang 89 %, dev21_relatives 86 %."""
+    dev21_mixed_lang 89 %, dev21_relatives 86 %; dev22_callbacks (indirect, on someone's behalf, numbers in
+    every format) callback 98 %, centre 67 %, a person 100 %."""
     report = await run(rt, name)
     for expect in ("@callback", "@human", "@centre", "@forget", "@mydata"):
         if any(m["expect"] == expect for m, _ in report.rows):

@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
 from bot.knowledge.textnorm import PHONE, STOPWORDS, phrase_tokens, russian_in_latin, tokenize
-from bot.knowledge.translit import fold, has_cyrillic
+from bot.knowledge.translit import fold, has_cyrillic, to_georgian
 
 if TYPE_CHECKING:
     from bot.knowledge.danger import DangerModel
@@ -345,8 +345,10 @@ class Intents:
         # something we do not cover (football, the weather), where a short "они сегодня..." reads like "they", nor
         # on a request about the bot itself ("delete everything I wrote, I don't want it stored").
         about_the_bot = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT)
+        # Georgian typed in Cyrillic letters is read by the model in Georgian script, as it learned Georgian.
         if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & {*DANGER, "out_of_scope"} \
-                and not about_the_bot and "urgent" not in blocked and self._danger.says(text):
+                and not about_the_bot and "urgent" not in blocked \
+                and (self._danger.says(text) or (cyrillic and scripts["ka"] and self._danger.says(to_georgian(text)))):
             found["urgent"] = 0
             longest["urgent"] = 2  # as sure as a phrase
         # A number left without a question is a request to be called on it; so is a number beside "call me",
