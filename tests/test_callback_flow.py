@@ -550,3 +550,11 @@ async def test_a_typed_phone_number_is_shown_back(rt: Runtime) -> None:
     await user.say("Nino")
     await user.say("577 11 22 34")
     assert "577 11 22 34" in user.text.replace("(", "").replace(")", "") and "Back" in user.text
+
+
+async def test_a_number_written_in_words_is_read(rt: Runtime) -> None:
+    user = ChatUser(rt.engine, "words")
+    await begin(user)
+    await user.say("Nino")
+    await user.say("five seven seven, one one, two two, three four")
+    assert "577 11 22 34" in user.text.replace("(", "").replace(")", "")

@@ -24,6 +24,10 @@ from bot.knowledge.redact import normalise_question, redact
         ("599123456ზე დამირეკეთ", "<phone>ზე დამირეკეთ"),
         ("nomeri599123456", "nomeri<phone>"),
         ("599.12.34.56", "<phone>"),
+        # Written out in words, as dictated or as someone was told to write it.
+        ("five nine nine, two one, four four, eight seven. thanks", "<phone>. thanks"),
+        ("номер пять девять девять, двенадцать, тридцать четыре, пятьдесят шесть", "номер <phone>"),
+        ("xuti cxra cxra ocdaerti otxmocdaati samocdaati, es chemi nomeria", "<phone>, es chemi nomeria"),
     ],
 )
 def test_phone_numbers(text: str, expected: str) -> None:
@@ -64,6 +68,9 @@ def test_long_numbers(text: str, expected: str) -> None:
         "112-ზე დავრეკო?",
         "რამდენი ლარია 3 თვეში",
         "a 3.5 year contract for 1.500 euro",
+        "мне тридцать пять лет, двое детей и одна внучка",
+        "two kids, one wife and three jobs",
+        "ოცდაათი წლის ვარ, ორი შვილი მყავს",
     ],
 )
 def test_short_numbers_stay(text: str) -> None:
@@ -144,6 +151,9 @@ def test_normalising_twice_changes_nothing(text: str) -> None:
         ("giorgi beridze var, samushao minda", "<name> var, samushao minda"),
         ("I am looking for a job", "I am looking for a job"),
         ("я хочу работать в Польше", "я хочу работать в Польше"),
+        # Kinship words end like surnames (-შვილი) and stay: the question is about a daughter, not a name.
+        ("ქალიშვილი საბერძნეთშია, გელაშვილი ვარ", "ქალიშვილი საბერძნეთშია, <name> ვარ"),
+        ("chemi qalishvili da bidzashvili italiashi arian", "chemi qalishvili da bidzashvili italiashi arian"),
     ],
 )
 def test_names_by_shape_and_after_weak_introductions(text: str, expected: str) -> None:

@@ -35,6 +35,10 @@ async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
     ("ka", "რამდენი ხანი უნდა ველოდო? დამირეკეთ ბოლოს და ბოლოს 514 88 20 31"),
     # A Russian word in Georgian typed in Latin letters, as people in Georgia write.
     ("ka", "perezvonit shegidzliat? 514 98 76 54, xval dilit"),
+    # A number written out in words is a number.
+    ("en", "five nine nine, two one, four four, eight seven. thats me, ring when free"),
+    ("ru", "мой номер пять девять девять, двенадцать, тридцать четыре, пятьдесят шесть, звоните вечером"),
+    ("ka", "ხუთას ოთხმოცდაცხრამეტი, თორმეტი, ოცდათოთხმეტი, ორმოცდაექვსი, ეს ჩემი ნომერია"),
 ])
 async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"cb-{text}", lang)

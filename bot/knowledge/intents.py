@@ -24,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
+from bot.knowledge.spoken_numbers import spoken_digits
 from bot.knowledge.textnorm import PHONE, STOPWORDS, phrase_tokens, russian_in_latin, tokenize
 from bot.knowledge.translit import fold, has_cyrillic, to_georgian
 
@@ -354,7 +355,7 @@ class Intents:
         # A number left without a question is a request to be called on it; so is a number beside "call me",
         # even after "how long must I wait?" (which alone asks about a request). With a question and no such
         # words, the question is answered (or declined with the callback button) and the number is only redacted.
-        number = PHONE.search(text) is not None
+        number = PHONE.search(text) is not None or PHONE.search(spoken_digits(text) or "") is not None
         if self._phone and number:
             for intent in self._phone:
                 if named.get(intent) or ("?" not in text and intent not in blocked):

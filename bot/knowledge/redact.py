@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from bot.knowledge.spoken_numbers import spoken_runs
 from bot.knowledge.textnorm import STOPWORDS, stem_ka
 
 __all__ = ["normalise_question", "redact"]
@@ -53,6 +54,13 @@ def _replace_digits(match: re.Match[str]) -> str:
     if len(digits) >= _LONG_DIGITS:
         return "<number>"
     return run
+
+
+def _spoken_numbers(text: str) -> str:
+    """A number written out in words ("five nine nine, one two...") goes as typed digits do."""
+    for start, end, digits in reversed(spoken_runs(text)):
+        text = text[:start] + ("<phone>" if len(digits) in _PHONE_DIGITS else "<number>") + text[end:]
+    return text
 
 
 # Names follow "my name is"-style openers in the three languages, including Georgian typed in Latin letters.
@@ -169,11 +177,17 @@ _WEAK_OPENERS = frozenset({
 _SENTENCE_END = re.compile(r"(?:^|[.!?\n])\s*$")
 
 
+# Kinship words end like surnames (-შვილი "child"): a daughter, a grandchild or a cousin is not a name.
+_KIN_KA = frozenset({"შვილ", "ქალიშვილ", "შვილიშვილ", "ვაჟიშვილ", "დისშვილ", "ძმისშვილ", "ბიძაშვილ",
+                     "დეიდაშვილ", "მამიდაშვილ"})
+_KIN_LATIN = re.compile(r"(?:qal[iy]|kal[iy]|vaj[iy]|vazh[iy]|dis|dzmis|bidza|deida|mamida|s?h?vili)?s?h?vil[a-z]{0,4}")
+
+
 def _georgian_name(word: str) -> bool:
     lowered = word.lower()
     base = stem_ka(lowered)
     return lowered in _GIVEN_NAMES_KA or base in _GIVEN_NAME_STEMS or (
-        len(base) >= 4 and base.endswith(("ძ", "შვილ")))
+        len(base) >= 4 and base.endswith(("ძ", "შვილ")) and base not in _KIN_KA)
 
 
 def _given_name(word: str, capital: bool) -> bool:
@@ -189,7 +203,8 @@ def _shaped_like_name(word: str) -> bool:
     if _GEORGIAN.search(word):
         return _georgian_name(word)
     lowered = word.lower()
-    return lowered in _GIVEN_NAMES or (len(lowered) >= 6 and lowered.endswith(_SURNAME_ENDINGS))
+    return lowered in _GIVEN_NAMES or (len(lowered) >= 6 and lowered.endswith(_SURNAME_ENDINGS)
+                                       and not _KIN_LATIN.fullmatch(lowered))
 
 
 def _replace_names(text: str, known: Callable[[str], bool] | None) -> str:
@@ -241,6 +256,7 @@ def redact(text: str, known: Callable[[str], bool] | None = None) -> str:
     text = _HANDLE.sub("<name>", text)
     text = _ADDRESS.sub("<address>", text)
     text = _DIGIT_RUN.sub(_replace_digits, text)
+    text = _spoken_numbers(text)
     text = _NAME_AFTER.sub(_replace_name_after, text)
     text = _NAME_BEFORE.sub(_replace_name_before, text)
     return _replace_names(text, known)

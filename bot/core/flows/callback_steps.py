@@ -19,6 +19,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button, ButtonAction
 from bot.core.flows.base import Replies
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.knowledge.spoken_numbers import spoken_digits
 from bot.requests import (
     COUNTRY_MAX,
     EXAMPLE_PHONE,
@@ -182,6 +183,8 @@ def phone_problem(ctx: Ctx, problem: str) -> str:
 
 def read_phone(ctx: Ctx, text: str) -> tuple[str | None, str]:
     phone, problem = check_phone(text)
+    if problem == "unreadable" and (digits := spoken_digits(text)) is not None:
+        phone, problem = check_phone(digits)  # "five nine nine, one two..." as dictated
     return (phone, "") if problem is None else (None, phone_problem(ctx, problem))
 
 
