@@ -202,6 +202,25 @@ def test_an_example_another_entry_answers_better_is_warned(content: Path) -> Non
     assert not any("what visa do i need" in m for m in found)
 
 
+def test_an_example_that_teaches_two_entries_apart_is_not_warned(content: Path) -> None:
+    """Staff name the neighbour in `told_apart_from`; naming an entry that does not exist is an error."""
+    (content / "faq" / "visa.yaml").write_text(
+        "entries:\n"
+        "  - id: legal_visa\n"
+        "    menu: legal\n"
+        "    told_apart_from: [legal_contract, legal_nothing]\n"
+        "    question: {en: \"Do I need a work visa?\"}\n"
+        "    answer: {en: \"Usually yes: a work visa or permit.\"}\n"
+        "    examples:\n"
+        "      en:\n"
+        "        - \"what should my job contract say about wage and hours\"\n",
+        encoding="utf-8")
+    found = messages(content)
+    visa = content / "faq" / "visa.yaml"
+    assert not any("what should my job contract" in m for m in found), found
+    assert f"{visa}:4: error: 'legal_nothing' is not another FAQ entry" in found, found
+
+
 def test_every_shipped_fact_has_a_source_and_a_review_date() -> None:
     content = load_content(CONTENT_DIR).content
     assert content is not None and content.eligibility is not None

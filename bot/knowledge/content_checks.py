@@ -95,14 +95,18 @@ class CrossChecker:
 
     def examples(self, index: FaqIndex, faqs: dict[str, FaqEntry],
                  where: dict[str, tuple[YamlDoc, int]]) -> None:
-        """An example that another entry answers better teaches the matcher the wrong thing."""
+        """An example that another entry answers better teaches the matcher the wrong thing, unless the entry
+        names that one in `told_apart_from`: then the example teaches the boundary between them."""
         for fid, (doc, position) in where.items():
-            for lang, examples in faqs[fid].examples.items():
+            entry = faqs[fid]
+            for lang, examples in entry.examples.items():
                 for number, example in enumerate(examples):
                     hits = index.scores(example, lang, limit=1, leave_out=True)
-                    if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs:
+                    if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs \
+                            and hits[0].faq_id not in entry.told_apart_from:
                         self._warn(doc, ("entries", position, "examples", lang, number),
-                                   f"example {example!r} matches {hits[0].faq_id!r} better than {fid!r}")
+                                   f"example {example!r} matches {hits[0].faq_id!r} better than {fid!r} (if it "
+                                   f"teaches the two apart on purpose, add {hits[0].faq_id} to told_apart_from)")
 
     def nodes(self, doc: YamlDoc, menu: MenuFile) -> dict[str, MenuNode]:
         nodes: dict[str, MenuNode] = {}
@@ -142,6 +146,11 @@ class CrossChecker:
                 callback = f"f:{entry.id}".encode()
                 if len(callback) > LIMITS["telegram_callback_bytes"]:
                     self._error(doc, ("entries", index, "id"), "id too long for a button's callback data")
+        for fid, (doc, index) in where.items():
+            for number, other in enumerate(faqs[fid].told_apart_from):
+                if other not in faqs or other == fid:
+                    self._error(doc, ("entries", index, "told_apart_from", number),
+                                f"{other!r} is not another FAQ entry")
         return faqs, where
 
     def references(self, doc: YamlDoc, menu: MenuFile, nodes: dict[str, MenuNode], faqs: dict[str, FaqEntry]) -> None:

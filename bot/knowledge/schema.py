@@ -113,6 +113,9 @@ class FaqEntry(Sourced):
     more: LocalText | None = None
     keywords: dict[str, list[str]] = Field(default_factory=dict)
     examples: dict[str, list[str]] = Field(default_factory=dict)
+    # Entries people confuse with this one. Its examples may sit close to them on purpose ("deported years ago,
+    # may I go back?" teaches the entry ban apart from deportation), so the content check does not warn.
+    told_apart_from: list[Id] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known_languages(self) -> FaqEntry:
