@@ -180,6 +180,12 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ru", "kartulad mipasuxet", "ka", "ენა"),
     ("ka", "пишите на русском пожалуйста, грузинский не понимаю", "ru", "Язык:"),
     ("en", "davaite na russkom pojaluista", "ru", "Язык:"),
+    # Asked in so many words, however long the message.
+    ("ka", "can you please answer in russian from now? my father will read it, he reads russian better", "ru",
+     "Язык:"),
+    ("ru", "Можно дальше на английском? Я перешлю жене, она итальянка и русский не понимает", "en",
+     "Language set: English"),
+    ("ru", "ქართულზე გადავიდეთ, დედაჩემისთვის ვწერ, რუსულს კარგად ვერ კითხულობს", "ka", "ენა"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
@@ -191,12 +197,22 @@ async def test_asking_for_another_language_switches_it(
 
 
 @pytest.mark.parametrize("text", ["do I need to speak english to get a legal job in the UK?",
-                                  "should i register at the georgian embassy in spain"])
+                                  "should i register at the georgian embassy in spain",
+                                  "my kids went to school in spain, how do they continue in georgian school"])
 async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, text: str) -> None:
     user = await chat(rt, f"lang-question-{text}", "ru")
     await user.say(text)
     session = await rt.store.load_session(user.key)
     assert session is not None and session["lang"] == "ru"
+
+
+async def test_a_call_in_another_language_is_a_call(rt: Runtime) -> None:
+    """The form asks which language the caseworker should speak; the chat keeps its language."""
+    user = await chat(rt, "call-in-english", "ka")
+    await user.say("could someone call me in english please, my georgian isnt good enough. 571 330 928")
+    assert "cb:agree" in [b.data for b in user.buttons]
+    session = await rt.store.load_session(user.key)
+    assert session is not None and session["lang"] == "ka"
 
 
 async def test_danger_with_a_number_left_goes_on_to_the_callback_form(rt: Runtime) -> None:

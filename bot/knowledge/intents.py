@@ -42,7 +42,7 @@ DANGER = ("urgent", "despair")  # answered with 112 and the hotline first, befor
 DANGER_OUTWEIGHS = 3  # danger phrases on separate words that no `unless` cancels
 # Requests about the bot itself that, once matched, keep the danger model from reading the message.
 _ABOUT_THE_BOT = ("forget", "mydata", "language_ka", "language_en", "language_ru")
-PHRASE, UNLESS, HINT = "phrase", "unless", "hint"
+PHRASE, UNLESS, HINT, REQUEST = "phrase", "unless", "hint", "request"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
 FOLDED_MIN = 5
@@ -62,6 +62,9 @@ class IntentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     phrases: Phrases
+    # Phrases that ask for the intent however long the message is, where `alone` would drop a phrase: "can you
+    # answer in russian from now? my father will read it..." asks for Russian; "english" in a long message does not.
+    requests: Phrases
     unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
     alone: int | None = None  # at most this many other words in the message; None: any message
     # The same for a match made by one word alone ("english", "consultant", "office in"): a lone word is often
@@ -85,7 +88,7 @@ class IntentSpec(BaseModel):
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
-        for name in ("phrases", "unless", "hints"):
+        for name in ("phrases", "requests", "unless", "hints"):
             unknown = sorted(set(getattr(self, name)) - set(LANGUAGES))
             if unknown:
                 raise ValueError(f"{name}: unknown language code(s) {', '.join(unknown)}")
@@ -128,7 +131,7 @@ class Match:
 class _Phrase:
     intent: str
     words: tuple[str, ...]  # exact terms, and prefixes ending with "*"
-    kind: str  # PHRASE, UNLESS or HINT
+    kind: str  # PHRASE, REQUEST, UNLESS or HINT
     hint: int = 0  # which hint of its intent and language a HINT phrase is one way of writing
     pool: str = ""  # the intent whose hints a HINT phrase counts with (its own, or `hints_with`)
 
@@ -180,10 +183,10 @@ class _LangPhrases:
 
     def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, set[tuple[str, int]]],
                                         dict[str, int]]:
-        """The intents fired, each with the words it left unexplained and the most words (not counting function
-        words) of one phrase that matched; the intents cancelled; the different hints (intent, number) of each
-        pool the message holds, on separate words; and every intent a phrase named, cancelled or not, with how
-        many of its phrases matched on separate words."""
+        """The intents fired, each with the words it left unexplained (none after a request phrase) and the most
+        words (not counting function words) of one phrase that matched; the intents cancelled; the different
+        hints (intent, number) of each pool the message holds, on separate words; and every intent a phrase
+        named, cancelled or not, with how many of its phrases matched on separate words."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
             return {}, set(), {}, {}
@@ -213,10 +216,11 @@ class _LangPhrases:
         blocked: set[str] = set()
         hint_words: dict[str, set[int]] = defaultdict(set)
         hints: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        requested: set[str] = set()
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if not all(word in at for word in phrase.words):
                 continue
-            used = _in_order(phrase.words, at, UNLESS_SLACK if phrase.kind == UNLESS else SLACK)
+            used = _in_order(phrase.words, at, UNLESS_SLACK if phrase.kind in (UNLESS, REQUEST) else SLACK)
             if used is None:
                 continue
             if phrase.kind == UNLESS:
@@ -234,10 +238,14 @@ class _LangPhrases:
                 if phrase.intent in blocked:
                     continue
                 fired.setdefault(phrase.intent, set()).update(used)
+                if phrase.kind == REQUEST:
+                    requested.add(phrase.intent)
                 words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
                 longest[phrase.intent] = max(longest[phrase.intent], words)
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
-        left = {intent: (sum(1 for i in content if i not in used), longest[intent])
+        # A request explains the whole message: whatever else it says is why ("my father will read it").
+        left = {intent: (0 if intent in requested else sum(1 for i in content if i not in used),
+                         max(longest[intent], 2) if intent in requested else longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
         return left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()}, named
 
@@ -266,7 +274,8 @@ class Intents:
         self._danger = danger
         per_lang: dict[str, list[_Phrase]] = defaultdict(list)
         for intent, item in spec.intents.items():
-            for kind, phrases in ((PHRASE, item.phrases), (UNLESS, item.unless), (HINT, item.hints)):
+            for kind, phrases in ((PHRASE, item.phrases), (REQUEST, item.requests), (UNLESS, item.unless),
+                                  (HINT, item.hints)):
                 for lang, texts in phrases.items():
                     for number, text in enumerate(texts):
                         for way in text.split("|") if kind == HINT else (text,):

@@ -70,7 +70,8 @@ class QuestionsFlow:
             return await self.urgent(ctx, text, match)
         ctx.outcome = "action"
         language = match.first(LANGUAGE_INTENTS)
-        if language is not None:
+        # "call me in english please": the call is what is asked for, and the form asks the call's language.
+        if language is not None and "callback" not in match:
             return self.menu.set_language(ctx, language.removeprefix("language_"))
         action = match.first(ACTIONS)
         if action is not None:
