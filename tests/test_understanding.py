@@ -329,6 +329,8 @@ def test_details_of_despair_count_with_details_of_danger() -> None:
 @pytest.mark.parametrize(("lang", "text"), [
     ("en", "the boss says we go out only with him, he keeps the keys"),
     ("ru", "нам не дают уходить с фермы, телефоны у бригадира"),
+    # A request for another language in the same message does not hide it.
+    ("ka", "answer in russian please, нам не дают уходить с фермы, телефоны у бригадира"),
 ])
 async def test_danger_in_words_no_phrase_lists_is_learned(rt: Runtime, lang: str, text: str) -> None:
     """The model learned from content/danger.yaml catches what the phrases alone miss."""

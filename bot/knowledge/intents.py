@@ -182,14 +182,14 @@ class _LangPhrases:
         return found[0] if found else None
 
     def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, set[tuple[str, int]]],
-                                        dict[str, int]]:
-        """The intents fired, each with the words it left unexplained (none after a request phrase) and the most
-        words (not counting function words) of one phrase that matched; the intents cancelled; the different
-        hints (intent, number) of each pool the message holds, on separate words; and every intent a phrase
-        named, cancelled or not, with how many of its phrases matched on separate words."""
+                                        dict[str, int], set[str]]:
+        """The intents fired, each with the words it left unexplained and the most words (not counting function
+        words) of one phrase that matched; the intents cancelled; the different hints (intent, number) of each
+        pool the message holds, on separate words; every intent a phrase named, cancelled or not, with how many
+        of its phrases matched on separate words; and the intents a request phrase asked for."""
         tokens = phrase_tokens(text, self.lang)
         if not tokens:
-            return {}, set(), {}, {}
+            return {}, set(), {}, {}, set()
         # The phrase words each position of the message stands for.
         at: dict[str, list[int]] = defaultdict(list)
         for position, (surface, term) in enumerate(tokens):
@@ -208,7 +208,7 @@ class _LangPhrases:
                     for word in self.folded_prefixes.get(folded[:size], ()):
                         at[word].append(position)
         if not at:
-            return {}, set(), {}, {}
+            return {}, set(), {}, {}, set()
         named: dict[str, int] = defaultdict(int)
         told: dict[str, set[int]] = defaultdict(set)
         fired: dict[str, set[int]] = {}
@@ -243,11 +243,10 @@ class _LangPhrases:
                 words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
                 longest[phrase.intent] = max(longest[phrase.intent], words)
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
-        # A request explains the whole message: whatever else it says is why ("my father will read it").
-        left = {intent: (0 if intent in requested else sum(1 for i in content if i not in used),
-                         max(longest[intent], 2) if intent in requested else longest[intent])
+        left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
-        return left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()}, named
+        return (left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()},
+                named, requested - blocked)
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
@@ -313,6 +312,7 @@ class Intents:
         own: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         named: dict[str, int] = defaultdict(int)
+        requested: set[str] = set()
         cyrillic = has_cyrillic(text)
         scripts = {"en": _LATIN.search(text) is not None, "ru": cyrillic,
                    "ka": not cyrillic or _RUSSIAN_ONLY.isdisjoint(tokenize(text))}
@@ -322,8 +322,9 @@ class Intents:
             reading = russian if lang.lang == "ru" else text
             if not scripts.get(lang.lang, True) and reading is text:
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
-            fired, cancelled, hinted, said = lang.match(reading)
+            fired, cancelled, hinted, said, asked = lang.match(reading)
             blocked |= cancelled
+            requested |= asked
             for intent, count in said.items():
                 named[intent] = max(named[intent], count)
             for pool, found_hints in hinted.items():
@@ -370,7 +371,10 @@ class Intents:
                 if named.get(intent) or ("?" not in text and intent not in blocked):
                     found[intent] = 0
                     longest[intent] = 2  # a number is as clear as a phrase
-        match = Match({k: v for k, v in found.items() if v <= self._limit(k, longest[k])}, number)
+        # A request explains the whole message: whatever else it says is why ("my father will read it"). It does
+        # not make the message one about the bot, so danger the model reads in it still comes first.
+        match = Match({k: v for k, v in found.items()
+                       if v <= self._limit(k, longest[k]) or (k in requested and k not in blocked)}, number)
         self._last = (text, match)
         return match
 
