@@ -1,9 +1,9 @@
 """Typed messages: decide what a message is, then answer it, act on it, or say honestly that we cannot help.
 
 The order is fixed (see content/intents.yaml for the phrases): urgent danger or despair -> a change of language
-(unless a call is asked for in it) ->
-delete or show my data -> a callback -> a person -> a centre -> "I live in <place>" or just a place -> greeting or
-thanks -> a question editors decided in the desk (its entry, or out of scope) -> an FAQ question -> out of scope.
+(unless a call is asked for in it) -> delete or show my data -> a callback -> a person -> a centre -> "I live in
+<place>" or just a place -> greeting or thanks -> a question editors decided in the desk (its entry, or out of
+scope) -> an FAQ question -> out of scope.
 A place inside a question is context, not a request for a centre.
 
 No state of its own. Buttons: q:y:<faq> / q:n:<faq> ("was this helpful?"). Unanswered questions and
