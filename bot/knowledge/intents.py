@@ -64,6 +64,7 @@ class IntentSpec(BaseModel):
     phrases: Phrases
     # Phrases that ask for the intent however long the message is, where `alone` would drop a phrase: "can you
     # answer in russian from now? my father will read it..." asks for Russian; "english" in a long message does not.
+    # Their words must stand next to each other, as written.
     requests: Phrases
     unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
     alone: int | None = None  # at most this many other words in the message; None: any message
@@ -220,7 +221,7 @@ class _LangPhrases:
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if not all(word in at for word in phrase.words):
                 continue
-            used = _in_order(phrase.words, at, UNLESS_SLACK if phrase.kind in (UNLESS, REQUEST) else SLACK)
+            used = _in_order(phrase.words, at, {UNLESS: UNLESS_SLACK, REQUEST: 0}.get(phrase.kind, SLACK))
             if used is None:
                 continue
             if phrase.kind == UNLESS:
