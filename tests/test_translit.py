@@ -150,6 +150,10 @@ def test_georgian_romanises_to_plain_ascii(text: str) -> None:
     ("pomogite pojaluista, muj b'et menya", "помогите пожалуйста, муж бьет меня"),
     ("seichas zakrylas v vannoi s det'mi", "сейчас закрылас в ванной с детьми"),
     ("ya v germanii, ne znayu chto delat", "я в германии, не знаю что делат"),
+    # the soft sign left out, щ typed as sh
+    ("hozyain bet menya", "хозяйн бьет меня"),
+    ("menya biut", "меня бьют"),
+    ("oni ishut nas", "они ищут нас"),
 ])
 def test_russian_typed_in_latin_letters_reads_in_cyrillic(typed: str, read: str) -> None:
     assert to_russian(typed) == read

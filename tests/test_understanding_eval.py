@@ -82,7 +82,7 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
                  "dev15_danger.yaml": 0.85, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
                  "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97,
-                 "dev23_danger.yaml": 0.97}
+                 "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
@@ -93,7 +93,9 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
              # 18 of 60 on arrival and now, nearly all risks questions whose answers name 112
              "dev22_danger.yaml": 0.35,
              # 17 of 50 on arrival, 16 now: risks answers that name 112, and jokes ("шеф меня убивает 😅")
-             "dev23_danger.yaml": 0.36}
+             "dev23_danger.yaml": 0.36,
+             # 15 of 40 on arrival and now: questions on the risks entries, whose answers name 112
+             "dev24_danger_scripts.yaml": 0.40}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
@@ -101,7 +103,7 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
                                   "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
                                   "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml",
                                   "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
-                                  "dev22_danger.yaml", "dev23_danger.yaml"])
+                                  "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -182,7 +184,8 @@ async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
 # like the held-out set) FAQ 86 / 96 / 1 %, out of scope answered 11 %, danger and callback 100 %; dev23_boundaries
 # (each question worded with a neighbouring entry's words; out-of-scope questions close to migration) 81 / 93 /
 # 4 %, 17 %; dev23_callbacks (every way of asking for a call or a person, look-alikes) callback 96 %, a person
-# 100 %, look-alike questions 89 / 94 / 6 %, 2 of 9 out-of-scope answered; dev23_danger (hard danger) 98 %.
+# 100 %, look-alike questions 89 / 94 / 6 %, 2 of 9 out-of-scope answered; dev23_danger (hard danger) 98 %;
+# dev24_danger_scripts (danger typed in another script or a weak second language) 97 % (116 of 120).
 # Floors a little under the figures at the end of that session.
 SEVENTH = {
     "dev23_mixed.yaml": {"right": 0.82, "offered": 0.93, "wrong": 0.03, "none": 0.08, "@urgent": 0.97,

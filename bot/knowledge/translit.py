@@ -92,6 +92,8 @@ _RUSSIAN_CONTEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p.
     (r"(?<!\bpo)(?<!\bpro)(?<!stro)(?<!ukra)(?<=[aeouy])[iy](?![aeiouy])", "й"),
     (r"(?<!\bno)(?<!\bmu)(?<=[oyie])j\b", "й"),
     (r"(?<=[a-z])4|4(?=[a-z])", "ч"),
+    # the soft sign left out: bet / b'et / biut for бьёт, бьют; ishut for ищут (щ is often typed sh)
+    (r"^b['ijy]?(?:et|jot|yot)\b", "бьет"), (r"^b['ijy]ut\b", "бьют"), (r"^ish(?=u|ut\b|et\b|ete\b|em\b|i\b)", "ищ"),
 ))
 
 # Cyrillic -> Latin for folding (Russian, Ukrainian, and the letters Abkhaz and Ossetian names use in place
