@@ -93,7 +93,8 @@ _RUSSIAN_CONTEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p.
     (r"(?<!\bno)(?<!\bmu)(?<=[oyie])j\b", "й"),
     (r"(?<=[a-z])4|4(?=[a-z])", "ч"),
     # the soft sign left out: bet / b'et / biut for бьёт, бьют; ishut for ищут (щ is often typed sh)
-    (r"^b['ijy]?(?:et|jot|yot)\b", "бьет"), (r"^b['ijy]ut\b", "бьют"), (r"^ish(?=u|ut\b|et\b|ete\b|em\b|i\b)", "ищ"),
+    (r"^b(?:['ijy]?(?:et|jot|yot)|['ijy]ot)\b", "бьет"), (r"^b['ijy]ut\b", "бьют"),
+    (r"^ish(?=u\b|ut\b|et\b|ete\b|em\b)", "ищ"),
 ))
 
 # Cyrillic -> Latin for folding (Russian, Ukrainian, and the letters Abkhaz and Ossetian names use in place
