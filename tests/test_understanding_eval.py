@@ -185,7 +185,9 @@ async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
 # (each question worded with a neighbouring entry's words; out-of-scope questions close to migration) 81 / 93 /
 # 4 %, 17 %; dev23_callbacks (every way of asking for a call or a person, look-alikes) callback 96 %, a person
 # 100 %, look-alike questions 89 / 94 / 6 %, 2 of 9 out-of-scope answered; dev23_danger (hard danger) 98 %;
-# dev24_danger_scripts (danger typed in another script or a weak second language) 97 % (116 of 120).
+# dev24_danger_scripts (danger typed in another script or a weak second language) 97 % (116 of 120);
+# dev24_ka_questions (Georgian script: dialect, slang, formal letters, voice typing) 70 / 90 / 1 %, out of scope
+# answered 5 %, requests 60 % (9 of 15).
 # Floors a little under the figures at the end of that session.
 SEVENTH = {
     "dev23_mixed.yaml": {"right": 0.82, "offered": 0.93, "wrong": 0.03, "none": 0.08, "@urgent": 0.97,
@@ -193,6 +195,7 @@ SEVENTH = {
     "dev23_boundaries.yaml": {"right": 0.77, "offered": 0.91, "wrong": 0.05, "none": 0.20},
     "dev23_callbacks.yaml": {"right": 0.8, "offered": 0.9, "wrong": 0.06, "none": 0.34, "@callback": 0.95,
                              "@human": 0.95},
+    "dev24_ka_questions.yaml": {"right": 0.68, "offered": 0.88, "wrong": 0.03, "none": 0.10},
 }
 
 
