@@ -86,7 +86,7 @@ _RUSSIAN_CONTEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p.
     (r"^mi\b", "мы"), (r"^vi\b", "вы"), (r"^ti\b", "ты"), (r"^bil(?=[aio]?\b)", "был"),
     (r"^c\b", "с"),  # the preposition, typed with the Latin look-alike
     (r"^ju", "ю"), (r"ja\b", "я"), (r"^ots", "отс"), (r"ts(?:y?a|ia)\b", "тся"), (r"^et", "эт"),
-    (r"(?<=[bcdfghjklmnpqrstvwxz])ye", "ые"),
+    (r"(?<=[bcdfghjklmnpqrstvwxz])ye", "ые"), (r"yain\b", "яин"),  # hozyain: хозяин, never -яйн
     # й: i or y after a vowel before a consonant or the end (seichas, moy), j ending a word (moj), but not in
     # poisk, proizoshlo, stroitel, Ukraina, nor нож and муж
     (r"(?<!\bpo)(?<!\bpro)(?<!stro)(?<!ukra)(?<=[aeouy])[iy](?![aeiouy])", "й"),
