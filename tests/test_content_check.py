@@ -183,20 +183,27 @@ def test_a_long_first_screen_is_warned_with_its_line(content: Path) -> None:
                for m in found), found
 
 
-def test_an_example_another_entry_answers_better_is_warned(content: Path) -> None:
-    (content / "faq" / "visa.yaml").write_text(
+def _visa_entry(content: Path, examples: list[str], fields: str = "") -> Path:
+    """A work-visa entry with English examples; `fields` are extra lines after its `menu:`."""
+    visa = content / "faq" / "visa.yaml"
+    visa.write_text(
         "entries:\n"
         "  - id: legal_visa\n"
         "    menu: legal\n"
+        f"{fields}"
         "    question: {en: \"Do I need a work visa?\"}\n"
         "    answer: {en: \"Usually yes: a work visa or permit.\"}\n"
         "    examples:\n"
         "      en:\n"
-        "        - \"what visa do i need to work in poland\"\n"
-        "        - \"what should my job contract say about wage and hours\"\n",
+        + "".join(f"        - \"{example}\"\n" for example in examples),
         encoding="utf-8")
+    return visa
+
+
+def test_an_example_another_entry_answers_better_is_warned(content: Path) -> None:
+    visa = _visa_entry(content, ["what visa do i need to work in poland",
+                                 "what should my job contract say about wage and hours"])
     found = messages(content)
-    visa = content / "faq" / "visa.yaml"
     assert any(m.startswith(f"{visa}:9: warning: example 'what should my job contract say about wage and hours' "
                             "matches 'legal_contract' better") for m in found), found
     assert not any("what visa do i need" in m for m in found)
@@ -204,19 +211,9 @@ def test_an_example_another_entry_answers_better_is_warned(content: Path) -> Non
 
 def test_an_example_that_teaches_two_entries_apart_is_not_warned(content: Path) -> None:
     """Staff name the neighbour in `told_apart_from`; naming an entry that does not exist is an error."""
-    (content / "faq" / "visa.yaml").write_text(
-        "entries:\n"
-        "  - id: legal_visa\n"
-        "    menu: legal\n"
-        "    told_apart_from: [legal_contract, legal_nothing]\n"
-        "    question: {en: \"Do I need a work visa?\"}\n"
-        "    answer: {en: \"Usually yes: a work visa or permit.\"}\n"
-        "    examples:\n"
-        "      en:\n"
-        "        - \"what should my job contract say about wage and hours\"\n",
-        encoding="utf-8")
+    visa = _visa_entry(content, ["what should my job contract say about wage and hours"],
+                       "    told_apart_from: [legal_contract, legal_nothing]\n")
     found = messages(content)
-    visa = content / "faq" / "visa.yaml"
     assert not any("what should my job contract" in m for m in found), found
     assert f"{visa}:4: error: 'legal_nothing' is not another FAQ entry" in found, found
 
