@@ -215,6 +215,16 @@ async def test_a_call_in_another_language_is_a_call(rt: Runtime) -> None:
     assert session is not None and session["lang"] == "ka"
 
 
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "please just call me i cant take this chat anymore, every answer is a link. 558 31 02 77"),
+    ("ru", "пожалуйста просто позвоните мне, я больше не могу с этим чатом, ничего не понятно. 551 20 30 44"),
+    ("ka", "გთხოვთ უბრალოდ დამირეკეთ, ვეღარ ვუძლებ ამ ჩატს, არაფერი მესმის. 551 44 02 19"),
+])
+async def test_tired_of_the_chat_is_a_callback_not_danger(rt: Runtime, lang: str, text: str) -> None:
+    replies = await (await chat(rt, f"tired-{text}", lang)).say(text)
+    assert "112" not in replies[0].text and "cb:agree" in [b.data for r in replies for row in r.buttons for b in row]
+
+
 async def test_danger_with_a_number_left_goes_on_to_the_callback_form(rt: Runtime) -> None:
     user = await chat(rt, "urgent-number", "en")
     replies = await user.say("my boss took my passport and locks the door at night. call me 577 91 00 46")
