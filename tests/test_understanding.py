@@ -91,6 +91,7 @@ async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, l
     ("ru", "простите за всё, больше не побеспокою"),
     ("ka", "აღარ მინდა სიცოცხლე, ყველას მაპატიეთ"),
     ("ka", "agar minda cxovreba"),
+    ("ru", "dumayu pokonchit s soboy, ne vizhu vyhoda"),
 ])
 async def test_despair_gets_112_then_support_never_an_unrelated_answer(rt: Runtime, lang: str, text: str) -> None:
     """A goodbye's words match unrelated entries (healthcare cover, the 90/180 rule); the support entry follows."""
@@ -118,6 +119,7 @@ async def test_danger_comes_before_an_open_place_question(rt: Runtime) -> None:
     ("ka", "ამინდი ბათუმში"),
     ("ru", "курс евро"),
     ("ka", "laris kursi"),
+    ("en", "how to send a parcel with clothes to my mom in Greece, which courier is cheapest"),
 ])
 async def test_out_of_scope_is_declined_honestly_without_a_centre_or_suggestions(
         rt: Runtime, lang: str, text: str) -> None:
@@ -186,6 +188,10 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ru", "Можно дальше на английском? Я перешлю жене, она итальянка и русский не понимает", "en",
      "Language set: English"),
     ("ru", "ქართულზე გადავიდეთ, დედაჩემისთვის ვწერ, რუსულს კარგად ვერ კითხულობს", "ka", "ენა"),
+    # Two languages named: the one asked for, never the one the person reads badly or the one already in use.
+    ("ka", "რუსულად მომწერეთ თუ შეიძლება, ქართულად ცუდად ვკითხულობ", "ru", "Язык:"),
+    ("ru", "რუსული ვერ გავიგე, ქართულად დაწერეთ", "ka", "ენა"),
+    ("ru", "pls answer in english not russian", "en", "Language set: English"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
@@ -204,6 +210,14 @@ async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, te
     await user.say(text)
     session = await rt.store.load_session(user.key)
     assert session is not None and session["lang"] == "ru"
+
+
+async def test_the_language_in_use_named_inside_a_question_leaves_it_a_question(rt: Runtime) -> None:
+    user = await chat(rt, "lang-in-question", "en")
+    await user.say("my brother is in Poland and cant read georgian well, can I call you instead of him and ask "
+                   "for him?")
+    assert rt.content.current.faqs["centres_relative_call"].question["en"] in user.text
+    assert "Language set" not in user.text
 
 
 async def test_a_call_in_another_language_is_a_call(rt: Runtime) -> None:
@@ -267,7 +281,8 @@ async def test_a_single_word_of_a_request_inside_a_question_stays_a_question(rt:
 
 async def test_which_number_shows_the_number(rt: Runtime) -> None:
     for n, (lang, text) in enumerate([("en", "what number do i call to talk to a real person"),
-                                      ("ru", "куда звонить?")]):
+                                      ("ru", "куда звонить?"), ("ru", "ты бот? дайте человека"),
+                                      ("en", "give me phone number where a person answers")]):
         user = await chat(rt, f"human-{n}", lang)
         await user.say(text)
         assert HOTLINE in user.text and "a:callback" in [b.data for b in user.buttons]
@@ -320,6 +335,18 @@ async def test_an_answer_keeps_the_hotline_and_the_callback_on_its_first_screen(
     if more:
         await user.tap("f:legal_agency_fees:more")
         assert rt.content.current.text(more, "en") in user.text
+
+
+async def test_an_answer_offers_the_close_runner_up_one_tap_away(rt: Runtime) -> None:
+    """Most answers that miss had the right entry second: it sits under the answer, so a miss costs one tap."""
+    user = await chat(rt, "runner-up", "ru")
+    await user.say("курсы профессии есть для вернувшихся?")
+    faqs = rt.content.current.faqs
+    assert faqs["reint_training_course"].question["ru"] in user.text
+    runner_up = [b for b in user.buttons if b.data == "f:legal_language_skills"]
+    assert runner_up and faqs["legal_language_skills"].question["ru"] in runner_up[0].label
+    await user.tap("f:legal_language_skills")
+    assert faqs["legal_language_skills"].question["ru"] in user.text
 
 
 def test_details_of_despair_count_with_details_of_danger() -> None:

@@ -82,7 +82,7 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
                  "dev15_danger.yaml": 0.85, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
                  "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97,
-                 "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97}
+                 "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
@@ -95,7 +95,9 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
              # 17 of 50 on arrival, 16 now: risks answers that name 112, and jokes ("шеф меня убивает 😅")
              "dev23_danger.yaml": 0.36,
              # 15 of 40 on arrival and now: questions on the risks entries, whose answers name 112
-             "dev24_danger_scripts.yaml": 0.40}
+             "dev24_danger_scripts.yaml": 0.40,
+             # 23 of 40 on arrival and now: risks answers that name 112, news of others, jokes ("шепи момклавс 😂")
+             "dev25_danger.yaml": 0.60}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
@@ -103,7 +105,8 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
                                   "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
                                   "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml",
                                   "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
-                                  "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml"])
+                                  "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
+                                  "dev25_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -189,7 +192,7 @@ async def test_more_request_tuning_sets(rt: Runtime, name: str) -> None:
 # dev24_ka_questions (Georgian script: dialect, slang, formal letters, voice typing) 70 / 90 / 1 %, out of scope
 # answered 5 %, requests 60 % (9 of 15).
 # Floors a little under the figures at the end of that session.
-SEVENTH = {
+RECENT = {
     "dev23_mixed.yaml": {"right": 0.82, "offered": 0.93, "wrong": 0.03, "none": 0.08, "@urgent": 0.97,
                          "@callback": 0.95},
     "dev23_boundaries.yaml": {"right": 0.77, "offered": 0.91, "wrong": 0.05, "none": 0.20},
@@ -199,9 +202,20 @@ SEVENTH = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SEVENTH))
-async def test_seventh_session_sets(rt: Runtime, name: str) -> None:
-    floors = SEVENTH[name]
+# Written in the eighth session, first run on that session's start code: dev25_mixed (a week's traffic, shaped like
+# the held-out set) FAQ 84.5 / 95 / 1 % (2 wrong), out of scope answered 8 % (3 of 36), danger 98 % (53 of 54),
+# other requests 92 % (73 of 79); dev25_pairs (each question in a neighbouring entry's words) 81 / 95 / 2 %
+# (5 wrong); dev25_danger 99 % (89 of 90).
+RECENT |= {
+    "dev25_mixed.yaml": {"right": 0.82, "offered": 0.93, "wrong": 0.02, "none": 0.06, "@urgent": 0.97,
+                         "@callback": 0.95, "@human": 0.95},
+    "dev25_pairs.yaml": {"right": 0.79, "offered": 0.94, "wrong": 0.02, "none": 0.0},
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECENT))
+async def test_sets_of_the_latest_sessions(rt: Runtime, name: str) -> None:
+    floors = RECENT[name]
     report = await run(rt, name)
     assert report.share({"right"}, faq_only=True) >= floors["right"]
     assert report.share({"right", "offered"}, faq_only=True) >= floors["offered"]

@@ -46,6 +46,7 @@ PHRASE, UNLESS, HINT, REQUEST = "phrase", "unless", "hint", "request"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
 FOLDED_MIN = 5
+FOLDED_SHORT = 3
 SLACK = 3  # other words a phrase's words may have among them
 # An `unless` phrase cancels only when written much as it stands: "русский не понимаю" must not cancel
 # "пишите на русском, грузинский не понимаю".
@@ -120,6 +121,7 @@ class Match:
 
     intents: dict[str, int] = field(default_factory=dict)
     number: bool = False  # the message holds a phone number
+    requested: frozenset[str] = frozenset()  # intents asked for in so many words (`requests:`)
 
     def __contains__(self, intent: str) -> bool:
         return intent in self.intents
@@ -160,8 +162,12 @@ class _LangPhrases:
         self.folded: dict[str, set[str]] = defaultdict(set)
         self.folded_prefixes: dict[str, set[str]] = defaultdict(set)
         if lang == "ka":
+            # A short word meets by its folded form only inside a phrase of several words ("agar shemidzlia" for
+            # აღარ შემიძლია), where the other words make a chance likeness harmless.
+            alone = {phrase.words[0] for phrase in phrases if len(phrase.words) == 1}
             for word in self.exact:
-                if len(key := fold(word)) >= FOLDED_MIN:
+                key = fold(word)
+                if len(key) >= FOLDED_MIN or (len(key) >= FOLDED_SHORT and word not in alone):
                     self.folded[key].add(word)
             for word in self.prefixes:
                 if len(key := fold(word)) >= FOLDED_MIN:
@@ -375,7 +381,8 @@ class Intents:
         # A request explains the whole message: whatever else it says is why ("my father will read it"). It does
         # not make the message one about the bot, so danger the model reads in it still comes first.
         match = Match({k: v for k, v in found.items()
-                       if v <= self._limit(k, longest[k]) or (k in requested and k not in blocked)}, number)
+                       if v <= self._limit(k, longest[k]) or (k in requested and k not in blocked)}, number,
+                      frozenset(requested - blocked))
         self._last = (text, match)
         return match
 

@@ -50,6 +50,9 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
+    """`hits`: for "confident", the answer and, when one scores close to it, the runner-up (shown beside the
+    answer: most answers that miss had the right entry second); for "several", the choices."""
+
     status: Literal["confident", "several", "none"]
     hits: tuple[Hit, ...]
 
@@ -343,16 +346,18 @@ class FaqIndex:
             return SearchResult("none", ())
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
+        # A runner-up within the "several" share of the best goes with a confident answer as one more choice.
+        answer = (top, ranked[1]) if second >= top.score * tuning.several_share else (top,)
         line = tuning.confident_at_ka if lang == "ka" else tuning.confident_at
         if top.score >= line and second <= top.score * tuning.confident_margin:
             other = self._reader.disagrees(read, top.faq_id) if self._reader is not None else None
             if other is None:
-                return SearchResult("confident", (top,))
+                return SearchResult("confident", answer)
             # Two readers sure of different entries: both are offered, the search's first.
             found = {hit.faq_id: hit for hit in ranked}
             return SearchResult("several", (top, found.get(other, Hit(other, 0.0))))
         if self._reader is not None and self._reader.agrees(read, top.faq_id):
-            return SearchResult("confident", (top,))  # two readers of different kinds pick the same entry
+            return SearchResult("confident", answer)  # two readers of different kinds pick the same entry
         if len(ranked) < 2:
             return SearchResult("none", ())
         close = [hit for hit in ranked if hit.score >= top.score * tuning.several_share]

@@ -222,7 +222,8 @@ def _fold_word(word: str) -> str:
     if not word.isascii() and (has_georgian(word) or has_cyrillic(word)):
         for cluster, letter in _CYRILLIC_CLUSTERS.items():
             word = word.replace(cluster, letter)
-        word = word.translate(_SCRIPT_SKELETON)
+        # Latin "dz" folds to "z" as ძ does; ხიდზე typed "khidze" or "хидзе" is read as ხიძე, so დზ folds the same.
+        word = word.translate(_SCRIPT_SKELETON).replace("dz", "z")
     else:
         word = _latin_skeleton(word)
     # ცხ and წყ are both heard as "ts + k"; Russian writes Цхалтубо for წყალტუბო.

@@ -106,8 +106,10 @@ class MenuFlow:
     async def input(self, ctx: Ctx) -> Replies | None:
         return None
 
-    def faq(self, ctx: Ctx, faq_id: str, feedback: bool = False, opening: str = "") -> Replies | None:
-        """An answer's first screen: the short answer, the hotline and a callback button; "More" for the rest."""
+    def faq(self, ctx: Ctx, faq_id: str, feedback: bool = False, opening: str = "",
+            related: str = "") -> Replies | None:
+        """An answer's first screen: the short answer, the hotline and a callback button; "More" for the rest.
+        `related`: an entry the question came close to as well, one tap away in case the answer missed."""
         entry = ctx.content.faqs.get(faq_id)
         if entry is None:
             return None
@@ -120,6 +122,8 @@ class MenuFlow:
         rows: list[tuple[Button, ...]] = []
         if entry.more:
             rows.append((Button(ctx._("📖 More"), f"f:{faq_id}:more"),))
+        if related in ctx.content.faqs and related != faq_id:
+            rows.append((Button(f"↪ {ctx.text(ctx.content.faqs[related].question)}", f"f:{related}"),))
         rows.append((Button(action_label(ctx, Action.CALLBACK), "a:callback"),))
         if feedback:
             rows.append((Button(ctx._("👍 Helpful"), f"q:y:{faq_id}"),

@@ -25,6 +25,7 @@ from bot.knowledge.redact import normalise_question, redact
 from bot.knowledge.schema import Action
 from bot.knowledge.search import Hit, SearchResult
 from bot.knowledge.textnorm import tokenize
+from bot.knowledge.translit import has_cyrillic, has_georgian
 from bot.knowledge.vocabulary import known_words
 
 __all__ = ["OUTCOMES", "QuestionsFlow"]
@@ -70,9 +71,14 @@ class QuestionsFlow:
             ctx.outcome = "urgent"
             return await self.urgent(ctx, text, match)
         ctx.outcome = "action"
-        language = match.first(LANGUAGE_INTENTS)
-        # "call me in english please": the call is what is asked for, and the form asks the call's language.
-        if language is not None and "callback" not in match:
+        language = _language_asked(ctx.lang, match, text)
+        words = len(tokenize(text))
+        # "call me in english please": the call is what is asked for, and the form asks the call's language. The
+        # language already in use, named inside a question the search is sure of ("he can't read georgian, may I
+        # call for him?"), is the question's detail.
+        if language is not None and "callback" not in match and not (
+                language == f"language_{ctx.lang}" and language not in match.requested and words > SHORT_MESSAGE
+                and ctx.content.faq_index.search(text, ctx.lang).status == "confident"):
             return self.menu.set_language(ctx, language.removeprefix("language_"))
         action = match.first(ACTIONS)
         if action is not None:
@@ -91,7 +97,6 @@ class QuestionsFlow:
             return await self.answer(ctx, text, SearchResult("confident", (Hit(decided.faq_id, 1.0),)))
         if decided is not None and decided.out_of_scope:
             return await self.answer(ctx, text, SearchResult("none", ()), out_of_scope=True, record=False)
-        words = len(tokenize(text))
         short = words <= SHORT_MESSAGE
         result = ctx.content.faq_index.search(text, ctx.lang)
         lives_only = "live_in" in match and words <= LIVES_MESSAGE
@@ -123,7 +128,7 @@ class QuestionsFlow:
         off_topic = out_of_scope and (short or result.hits[0].score < OFF_TOPIC_ANSWER_AT) if result.hits else False
         if result.status == "confident" and not off_topic:
             ctx.outcome = "answered"
-            return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or []
+            return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True, related=_runner_up(result)) or []
         if result.status == "several" and not out_of_scope:
             ctx.outcome = "suggested"
             return self.suggest(ctx, result)
@@ -174,7 +179,7 @@ class QuestionsFlow:
             return replies
         result = ctx.content.faq_index.search(text, ctx.lang)
         if result.status == "confident":
-            replies.extend(self.menu.faq(ctx, result.hits[0].faq_id, feedback=True) or [])
+            replies.extend(self.menu.faq(ctx, result.hits[0].faq_id, feedback=True, related=_runner_up(result)) or [])
         elif result.hits:
             replies.extend(self.suggest(ctx, result))
         return replies
@@ -191,3 +196,19 @@ class QuestionsFlow:
     async def _record(self, ctx: Ctx, kind: str, text: str, faq_id: str = "") -> None:
         cleaned = redact(text, known_words(ctx.content))
         await ctx.store.record_gap(ctx.lang, kind, cleaned, normalise_question(cleaned), faq_id, ctx.event.key)
+
+
+def _runner_up(result: SearchResult) -> str:
+    return result.hits[1].faq_id if len(result.hits) > 1 else ""
+
+
+def _language_asked(current: str, match: Match, text: str) -> str | None:
+    """Of two languages named ("write in Russian, I read Georgian badly"), the one asked for in so many words;
+    else the one the message is written in ("why English? ქართულად მინდა"); else the one not in use now."""
+    named = [name for name in LANGUAGE_INTENTS if name in match]
+    if len(named) < 2:
+        return named[0] if named else None
+    written = "language_ka" if has_georgian(text) else "language_ru" if has_cyrillic(text) else None
+    asked = [name for name in named if name in match.requested]
+    return next(iter(asked), written if written in named else next(
+        (name for name in named if name != f"language_{current}"), named[0]))
