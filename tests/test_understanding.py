@@ -192,6 +192,7 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ka", "რუსულად მომწერეთ თუ შეიძლება, ქართულად ცუდად ვკითხულობ", "ru", "Язык:"),
     ("ru", "რუსული ვერ გავიგე, ქართულად დაწერეთ", "ka", "ენა"),
     ("ru", "pls answer in english not russian", "en", "Language set: English"),
+    ("en", "რატომ მწერ ინგლისურად? ქართულად მინდა", "ka", "ენა"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
@@ -210,14 +211,6 @@ async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, te
     await user.say(text)
     session = await rt.store.load_session(user.key)
     assert session is not None and session["lang"] == "ru"
-
-
-async def test_the_language_in_use_named_inside_a_question_leaves_it_a_question(rt: Runtime) -> None:
-    user = await chat(rt, "lang-in-question", "en")
-    await user.say("my brother is in Poland and cant read georgian well, can I call you instead of him and ask "
-                   "for him?")
-    assert rt.content.current.faqs["centres_relative_call"].question["en"] in user.text
-    assert "Language set" not in user.text
 
 
 async def test_a_call_in_another_language_is_a_call(rt: Runtime) -> None:

@@ -25,7 +25,6 @@ from bot.knowledge.redact import normalise_question, redact
 from bot.knowledge.schema import Action
 from bot.knowledge.search import Hit, SearchResult
 from bot.knowledge.textnorm import tokenize
-from bot.knowledge.translit import has_cyrillic, has_georgian
 from bot.knowledge.vocabulary import known_words
 
 __all__ = ["OUTCOMES", "QuestionsFlow"]
@@ -71,14 +70,9 @@ class QuestionsFlow:
             ctx.outcome = "urgent"
             return await self.urgent(ctx, text, match)
         ctx.outcome = "action"
-        language = _language_asked(ctx.lang, match, text)
-        words = len(tokenize(text))
-        # "call me in english please": the call is what is asked for, and the form asks the call's language. The
-        # language already in use, named inside a question the search is sure of ("he can't read georgian, may I
-        # call for him?"), is the question's detail.
-        if language is not None and "callback" not in match and not (
-                language == f"language_{ctx.lang}" and language not in match.requested and words > SHORT_MESSAGE
-                and ctx.content.faq_index.search(text, ctx.lang).status == "confident"):
+        language = _language_asked(ctx.lang, match)
+        # "call me in english please": the call is what is asked for, and the form asks the call's language.
+        if language is not None and "callback" not in match:
             return self.menu.set_language(ctx, language.removeprefix("language_"))
         action = match.first(ACTIONS)
         if action is not None:
@@ -97,6 +91,7 @@ class QuestionsFlow:
             return await self.answer(ctx, text, SearchResult("confident", (Hit(decided.faq_id, 1.0),)))
         if decided is not None and decided.out_of_scope:
             return await self.answer(ctx, text, SearchResult("none", ()), out_of_scope=True, record=False)
+        words = len(tokenize(text))
         short = words <= SHORT_MESSAGE
         result = ctx.content.faq_index.search(text, ctx.lang)
         lives_only = "live_in" in match and words <= LIVES_MESSAGE
@@ -202,13 +197,11 @@ def _runner_up(result: SearchResult) -> str:
     return result.hits[1].faq_id if len(result.hits) > 1 else ""
 
 
-def _language_asked(current: str, match: Match, text: str) -> str | None:
-    """Of two languages named ("write in Russian, I read Georgian badly"), the one asked for in so many words;
-    else the one the message is written in ("why English? ქართულად მინდა"); else the one not in use now."""
+def _language_asked(current: str, match: Match) -> str | None:
+    """Of two languages named ("write in Russian, I read Georgian badly"), the one asked for in so many words,
+    else the one not in use now: people write in the language they are given to ask for another."""
     named = [name for name in LANGUAGE_INTENTS if name in match]
     if len(named) < 2:
         return named[0] if named else None
-    written = "language_ka" if has_georgian(text) else "language_ru" if has_cyrillic(text) else None
     asked = [name for name in named if name in match.requested]
-    return next(iter(asked), written if written in named else next(
-        (name for name in named if name != f"language_{current}"), named[0]))
+    return next(iter(asked), next((name for name in named if name != f"language_{current}"), named[0]))
