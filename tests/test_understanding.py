@@ -213,6 +213,14 @@ async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, te
     assert session is not None and session["lang"] == "ru"
 
 
+def test_a_request_stands_as_written_not_by_its_stem(rt: Runtime) -> None:
+    """ინგლისურზე გადადი asks to switch to English; გადადის ("he is switching") shares its stem and asks nothing."""
+    intents = rt.content.current.intents
+    assert "language_en" in intents.match("ინგლისურზე გადადი").requested
+    assert "language_en" in intents.match("qartuli ar vici, inglisurze gadadit").requested
+    assert "language_en" not in intents.match("შვილი ინგლისურზე გადადის").requested
+
+
 async def test_a_call_in_another_language_is_a_call(rt: Runtime) -> None:
     """The form asks which language the caseworker should speak; the chat keeps its language."""
     user = await chat(rt, "call-in-english", "ka")

@@ -60,6 +60,12 @@ class FaqModel:
         pick, best, lead = self._pick(text)
         return pick == faq_id and best >= FLOOR and lead >= MARGIN
 
+    def runner_up(self, text: str, faq_id: str) -> str:
+        """This reader's best entry other than `faq_id`."""
+        scores = self.scores(text)
+        others = [i for i, entry in enumerate(self._ids) if entry != faq_id]
+        return self._ids[max(others, key=scores.__getitem__)] if others else ""
+
     def disagrees(self, text: str, faq_id: str) -> str | None:
         """The entry this reader picks first instead of `faq_id`, if another."""
         pick, _, _ = self._pick(text)

@@ -137,6 +137,9 @@ class _Phrase:
     kind: str  # PHRASE, REQUEST, UNLESS or HINT
     hint: int = 0  # which hint of its intent and language a HINT phrase is one way of writing
     pool: str = ""  # the intent whose hints a HINT phrase counts with (its own, or `hints_with`)
+    # A REQUEST's words as written, folded: a request stands as written, and stems join forms that ask nothing
+    # (ინგლისურზე გადადი "switch to English" and გადადის "he is switching" share a stem).
+    written: tuple[str, ...] = ()
 
 
 class _LangPhrases:
@@ -230,6 +233,9 @@ class _LangPhrases:
             used = _in_order(phrase.words, at, {UNLESS: UNLESS_SLACK, REQUEST: 0}.get(phrase.kind, SLACK))
             if used is None:
                 continue
+            # In another form than written, a request's words are an ordinary phrase of its intent.
+            asked = phrase.kind == REQUEST and all(
+                not word or word == fold(tokens[i][0]) for word, i in zip(phrase.written, used, strict=True))
             if phrase.kind == UNLESS:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
@@ -245,7 +251,7 @@ class _LangPhrases:
                 if phrase.intent in blocked:
                     continue
                 fired.setdefault(phrase.intent, set()).update(used)
-                if phrase.kind == REQUEST:
+                if asked:
                     requested.add(phrase.intent)
                 words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
                 longest[phrase.intent] = max(longest[phrase.intent], words)
@@ -285,10 +291,11 @@ class Intents:
                 for lang, texts in phrases.items():
                     for number, text in enumerate(texts):
                         for way in text.split("|") if kind == HINT else (text,):
-                            words = _phrase_words(way, lang)
-                            if words:
-                                per_lang[lang].append(_Phrase(intent, words, kind, number,
-                                                              item.hints_with or intent))
+                            pairs = _phrase_words(way, lang)
+                            if pairs:
+                                written = tuple(fold(surface) for _, surface in pairs) if kind == REQUEST else ()
+                                per_lang[lang].append(_Phrase(intent, tuple(word for word, _ in pairs), kind,
+                                                              number, item.hints_with or intent, written))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
         self._alone_one_word = {name: item.alone_one_word for name, item in spec.intents.items()
@@ -393,13 +400,15 @@ class Intents:
         return self._alone.get(intent, math.inf)
 
 
-def _phrase_words(text: str, lang: str) -> tuple[str, ...]:
-    words: list[str] = []
+def _phrase_words(text: str, lang: str) -> tuple[tuple[str, str], ...]:
+    """Each word's term (a prefix ends with "*") and its surface ("" for a prefix), once per term."""
+    words: dict[str, str] = {}
     for raw in text.split():
         if raw.endswith("*"):
             tokens = phrase_tokens(raw[:-1], lang)
             if tokens:
-                words.append(tokens[0][0] + "*")
+                words.setdefault(tokens[0][0] + "*", "")
         else:
-            words.extend(term for _, term in phrase_tokens(raw, lang))
-    return tuple(dict.fromkeys(words))
+            for surface, term in phrase_tokens(raw, lang):
+                words.setdefault(term, surface)
+    return tuple(words.items())

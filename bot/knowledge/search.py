@@ -346,8 +346,14 @@ class FaqIndex:
             return SearchResult("none", ())
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
-        # A runner-up within the "several" share of the best goes with a confident answer as one more choice.
-        answer = (top, ranked[1]) if second >= top.score * tuning.several_share else (top,)
+        # A confident answer goes with one more choice: the search's runner-up when close (within the "several"
+        # share), else the second reader's.
+        if second >= top.score * tuning.several_share:
+            answer: tuple[Hit, ...] = (top, ranked[1])
+        else:
+            other = self._reader.runner_up(read, top.faq_id) if self._reader is not None else ""
+            found = {hit.faq_id: hit for hit in ranked}
+            answer = (top, found.get(other, Hit(other, 0.0))) if other else (top,)
         line = tuning.confident_at_ka if lang == "ka" else tuning.confident_at
         if top.score >= line and second <= top.score * tuning.confident_margin:
             other = self._reader.disagrees(read, top.faq_id) if self._reader is not None else None
