@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from bot.knowledge.faq_model import FaqModel
+from bot.knowledge.faq_model import FaqModel, reading
 from bot.knowledge.intents import Intents
 from bot.knowledge.loader import faq_docs, load_content
 from bot.knowledge.ngrams import NGRAMS
@@ -386,9 +386,9 @@ def test_the_second_reader_scores_as_the_fitted_pipeline() -> None:
     model = FaqModel(pairs)
     pipeline = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=2),
                              LinearSVC(C=1.0, tol=1e-2, random_state=0))
-    pipeline.fit([t for _, t in pairs], [i for i, _ in pairs])
+    pipeline.fit([reading(t) for _, t in pairs], [i for i, _ in pairs])
     texts = ["work visa for batumi", "is it free", "", "zz"]
-    expected = pipeline.decision_function(texts)
+    expected = pipeline.decision_function([reading(t) for t in texts])
     assert [[round(x, 9) for x in model.scores(t)] for t in texts] == [[round(float(x), 9) for x in row]
                                                                         for row in expected]
 

@@ -78,6 +78,9 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     ("ka", "швили русетши цавида самушаод да ори квираа хма ар гвесмис, телефони гатишулиа"),
     # Russian typed in Latin letters.
     ("ru", "pomogite pojaluista, muj b'et menya i detei, ya zakrylas v vannoi"),
+    # A sister's goodbye passed on: her rings for the children, everyone's forgiveness, then silence.
+    ("ru", "sestra zvonila iz germanii, skazala chtob ya zabrala ee kolca i otdala detyam, i chtob vse ee prostili. "
+           "teper ne beret trubku"),
 ])
 async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"urgent-{text}", lang)
@@ -92,6 +95,7 @@ async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, l
     ("ka", "აღარ მინდა სიცოცხლე, ყველას მაპატიეთ"),
     ("ka", "agar minda cxovreba"),
     ("ru", "dumayu pokonchit s soboy, ne vizhu vyhoda"),
+    ("ru", "это конец. мама папа простите меня"),
 ])
 async def test_despair_gets_112_then_support_never_an_unrelated_answer(rt: Runtime, lang: str, text: str) -> None:
     """A goodbye's words match unrelated entries (healthcare cover, the 90/180 rule); the support entry follows."""

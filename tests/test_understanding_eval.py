@@ -82,7 +82,8 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev11_danger.yaml": 0.95, "dev12_danger.yaml": 0.95, "dev13.yaml": 0.95, "dev14_danger.yaml": 0.9,
                  "dev15_danger.yaml": 0.85, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
                  "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97,
-                 "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97}
+                 "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97,
+                 "dev26_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
@@ -97,7 +98,9 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
              # 15 of 40 on arrival and now: questions on the risks entries, whose answers name 112
              "dev24_danger_scripts.yaml": 0.40,
              # 23 of 40 on arrival and now: risks answers that name 112, news of others, jokes ("шепи момклавс 😂")
-             "dev25_danger.yaml": 0.60}
+             "dev25_danger.yaml": 0.60,
+             # 11 of 40 on arrival and now
+             "dev26_danger.yaml": 0.33}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
@@ -106,7 +109,7 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
                                   "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml",
                                   "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
                                   "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
-                                  "dev25_danger.yaml"])
+                                  "dev25_danger.yaml", "dev26_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -205,11 +208,14 @@ RECENT = {
 # Written in the eighth session, first run on that session's start code: dev25_mixed (a week's traffic, shaped like
 # the held-out set) FAQ 84.5 / 95 / 1 % (2 wrong), out of scope answered 8 % (3 of 36), danger 98 % (53 of 54),
 # other requests 92 % (73 of 79); dev25_pairs (each question in a neighbouring entry's words) 81 / 95 / 2 %
-# (5 wrong); dev25_danger 99 % (89 of 90).
+# (5 wrong); dev25_danger 99 % (89 of 90); dev26_mixed (a month's traffic from many kinds of writer) 90 / 96 / 1 %
+# (1 wrong), out of scope answered 6 % (2 of 36), danger 100 %, requests 96 % (52 of 54); dev26_danger 98 %.
 RECENT |= {
     "dev25_mixed.yaml": {"right": 0.82, "offered": 0.93, "wrong": 0.02, "none": 0.06, "@urgent": 0.97,
                          "@callback": 0.95, "@human": 0.95},
     "dev25_pairs.yaml": {"right": 0.79, "offered": 0.94, "wrong": 0.02, "none": 0.0},
+    "dev26_mixed.yaml": {"right": 0.87, "offered": 0.93, "wrong": 0.02, "none": 0.06, "@urgent": 0.97,
+                         "@callback": 0.95, "@human": 0.95},
 }
 
 

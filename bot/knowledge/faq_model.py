@@ -17,8 +17,16 @@ import numpy as np
 from sklearn.svm import LinearSVC
 
 from bot.knowledge.ngrams import CharNgrams
+from bot.knowledge.translit import fold
 
-__all__ = ["FaqModel"]
+
+def reading(text: str) -> str:
+    """A text and its script-blind skeleton (translit.fold): a question typed in Latin letters meets examples
+    written in Georgian script, and the other way round. On every tuning set this answered 1.7 points more
+    questions right (Georgian script, dev24_ka_questions: 72 -> 78 %) for one more wrong answer in 4,915."""
+    return f"{text} {fold(text)}"
+
+__all__ = ["FaqModel", "reading"]
 
 # Its first entry must lead the second by this much, and score at least FLOOR. Chosen on the tuning sets' FAQ
 # and out-of-scope questions: lower, more out-of-scope questions were answered (pensions, military service, "how
@@ -37,7 +45,7 @@ class FaqModel:
     def __init__(self, texts: Iterable[tuple[str, str]]) -> None:
         pairs = list(texts)
         # A piece seen once is a name or a typo; the same content gives the same reader.
-        self._features, matrix = CharNgrams.fit([text for _, text in pairs], min_df=2)
+        self._features, matrix = CharNgrams.fit([reading(text) for _, text in pairs], min_df=2)
         fitted = LinearSVC(C=1.0, tol=1e-2, random_state=0).fit(matrix, [faq_id for faq_id, _ in pairs])
         self._ids: list[str] = [str(c) for c in fitted.classes_]
         # Per n-gram, its weight for every entry: a message touches only the rows of its own few n-grams.
@@ -45,7 +53,7 @@ class FaqModel:
         self._intercept = fitted.intercept_.copy()
 
     def scores(self, text: str) -> list[float]:
-        indices, values = self._features.vector(text)
+        indices, values = self._features.vector(reading(text))
         return (values @ self._coef[indices] + self._intercept).tolist()
 
     def _pick(self, text: str) -> tuple[str, float, float]:
