@@ -51,10 +51,16 @@ class FaqModel:
         # Per n-gram, its weight for every entry: a message touches only the rows of its own few n-grams.
         self._coef = np.ascontiguousarray(fitted.coef_.T)
         self._intercept = fitted.intercept_.copy()
+        self._last: tuple[str | None, list[float]] = (None, [])
 
     def scores(self, text: str) -> list[float]:
+        """Kept for the last text: a search asks whether this reader agrees, then for its runner-up."""
+        if text == self._last[0]:
+            return self._last[1]
         indices, values = self._features.vector(reading(text))
-        return (values @ self._coef[indices] + self._intercept).tolist()
+        found = (values @ self._coef[indices] + self._intercept).tolist()
+        self._last = (text, found)
+        return found
 
     def _pick(self, text: str) -> tuple[str, float, float]:
         """The first entry, its score and its lead over the second."""
