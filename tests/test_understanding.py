@@ -96,6 +96,8 @@ async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, l
     ("ka", "agar minda cxovreba"),
     ("ru", "dumayu pokonchit s soboy, ne vizhu vyhoda"),
     ("ru", "это конец. мама папа простите меня"),
+    # Georgian typed in Cyrillic letters: "хидзе" is read ხიძე, which stems apart from ხიდზე (on the bridge).
+    ("ka", "ахла хидзе вдгавар. агар шемидзлиа"),
 ])
 async def test_despair_gets_112_then_support_never_an_unrelated_answer(rt: Runtime, lang: str, text: str) -> None:
     """A goodbye's words match unrelated entries (healthcare cover, the 90/180 rule); the support entry follows."""

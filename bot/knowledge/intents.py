@@ -137,8 +137,9 @@ class _Phrase:
     kind: str  # PHRASE, REQUEST, UNLESS or HINT
     hint: int = 0  # which hint of its intent and language a HINT phrase is one way of writing
     pool: str = ""  # the intent whose hints a HINT phrase counts with (its own, or `hints_with`)
-    # A REQUEST's words as written, folded: a request stands as written, and stems join forms that ask nothing
-    # (ინგლისურზე გადადი "switch to English" and გადადის "he is switching" share a stem).
+    # The words as written, folded ("" for a prefix). A request stands as written, as stems join forms that ask
+    # nothing (ინგლისურზე გადადი "switch to English" and გადადის "he is switching" share a stem); Georgian typed
+    # in other letters meets a word by this form when its guessed letters stem differently (хидзе, ხიდზე).
     written: tuple[str, ...] = ()
 
 
@@ -168,8 +169,10 @@ class _LangPhrases:
             # A short word meets by its folded form only inside a phrase of several words ("agar shemidzlia" for
             # აღარ შემიძლია), where the other words make a chance likeness harmless.
             alone = {phrase.words[0] for phrase in phrases if len(phrase.words) == 1}
-            for word in self.exact:
-                key = fold(word)
+            forms = {(word, key) for word in self.exact for key in (fold(word),)} | {
+                (word, key) for phrase in phrases for word, key in zip(phrase.words, phrase.written, strict=True)
+                if key and not word.endswith("*")}
+            for word, key in forms:
                 if len(key) >= FOLDED_MIN or (len(key) >= FOLDED_SHORT and word not in alone):
                     self.folded[key].add(word)
             for word in self.prefixes:
@@ -211,9 +214,9 @@ class _LangPhrases:
                 if surface[:size] in self.prefixes:
                     at[surface[:size] + "*"].append(position)
             if self.folded:
-                for word in self.folded.get(fold(term), ()):
-                    at[word].append(position)
                 folded = fold(surface)
+                for word in self.folded.get(fold(term), set()) | self.folded.get(folded, set()):
+                    at[word].append(position)
                 for size in range(FOLDED_MIN, len(folded) + 1):
                     for word in self.folded_prefixes.get(folded[:size], ()):
                         at[word].append(position)
@@ -293,7 +296,7 @@ class Intents:
                         for way in text.split("|") if kind == HINT else (text,):
                             pairs = _phrase_words(way, lang)
                             if pairs:
-                                written = tuple(fold(surface) for _, surface in pairs) if kind == REQUEST else ()
+                                written = tuple(fold(surface) if surface else "" for _, surface in pairs)
                                 per_lang[lang].append(_Phrase(intent, tuple(word for word, _ in pairs), kind,
                                                               number, item.hints_with or intent, written))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
