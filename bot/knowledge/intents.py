@@ -215,8 +215,9 @@ class _LangPhrases:
                     at[surface[:size] + "*"].append(position)
             if self.folded:
                 folded = fold(surface)
-                for word in self.folded.get(fold(term), set()) | self.folded.get(folded, set()):
-                    at[word].append(position)
+                for key in {fold(term), folded}:
+                    for word in self.folded.get(key, ()):
+                        at[word].append(position)
                 for size in range(FOLDED_MIN, len(folded) + 1):
                     for word in self.folded_prefixes.get(folded[:size], ()):
                         at[word].append(position)
