@@ -334,6 +334,16 @@ class FaqIndex:
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return [Hit(faq_id, round(value, 4)) for faq_id, value in ranked]
 
+    def _answer(self, ranked: list[Hit], read: str) -> SearchResult:
+        """A confident answer, with one more choice: the search's runner-up when close (within the "several"
+        share), else the second reader's next pick."""
+        top = ranked[0]
+        if len(ranked) > 1 and ranked[1].score >= top.score * self._tuning.several_share:
+            return SearchResult("confident", (top, ranked[1]))
+        other = self._reader.runner_up(read, top.faq_id) if self._reader is not None else ""
+        found = {hit.faq_id: hit for hit in ranked}
+        return SearchResult("confident", (top, found.get(other, Hit(other, 0.0))) if other else (top,))
+
     def search(self, query: str, lang: str) -> SearchResult:
         """One confident entry, two or three close ones, or none when nothing explains the question well.
 
@@ -346,24 +356,16 @@ class FaqIndex:
             return SearchResult("none", ())
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
-        # A confident answer goes with one more choice: the search's runner-up when close (within the "several"
-        # share), else the second reader's.
-        if second >= top.score * tuning.several_share:
-            answer: tuple[Hit, ...] = (top, ranked[1])
-        else:
-            other = self._reader.runner_up(read, top.faq_id) if self._reader is not None else ""
-            found = {hit.faq_id: hit for hit in ranked}
-            answer = (top, found.get(other, Hit(other, 0.0))) if other else (top,)
+        found = {hit.faq_id: hit for hit in ranked}
         line = tuning.confident_at_ka if lang == "ka" else tuning.confident_at
         if top.score >= line and second <= top.score * tuning.confident_margin:
             other = self._reader.disagrees(read, top.faq_id) if self._reader is not None else None
             if other is None:
-                return SearchResult("confident", answer)
+                return self._answer(ranked, read)
             # Two readers sure of different entries: both are offered, the search's first.
-            found = {hit.faq_id: hit for hit in ranked}
             return SearchResult("several", (top, found.get(other, Hit(other, 0.0))))
         if self._reader is not None and self._reader.agrees(read, top.faq_id):
-            return SearchResult("confident", answer)  # two readers of different kinds pick the same entry
+            return self._answer(ranked, read)  # two readers of different kinds pick the same entry
         if len(ranked) < 2:
             return SearchResult("none", ())
         close = [hit for hit in ranked if hit.score >= top.score * tuning.several_share]
