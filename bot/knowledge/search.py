@@ -50,8 +50,9 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """`hits`: for "confident", the answer and, when one scores close to it, the runner-up (shown beside the
-    answer: most answers that miss had the right entry second); for "several", the choices."""
+    """`hits`: for "confident", the answer and one more entry shown beside it (the search's close runner-up, else
+    the second reader's next pick: most answers that miss had the right entry there); for "several", the
+    choices."""
 
     status: Literal["confident", "several", "none"]
     hits: tuple[Hit, ...]
