@@ -39,6 +39,8 @@ async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
     ("en", "five nine nine, two one, four four, eight seven. thats me, ring when free"),
     ("ru", "мой номер пять девять девять, двенадцать, тридцать четыре, пятьдесят шесть, звоните вечером"),
     ("ka", "ხუთას ოთხმოცდაცხრამეტი, თორმეტი, ოცდათოთხმეტი, ორმოცდაექვსი, ეს ჩემი ნომერია"),
+    # Two words beside the request are too few to read danger from.
+    ("ka", "ukukavshiri minda telefonit"),
 ])
 async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"cb-{text}", lang)
@@ -76,6 +78,12 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # A threat by voice message; Georgian typed in Cyrillic letters, read by the danger model in Georgian script.
     ("ru", "бывший работодатель шлёт голосовые, что найдёт меня и порежет"),
     ("ka", "швили русетши цавида самушаод да ори квираа хма ар гвесмис, телефони гатишулиа"),
+    # Russian typed in Latin letters with no function word to tell it by.
+    ("ru", "podruga v Dubae, ee zastavlyayut rabotat s klientami, govoryat ty dolzhna 10 tysyach i nikuda ne uydesh"),
+    # A goodbye told by putting one's affairs in order and thanking everyone.
+    ("ka", "wignebi da tansacmeli dzmas davutove, agar damchirdeba. deda miuxedet chemi magivrad. madloba "
+           "qvelafristvis"),
+    ("en", "cant talk. not free. turkey. need help"),
     # Russian typed in Latin letters.
     ("ru", "pomogite pojaluista, muj b'et menya i detei, ya zakrylas v vannoi"),
     # A sister's goodbye passed on: her rings for the children, everyone's forgiveness, then silence.
@@ -146,6 +154,7 @@ async def test_out_of_scope_is_declined_honestly_without_a_centre_or_suggestions
     ("ru", "Батуми, адрес офиса?"),
     ("ka", "ზუგდიდში არის ოფისი?"),
     ("en", "I'd rather come in person, I live in Gori"),
+    ("ka", "sofeli dimi, baghdatis raioni"),  # a village and its district: places only, in four words
 ])
 async def test_a_place_alone_or_where_one_lives_gets_the_nearest_centre(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"place-{text}", lang)
@@ -199,6 +208,7 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ru", "რუსული ვერ გავიგე, ქართულად დაწერეთ", "ka", "ენა"),
     ("ru", "pls answer in english not russian", "en", "Language set: English"),
     ("en", "რატომ მწერ ინგლისურად? ქართულად მინდა", "ka", "ენა"),
+    ("ru", "а по-английски можно? это для мужа, он по-русски не читает", "en", "Language set: English"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
@@ -295,7 +305,8 @@ async def test_which_number_shows_the_number(rt: Runtime) -> None:
         assert HOTLINE in user.text and "a:callback" in [b.data for b in user.buttons]
 
 
-@pytest.mark.parametrize(("lang", "text"), [("en", "hi"), ("ka", "madloba"), ("ru", "здравствуйте")])
+@pytest.mark.parametrize(("lang", "text"), [("en", "hi"), ("ka", "madloba"), ("ru", "здравствуйте"),
+                                           ("ru", "всем спасибо, на сегодня прощаюсь 🙂")])
 async def test_greeting_and_thanks_get_a_short_reply_and_the_menu(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"hi-{text}", lang)
     await user.say(text)
@@ -397,3 +408,29 @@ def test_the_danger_model_scores_as_the_fitted_pipeline(rt: Runtime) -> None:
     pipeline.fit([*spec.danger["en"], *spec.calm["en"]], [1, 1, 1, 1, 0, 0, 0, 0])
     expected = pipeline.predict_proba(texts)[:, 1]
     assert [round(model.probability(t), 9) for t in texts] == [round(float(p), 9) for p in expected]
+
+
+@pytest.mark.parametrize(("lang", "text", "faq_id"), [
+    ("ka", "ise mombezrda lodini lamis movkvdi 😂 ramdeni xani ganixileba reintegraciis ganacxadi da vin wyvets?",
+     "reint_caseworker_assessment"),
+    ("ru", "начальник меня убьет если опоздаю ещё раз 😂 во сколько открывается центр в Батуми?", "centres_hours"),
+])
+async def test_a_joke_about_dying_is_a_question_not_danger(rt: Runtime, lang: str, text: str, faq_id: str) -> None:
+    """Laughter marks a joke: the question is answered first, with no 112 line before it."""
+    replies = await (await chat(rt, f"joke-{text}", lang)).say(text)
+    assert replies[0].text.startswith(rt.content.current.faqs[faq_id].question[lang]), replies[0].text
+
+
+async def test_danger_told_several_ways_outweighs_laughter(rt: Runtime) -> None:
+    text = "they took our passports, lock us in at night and beat us 😅 help"
+    replies = await (await chat(rt, "joke-danger", "en")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+async def test_one_off_topic_word_in_a_long_question_is_a_detail(rt: Runtime) -> None:
+    user = await chat(rt, "restaurant", "en")
+    await user.say("I have a job offer from a restaurant in Italy. How do I actually get a work permit — does the "
+                   "employer apply or do I go to the embassy myself?")
+    assert rt.content.current.faqs["legal_work_visa"].question["en"] in user.text
+    await user.say("best restaurant in batumi")
+    assert "can't help with that here" in user.text

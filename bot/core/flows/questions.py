@@ -96,15 +96,17 @@ class QuestionsFlow:
         result = ctx.content.faq_index.search(text, ctx.lang)
         lives_only = "live_in" in match and words <= LIVES_MESSAGE
         if "centre" in match or short or lives_only or result.status != "confident":
-            replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match, short=short)
+            replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match,
+                                  named=words <= LIVES_MESSAGE)
             if replies is not None:
                 return replies
         return await self.answer(ctx, text, result, out_of_scope="out_of_scope" in match, short=short)
 
-    def _place(self, ctx: Ctx, text: str, centre: bool, lives: bool, short: bool) -> Replies | None:
-        """The centre flow, for a message that asks for a centre, says where the person lives, or is a place."""
+    def _place(self, ctx: Ctx, text: str, centre: bool, lives: bool, named: bool) -> Replies | None:
+        """The centre flow, for a message that asks for a centre, says where the person lives, or is only places
+        ("sofeli dimi, baghdatis raioni"); `named`: short enough to be only that."""
         gazetteer = ctx.content.gazetteer
-        if not (centre or lives or (short and gazetteer.names_only(text))):
+        if not (centre or lives or (named and gazetteer.names_only(text))):
             return None
         place = gazetteer.resolve(text)
         if place.status == "found" and not place.candidates[0].abroad:
