@@ -83,7 +83,6 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # A goodbye told by putting one's affairs in order and thanking everyone.
     ("ka", "wignebi da tansacmeli dzmas davutove, agar damchirdeba. deda miuxedet chemi magivrad. madloba "
            "qvelafristvis"),
-    ("en", "cant talk. not free. turkey. need help"),
     # Russian typed in Latin letters.
     ("ru", "pomogite pojaluista, muj b'et menya i detei, ya zakrylas v vannoi"),
     # A sister's goodbye passed on: her rings for the children, everyone's forgiveness, then silence.
