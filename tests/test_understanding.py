@@ -80,6 +80,7 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     ("ka", "швили русетши цавида самушаод да ори квираа хма ар гвесмис, телефони гатишулиа"),
     # Russian typed in Latin letters with no function word to tell it by.
     ("ru", "podruga v Dubae, ee zastavlyayut rabotat s klientami, govoryat ty dolzhna 10 tysyach i nikuda ne uydesh"),
+    ("ru", "sestru vezut v drugoj gorod protiv ee voli, ona uspela napisat tolko nazvanie zapravki i vse"),
     # A goodbye told by putting one's affairs in order and thanking everyone.
     ("ka", "wignebi da tansacmeli dzmas davutove, agar damchirdeba. deda miuxedet chemi magivrad. madloba "
            "qvelafristvis"),
