@@ -81,6 +81,8 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # Russian typed in Latin letters with no function word to tell it by.
     ("ru", "podruga v Dubae, ee zastavlyayut rabotat s klientami, govoryat ty dolzhna 10 tysyach i nikuda ne uydesh"),
     ("ru", "sestru vezut v drugoj gorod protiv ee voli, ona uspela napisat tolko nazvanie zapravki i vse"),
+    # "If you go to the police: we know your mother's house in Kutaisi" (a threat and where the family lives).
+    ("ka", "მითხრეს თუ პოლიციაში მიხვალ ქუთაისში დედაშენის სახლი ვიცითო, ქუჩაც დამისახელეს"),
     # A goodbye told by putting one's affairs in order and thanking everyone.
     ("ka", "wignebi da tansacmeli dzmas davutove, agar damchirdeba. deda miuxedet chemi magivrad. madloba "
            "qvelafristvis"),
@@ -209,6 +211,8 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ru", "pls answer in english not russian", "en", "Language set: English"),
     ("en", "რატომ მწერ ინგლისურად? ქართულად მინდა", "ka", "ენა"),
     ("ru", "а по-английски можно? это для мужа, он по-русски не читает", "en", "Language set: English"),
+    # An employer (работодатель) is not work (работа), which would make "English" a question about a job.
+    ("ru", "Давайте на английском, это будет читать мой работодатель", "en", "Language set: English"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
