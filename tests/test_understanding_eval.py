@@ -83,7 +83,8 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev15_danger.yaml": 0.85, "dev16_danger.yaml": 0.97, "dev18_danger.yaml": 0.97,
                  "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97,
                  "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97,
-                 "dev26_danger.yaml": 0.97}
+                 "dev26_danger.yaml": 0.97, "dev27_danger.yaml": 0.97, "dev29_danger.yaml": 0.97,
+                 "dev30_ka_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
@@ -100,7 +101,13 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
              # 23 of 40 on arrival and now: risks answers that name 112, news of others, jokes ("шепи момклавс 😂")
              "dev25_danger.yaml": 0.60,
              # 11 of 40 on arrival and now
-             "dev26_danger.yaml": 0.33}
+             "dev26_danger.yaml": 0.33,
+             # 24 of 50 on arrival, 20 now (jokes with laughter no longer alarm); the rest are risks questions
+             "dev27_danger.yaml": 0.45,
+             # 25 of 40 on arrival, 18 now
+             "dev29_danger.yaml": 0.50,
+             # 17 of 35 on arrival, 14 now
+             "dev30_ka_danger.yaml": 0.45}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
@@ -109,7 +116,8 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yam
                                   "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml",
                                   "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
                                   "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
-                                  "dev25_danger.yaml", "dev26_danger.yaml"])
+                                  "dev25_danger.yaml", "dev26_danger.yaml", "dev27_danger.yaml", "dev29_danger.yaml",
+                                  "dev30_ka_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -219,6 +227,21 @@ RECENT |= {
 }
 
 
+# Written in the ninth session, first run on that session's start code: dev27_mixed (a month's traffic, shaped like
+# the held-out set) FAQ 84 / 97 / 0 %, out of scope answered 3 of 40, danger 59 of 60, requests 96 of 100;
+# dev27_danger 98 of 100; dev28_questions (each question in a neighbouring entry's words) 81 / 94 / 1 wrong, out
+# of scope answered 2 of 30; dev29_danger (indirect, minimised, hurried) 98 of 100; dev29_mixed (a season's
+# traffic, many not fluent writers) 89 / 97 / 0 %, out of scope answered 4 of 35, danger 45 of 45, requests 67 of
+# 70; dev30_ka_danger (Georgian script: dialect, slang, loanwords) 84 of 85.
+RECENT |= {
+    "dev27_mixed.yaml": {"right": 0.82, "offered": 0.94, "wrong": 0.02, "none": 0.10, "@urgent": 0.96,
+                         "@callback": 0.95, "@human": 0.95},
+    "dev28_questions.yaml": {"right": 0.80, "offered": 0.93, "wrong": 0.02, "none": 0.10},
+    "dev29_mixed.yaml": {"right": 0.86, "offered": 0.95, "wrong": 0.02, "none": 0.08, "@urgent": 0.97,
+                         "@callback": 0.95, "@human": 0.95},
+}
+
+
 @pytest.mark.parametrize("name", sorted(RECENT))
 async def test_sets_of_the_latest_sessions(rt: Runtime, name: str) -> None:
     floors = RECENT[name]
@@ -230,3 +253,4 @@ async def test_sets_of_the_latest_sessions(rt: Runtime, name: str) -> None:
     for expect in ("@urgent", "@callback", "@human"):
         if expect in floors:
             assert report.share({"right"}, expect=expect) >= floors[expect], expect
+
