@@ -6,7 +6,8 @@ become "did you mean" buttons. When this reader, which weighs pieces of words ra
 same first entry clearly, the answer is given outright; when it picks another entry than the search's confident
 one, both are offered instead, so an answer given outright is one both readers chose. On four sets nobody tuned it
 on, the first rule answered 10-23 points more questions right for 0-2.4 points more wrong ones (README,
-"Measurements").
+"Measurements"). When the search finds too little to go on (dialect, loanwords), this reader's clear pick is
+answered alone: on all tuning sets 23 more answers right, none more wrong, no out-of-scope question more answered.
 """
 
 from __future__ import annotations
@@ -70,10 +71,14 @@ class FaqModel:
         best, second = scores[order[0]], scores[order[1]] if len(order) > 1 else float("-inf")
         return self._ids[order[0]], best, best - second
 
+    def clear_pick(self, text: str) -> str | None:
+        """This reader's first entry when it leads clearly, else None."""
+        pick, best, lead = self._pick(text)
+        return pick if best >= FLOOR and lead >= MARGIN else None
+
     def agrees(self, text: str, faq_id: str) -> bool:
         """Whether this reader's clear first pick is `faq_id`."""
-        pick, best, lead = self._pick(text)
-        return pick == faq_id and best >= FLOOR and lead >= MARGIN
+        return self.clear_pick(text) == faq_id
 
     def runner_up(self, text: str, faq_id: str) -> str:
         """This reader's best entry other than `faq_id`."""

@@ -354,7 +354,13 @@ class FaqIndex:
         ranked = self.scores(query, lang, limit=3)
         read = (russian_in_latin(query) if lang == "ru" else None) or query  # what the second reader reads
         if not ranked or ranked[0].score < tuning.none_below:
-            return SearchResult("none", ())
+            # Too few of the words are ones the entries use (dialect, loanwords, a long story around the question):
+            # the second reader, which weighs pieces of words, answers alone when its first pick leads clearly.
+            pick = self._reader.clear_pick(read) if self._reader is not None else None
+            if pick is None:
+                return SearchResult("none", ())
+            found = {hit.faq_id: hit for hit in ranked}
+            return self._answer([found.get(pick, Hit(pick, 0.0)), *(h for h in ranked if h.faq_id != pick)], read)
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         found = {hit.faq_id: hit for hit in ranked}
