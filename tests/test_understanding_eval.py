@@ -85,7 +85,10 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97,
                  "dev26_danger.yaml": 0.97, "dev27_danger.yaml": 0.97, "dev29_danger.yaml": 0.97,
                  "dev30_ka_danger.yaml": 0.97}
-CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
+CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
+             # 13 of 40 since the ninth session: a job lost abroad is answered with the trouble-abroad entry,
+             # which names 112
+             "dev5_urgent.yaml": 0.35, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
              # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
              "dev16_danger.yaml": 0.40,
              # 9 of 40 read as danger (as at the session's start), 8 are risks questions whose answers name 112
