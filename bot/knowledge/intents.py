@@ -41,11 +41,12 @@ INTENTS = (
 )
 DANGER = ("urgent", "despair")  # answered with 112 and the hotline first, before anything else
 DANGER_OUTWEIGHS = 3  # danger phrases on separate words that no `unless` cancels
-# Requests about the bot itself that, once matched, keep the danger model from reading the message.
 # Laughter marks a joke ("the boss will kill me if I'm late 😂"): across the tuning sets, some 60 calm messages and
 # none of 2,600 dangers carry one. Danger told in several separate ways still counts (DANGER_OUTWEIGHS).
 _LAUGHTER = re.compile("[\U0001F602\U0001F923\U0001F606\U0001F639\U0001F605\U0001F601\U0001F604]")  # 😂🤣😆😹😅😁😄
+# Requests that, once matched with fewer than MIN_WORDS other words, leave too little for the danger model to read.
 _REQUESTS = ("callback", "human", "centre")
+# Requests about the bot itself that, once matched, keep the danger model from reading the message.
 _ABOUT_THE_BOT = ("forget", "mydata", "language_ka", "language_en", "language_ru")
 PHRASE, UNLESS, HINT, REQUEST = "phrase", "unless", "hint", "request"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
@@ -383,11 +384,11 @@ class Intents:
         # something we do not cover (football, the weather), where a short "они сегодня..." reads like "they", nor
         # on a request about the bot itself ("delete everything I wrote, I don't want it stored"), nor on a request
         # that leaves too few words to read danger from ("ukukavshiri minda telefonit", a call back by phone).
-        about_the_bot = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT) or any(
+        unread = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT) or any(
             found.get(k, MIN_WORDS) < MIN_WORDS for k in _REQUESTS)
         # Georgian typed in Cyrillic letters is read by the model in Georgian script, as it learned Georgian.
         if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & {*DANGER, "out_of_scope"} \
-                and not about_the_bot and blocked.isdisjoint(DANGER) \
+                and not unread and blocked.isdisjoint(DANGER) \
                 and (self._danger.says(text) or (cyrillic and scripts["ka"] and self._danger.says(to_georgian(text)))):
             found["urgent"] = 0
             longest["urgent"] = 2  # as sure as a phrase
