@@ -41,6 +41,7 @@ async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
     ("ka", "ხუთას ოთხმოცდაცხრამეტი, თორმეტი, ოცდათოთხმეტი, ორმოცდაექვსი, ეს ჩემი ნომერია"),
     # Two words beside the request are too few to read danger from.
     ("ka", "ukukavshiri minda telefonit"),
+    ("ka", "zari momitxovet gtxovt internetis kargi kavshiri ar maqvs"),
 ])
 async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"cb-{text}", lang)
@@ -91,6 +92,9 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # A sister's goodbye passed on: her rings for the children, everyone's forgiveness, then silence.
     ("ru", "sestra zvonila iz germanii, skazala chtob ya zabrala ee kolca i otdala detyam, i chtob vse ee prostili. "
            "teper ne beret trubku"),
+    # Literary Georgian: the employer refuses medical help and does not let her leave the workplace.
+    ("ka", "ესპანეთში ვმუშაობ სათბურში. რამდენიმე დღეა გულმკერდის არეში ძლიერი ტკივილი მაქვს, თუმცა დამსაქმებელი "
+           "სამედიცინო დახმარებაზე უარს მეუბნება და სამუშაო ადგილის დატოვების უფლებას არ მაძლევს."),
 ])
 async def test_danger_gets_112_and_the_hotline_in_the_first_reply(rt: Runtime, lang: str, text: str) -> None:
     user = await chat(rt, f"urgent-{text}", lang)
@@ -117,6 +121,15 @@ async def test_despair_gets_112_then_support_never_an_unrelated_answer(rt: Runti
     support = rt.content.current.faqs["reint_psychosocial"].question[lang]
     assert [r.text.split("\n")[0] for r in replies[1:]] == [support]
     assert not any(b.data.startswith("f:") and not b.data.endswith(":more") for b in user.buttons)
+
+
+async def test_danger_with_nothing_to_follow_still_offers_a_way_on(rt: Runtime) -> None:
+    """"SOS" matches no entry: under the 112 line sit the callback, the menu and a person, never a dead end."""
+    user = await chat(rt, "urgent-alone", "en")
+    replies = await user.say("SOS")
+    assert len(replies) == 1 and "112" in replies[0].text and HOTLINE in replies[0].text
+    assert {"a:callback", "n:home", "n:human"} <= {b.data for row in replies[0].buttons for b in row}
+    assert HOTLINE in (await user.tap("n:human"))[0].text
 
 
 async def test_danger_comes_before_an_open_place_question(rt: Runtime) -> None:

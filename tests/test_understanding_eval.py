@@ -84,7 +84,7 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97,
                  "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97,
                  "dev26_danger.yaml": 0.97, "dev27_danger.yaml": 0.97, "dev29_danger.yaml": 0.97,
-                 "dev30_ka_danger.yaml": 0.97}
+                 "dev30_ka_danger.yaml": 0.97, "dev32_ka_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
              # 13 of 40 since the ninth session: a job lost abroad is answered with the trouble-abroad entry,
              # which names 112
@@ -120,7 +120,7 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
                                   "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
                                   "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
                                   "dev25_danger.yaml", "dev26_danger.yaml", "dev27_danger.yaml", "dev29_danger.yaml",
-                                  "dev30_ka_danger.yaml"])
+                                  "dev30_ka_danger.yaml", "dev32_ka_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -247,6 +247,18 @@ RECENT |= {
     "dev31_ka_questions.yaml": {"right": 0.63, "offered": 0.80, "wrong": 0.04, "none": 0.08},
 }
 
+
+# Written in the tenth session, first run on that session's start code: dev32_ka_danger (Georgian script, eleven
+# kinds of danger, plain and literary as well as spoken) 89 of 90; dev33_enru (a month's traffic in English and
+# Russian) FAQ 86 / 97 / 0 %, out of scope answered 1 of 24, danger 24 of 24, requests 32 of 32; dev33_ka (a
+# month's traffic in Georgian, in all three scripts) 88 / 99 / 0 %, out of scope answered 0 of 20, danger 25 of
+# 25, requests 22 of 25.
+RECENT |= {
+    "dev33_enru.yaml": {"right": 0.82, "offered": 0.94, "wrong": 0.02, "none": 0.08, "@urgent": 0.97,
+                        "@callback": 0.95, "@human": 0.95},
+    "dev33_ka.yaml": {"right": 0.84, "offered": 0.95, "wrong": 0.02, "none": 0.06, "@urgent": 0.97,
+                      "@callback": 0.9},
+}
 
 @pytest.mark.parametrize("name", sorted(RECENT))
 async def test_sets_of_the_latest_sessions(rt: Runtime, name: str) -> None:

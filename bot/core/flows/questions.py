@@ -150,7 +150,7 @@ class QuestionsFlow:
     async def urgent(self, ctx: Ctx, text: str, match: Match) -> Replies:
         """Danger first: 112 and the hotline in the first message, then the callback form when the person left a
         number to be called on, the entry the intent names (someone in despair), or else the closest answer or
-        choices."""
+        choices (or, with none, the menu and a person)."""
         hotline = ctx.content.hotline
         opening = ctx._("You are not alone. If you might hurt yourself, call 112 now (free, 24 hours). Abroad, "
                         "call the local emergency number.") if "despair" in match else \
@@ -179,6 +179,9 @@ class QuestionsFlow:
             replies.extend(self.menu.faq(ctx, result.hits[0].faq_id, feedback=True, related=_runner_up(result)) or [])
         elif result.hits:
             replies.extend(self.suggest(ctx, result))
+        else:
+            # Nothing to follow the 112 line: the menu and a person sit under it, so that it is not a dead end.
+            replies[0] = ctx.with_nav(first, rows, back=False)
         return replies
 
     def not_found(self, ctx: Ctx, opening: str) -> Replies:
