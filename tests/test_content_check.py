@@ -209,6 +209,13 @@ def test_an_example_another_entry_answers_better_is_warned(content: Path) -> Non
     assert not any("what visa do i need" in m for m in found)
 
 
+def test_an_example_with_words_no_entry_has_is_not_warned(content: Path) -> None:
+    """Dialect and loanwords match nothing well without the example itself: bringing them is the example's use."""
+    _visa_entry(content, ["what visa do i need to work in poland", "zhanitba propiska blat for the wage okay"])
+    found = messages(content)
+    assert not any("zhanitba" in m for m in found), found
+
+
 def test_an_example_that_teaches_two_entries_apart_is_not_warned(content: Path) -> None:
     """Staff name the neighbour in `told_apart_from`; naming an entry that does not exist is an error."""
     visa = _visa_entry(content, ["what should my job contract say about wage and hours"],

@@ -51,9 +51,14 @@ async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str
     assert "reference" not in user.text.lower(), "nothing may claim a request exists before one does"
 
 
-async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt: Runtime) -> None:
-    user = await chat(rt, "cb-before", "en")
-    await user.say("I already requested a callback yesterday and nobody called, what happens now?")
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "I already requested a callback yesterday and nobody called, what happens now?"),
+    ("ka", "ზარის მოთხოვნა გავგზავნე აქ ჩატში. მერე რა იქნება, ვინ დამიკავშირდება და რაზე მელაპარაკებიან?"),
+])
+async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt: Runtime, lang: str,
+                                                                             text: str) -> None:
+    user = await chat(rt, f"cb-before-{lang}", lang)
+    await user.say(text)
     assert "cb:agree" not in [b.data for b in user.buttons]
 
 

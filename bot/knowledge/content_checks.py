@@ -95,14 +95,16 @@ class CrossChecker:
 
     def examples(self, index: FaqIndex, faqs: dict[str, FaqEntry],
                  where: dict[str, tuple[YamlDoc, int]]) -> None:
-        """An example that another entry answers better teaches the matcher the wrong thing, unless the entry
-        names that one in `told_apart_from`: then the example teaches the boundary between them."""
+        """An example that another entry answers confidently teaches the matcher the wrong thing, unless the entry
+        names that one in `told_apart_from`: then the example teaches the boundary between them. One that no
+        entry matches well without itself brings words the entries lack (dialect, loanwords): that is its use."""
         for fid, (doc, position) in where.items():
             entry = faqs[fid]
             for lang, examples in entry.examples.items():
+                line = index.tuning.confident_at_ka if lang == "ka" else index.tuning.confident_at
                 for number, example in enumerate(examples):
                     hits = index.scores(example, lang, limit=1, leave_out=True)
-                    if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs \
+                    if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs and hits[0].score >= line \
                             and hits[0].faq_id not in entry.told_apart_from:
                         self._warn(doc, ("entries", position, "examples", lang, number),
                                    f"example {example!r} matches {hits[0].faq_id!r} better than {fid!r} (if it "

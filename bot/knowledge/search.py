@@ -302,6 +302,10 @@ class FaqIndex:
             examples[lang] = _LangIndex(shots, analyser(lang), place_terms(lang), self._tuning)
         return FaqIndex(self._indexes, examples, self._tuning, self._reader)
 
+    @property
+    def tuning(self) -> Tuning:
+        return self._tuning
+
     def vocabulary(self, lang: str) -> frozenset[str]:
         """The terms `lang`'s entries use: what words of that language look like to the analyser."""
         return self._vocabulary.get(lang, frozenset())
