@@ -51,6 +51,22 @@ async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str
     assert "reference" not in user.text.lower(), "nothing may claim a request exists before one does"
 
 
+@pytest.mark.parametrize("text", [
+    "how u know recruiter is scammer? they only talk on whatsapp and have no office",
+    "where i submit application for reintegration help, which office or can do online?",
+    "no need come in person right? everything can be done here by messages?",
+    # A remote consultation asked about ("video call") is no request to be called ("call? My aunt" read "call my").
+    "Is it possible to do the whole consultation by phone or video call? My aunt has a disability and can't travel "
+    "to your office.",
+])
+async def test_a_question_about_offices_or_calls_is_answered_not_acted_on(rt: Runtime, text: str) -> None:
+    user = await chat(rt, f"office-{text}", "en")
+    replies = await user.say(text)
+    data = [b.data for b in user.buttons]
+    assert not any(r.venue for r in replies) and "cb:agree" not in data
+    assert any(d.startswith("q:y:") for d in data)  # an answer, with the "helpful?" buttons
+
+
 @pytest.mark.parametrize(("lang", "text"), [
     ("en", "I already requested a callback yesterday and nobody called, what happens now?"),
     ("ka", "ზარის მოთხოვნა გავგზავნე აქ ჩატში. მერე რა იქნება, ვინ დამიკავშირდება და რაზე მელაპარაკებიან?"),
