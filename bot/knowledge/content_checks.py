@@ -101,7 +101,7 @@ class CrossChecker:
         for fid, (doc, position) in where.items():
             entry = faqs[fid]
             for lang, examples in entry.examples.items():
-                line = index.tuning.confident_at_ka if lang == "ka" else index.tuning.confident_at
+                line = index.tuning.confident_line(lang)
                 for number, example in enumerate(examples):
                     hits = index.scores(example, lang, limit=1, leave_out=True)
                     if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs and hits[0].score >= line \

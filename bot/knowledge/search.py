@@ -95,6 +95,9 @@ class Tuning:
     pooled_b: float = 0.3
     example_weight: float = 1.0  # a question close to one of an entry's examples counts like one close to its text
 
+    def confident_line(self, lang: str) -> float:
+        return self.confident_at_ka if lang == "ka" else self.confident_at
+
 
 _Postings = tuple["array[int]", "array[float]"]
 MAX_QUERY_CHARS = 1000  # a pasted letter is still searched, by its beginning, in bounded time
@@ -368,7 +371,7 @@ class FaqIndex:
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         found = {hit.faq_id: hit for hit in ranked}
-        line = tuning.confident_at_ka if lang == "ka" else tuning.confident_at
+        line = tuning.confident_line(lang)
         if top.score >= line and second <= top.score * tuning.confident_margin:
             other = self._reader.disagrees(read, top.faq_id) if self._reader is not None else None
             if other is None:
