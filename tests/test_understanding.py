@@ -51,16 +51,19 @@ async def test_asking_for_a_call_starts_the_callback_form(rt: Runtime, lang: str
     assert "reference" not in user.text.lower(), "nothing may claim a request exists before one does"
 
 
-@pytest.mark.parametrize("text", [
-    "how u know recruiter is scammer? they only talk on whatsapp and have no office",
-    "where i submit application for reintegration help, which office or can do online?",
-    "no need come in person right? everything can be done here by messages?",
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "how u know recruiter is scammer? they only talk on whatsapp and have no office"),
+    ("en", "where i submit application for reintegration help, which office or can do online?"),
+    ("en", "no need come in person right? everything can be done here by messages?"),
     # A remote consultation asked about ("video call") is no request to be called ("call? My aunt" read "call my").
-    "Is it possible to do the whole consultation by phone or video call? My aunt has a disability and can't travel "
-    "to your office.",
+    ("en", "Is it possible to do the whole consultation by phone or video call? My aunt has a disability and can't "
+           "travel to your office."),
+    # The same in Russian: "can't come to the office" is why she asks, not a request for one.
+    ("ru", "мама инвалид, приехать в офис не сможет. консультируете по видеосвязи или по телефону? она в сачхере "
+           "живёт"),
 ])
-async def test_a_question_about_offices_or_calls_is_answered_not_acted_on(rt: Runtime, text: str) -> None:
-    user = await chat(rt, f"office-{text}", "en")
+async def test_a_question_about_offices_or_calls_is_answered_not_acted_on(rt: Runtime, lang: str, text: str) -> None:
+    user = await chat(rt, f"office-{text}", lang)
     replies = await user.say(text)
     data = [b.data for b in user.buttons]
     assert not any(r.venue for r in replies) and "cb:agree" not in data
@@ -108,6 +111,8 @@ async def test_a_question_about_an_earlier_callback_is_answered_not_acted_on(rt:
     # A goodbye told by putting one's affairs in order and thanking everyone.
     ("ka", "wignebi da tansacmeli dzmas davutove, agar damchirdeba. deda miuxedet chemi magivrad. madloba "
            "qvelafristvis"),
+    # Grabbed by the throat, again.
+    ("ka", "ყელზე ხელი მომიჭირა ისევ"),
     # Russian typed in Latin letters.
     ("ru", "pomogite pojaluista, muj b'et menya i detei, ya zakrylas v vannoi"),
     # A sister's goodbye passed on: her rings for the children, everyone's forgiveness, then silence.
@@ -463,6 +468,25 @@ async def test_danger_told_several_ways_outweighs_laughter(rt: Runtime) -> None:
     text = "they took our passports, lock us in at night and beat us 😅 help"
     replies = await (await chat(rt, "joke-danger", "en")).say(text)
     assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+async def test_a_sure_model_outweighs_a_word_that_marks_a_past_story(rt: Runtime) -> None:
+    """"Came back last year" (შარშან) cancels danger phrases, but not a story the danger model is sure of: a
+    sister locked in a room in Brussels today, her phone snatched."""
+    text = ("ჩემი და საბერძნეთში იყო ათი წელი, შარშან ჩამოვიდა. ბიძაშვილის ქმარმა, რომელსაც ვიღაცეების ვალი აქვს, "
+            "ბელგიაში კარგი სამუშაო უშოვა მოვლაზე. წავიდა ორი კვირის წინ. დღეს უცხო ნომრიდან დამირეკა, ტიროდა, "
+            "ბრიუსელში ვარ, ოთახში მკეტავენ და ამბობენ იმ კაცმა ჩემში ფული აიღოო. მერე ვიღაცამ ტელეფონი "
+            "გამოგლიჯა. ეს ტრეფიკინგია ხომ?")
+    replies = await (await chat(rt, "sure-model", "ka")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+async def test_the_office_asked_for_beside_an_off_topic_word_is_answered(rt: Runtime) -> None:
+    """"Which metro station" names something we do not cover, but the question is about our office."""
+    user = await chat(rt, "metro", "en")
+    replies = await user.say("hello sir where is your office in tbilisi exactly? which metro station is near, i will "
+                             "come tomorrow")
+    assert replies[0].text.startswith(rt.content.current.faqs["centres_where"].question["en"]), replies[0].text
 
 
 async def test_one_off_topic_word_in_a_long_question_is_a_detail(rt: Runtime) -> None:

@@ -84,7 +84,7 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97,
                  "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97,
                  "dev26_danger.yaml": 0.97, "dev27_danger.yaml": 0.97, "dev29_danger.yaml": 0.97,
-                 "dev30_ka_danger.yaml": 0.97, "dev32_ka_danger.yaml": 0.97}
+                 "dev30_ka_danger.yaml": 0.97, "dev32_ka_danger.yaml": 0.97, "dev37_ka_danger.yaml": 0.97}
 CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
              # 13 of 40 since the ninth session: a job lost abroad is answered with the trouble-abroad entry,
              # which names 112
@@ -110,7 +110,9 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
              # 25 of 40 on arrival, 18 now
              "dev29_danger.yaml": 0.50,
              # 17 of 35 on arrival, 14 now
-             "dev30_ka_danger.yaml": 0.45}
+             "dev30_ka_danger.yaml": 0.45,
+             # 13 of 35 on arrival and now: past stories asked about, and questions on the risks entries
+             "dev37_ka_danger.yaml": 0.40}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
@@ -120,7 +122,7 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
                                   "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
                                   "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
                                   "dev25_danger.yaml", "dev26_danger.yaml", "dev27_danger.yaml", "dev29_danger.yaml",
-                                  "dev30_ka_danger.yaml", "dev32_ka_danger.yaml"])
+                                  "dev30_ka_danger.yaml", "dev32_ka_danger.yaml", "dev37_ka_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -267,6 +269,20 @@ RECENT |= {
     "dev33_ka.yaml": {"right": 0.84, "offered": 0.95, "wrong": 0.02, "none": 0.06, "@urgent": 0.97,
                       "@callback": 0.9},
 }
+
+
+# Written in the eleventh session, first run on that session's start code: dev36_ka_latin (Georgian typed in Latin
+# letters, texting spellings and loanwords, neighbouring entries asked for each side) FAQ 77 / 93 / 2 % (3 wrong),
+# out of scope answered 5 of 20, danger and requests 20 of 20; dev36_enru (Russian from Georgians, Armenians,
+# Azerbaijanis and Russians in Georgia; English from non-native and native writers) 84 / 96 / 1 %, out of scope
+# answered 2 of 20, danger and requests 20 of 20; dev37_ka_danger (Georgian script: relatives writing, secret
+# fragments, dialect, danger in the middle of a story) 73 of 75, calm with 112 13 of 35.
+RECENT |= {
+    "dev36_ka_latin.yaml": {"right": 0.74, "offered": 0.91, "wrong": 0.03, "none": 0.25, "@urgent": 0.95},
+    "dev36_enru.yaml": {"right": 0.82, "offered": 0.94, "wrong": 0.02, "none": 0.15, "@urgent": 0.95,
+                        "@callback": 0.95, "@human": 0.95},
+}
+
 
 @pytest.mark.parametrize("name", sorted(RECENT))
 async def test_sets_of_the_latest_sessions(rt: Runtime, name: str) -> None:

@@ -19,7 +19,7 @@ from bot.i18n import LANGUAGES
 from bot.knowledge.ngrams import CharNgrams
 from bot.knowledge.textnorm import PHONE
 
-__all__ = ["DANGER_AT", "MIN_WORDS", "C", "DangerFile", "DangerModel"]
+__all__ = ["DANGER_AT", "MIN_WORDS", "SURE_AT", "C", "DangerFile", "DangerModel"]
 
 C = 4.0  # the regularisation that separated best on the tuning sets' held-apart thirds
 # The probability from which a message counts as danger. On the dev14 set nobody tuned on, 0.6 caught 23 of the 29
@@ -29,6 +29,10 @@ C = 4.0  # the regularisation that separated best on the tuning sets' held-apart
 # themselves ("my name is ..., can I take my parrot on the ferry?" 0.45-0.48) and short answers to the pre-check
 # ("незаконно, больше года", 0.48).
 DANGER_AT = 0.5
+# A word that cancels danger phrases ("last year") does not outweigh the model from here: a story of a sister
+# who came back last year and is now locked in a room in Brussels scored 0.93. Of all the tuning sets' messages
+# with such a word and no danger phrase left, none of the calm ones scored 0.85 or more.
+SURE_AT = 0.9
 # Two words are too little to read danger from pieces of words ("borjomidan var", I am from Borjomi, scored 0.61);
 # no danger the tuning sets tell in two words was left to the model alone.
 MIN_WORDS = 3
@@ -64,8 +68,8 @@ class DangerModel:
         self._coef = np.ascontiguousarray(fitted.coef_[0], dtype=np.float64)
         self._intercept = float(fitted.intercept_[0])
 
-    def says(self, text: str) -> bool:
-        return len(text.split()) >= MIN_WORDS and self.probability(text) >= DANGER_AT
+    def says(self, text: str, at: float = DANGER_AT) -> bool:
+        return len(text.split()) >= MIN_WORDS and self.probability(text) >= at
 
     def probability(self, text: str) -> float:
         indices, values = self._features.vector(PHONE.sub(" ", text))  # as it learned: danger.yaml has no numbers

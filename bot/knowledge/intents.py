@@ -24,7 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
-from bot.knowledge.danger import MIN_WORDS
+from bot.knowledge.danger import DANGER_AT, MIN_WORDS, SURE_AT
 from bot.knowledge.spoken_numbers import spoken_digits
 from bot.knowledge.textnorm import PHONE, STOPWORDS, phrase_tokens, russian_in_latin, tokenize
 from bot.knowledge.translit import fold, has_cyrillic, to_georgian
@@ -359,7 +359,12 @@ class Intents:
             for intent, (left, words) in fired.items():
                 found[intent] = min(left, found.get(intent, left))
                 longest[intent] = max(longest[intent], words)
-        if _LAUGHTER.search(text):
+        # Latin letters are read as English and as Georgian: a message one reading finds ours ("where is your
+        # office ... which metro station") is not off-topic by the other's word.
+        if "out_of_scope" in blocked:
+            found.pop("out_of_scope", None)
+        laughing = _LAUGHTER.search(text) is not None
+        if laughing:
             blocked.update(DANGER)
             for intent in DANGER:
                 found.pop(intent, None)
@@ -380,16 +385,19 @@ class Intents:
             if intent not in found and intent not in blocked:
                 found[intent] = 0
                 longest[intent] = needed
-        # The model, for danger no phrase names; not over a phrase that cancels danger, nor on a message about
-        # something we do not cover (football, the weather), where a short "они сегодня..." reads like "they", nor
-        # on a request about the bot itself ("delete everything I wrote, I don't want it stored"), nor on a request
-        # that leaves too few words to read danger from ("ukukavshiri minda telefonit", a call back by phone).
+        # The model, for danger no phrase names; over a word that cancels danger only when sure (SURE_AT); not on
+        # a message about something we do not cover (football, the weather), where a short "они сегодня..." reads
+        # like "they", nor on a request about the bot itself ("delete everything I wrote, I don't want it stored"),
+        # nor on a request that leaves too few words to read danger from ("ukukavshiri minda telefonit").
         unread = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT) or any(
             found.get(k, MIN_WORDS) < MIN_WORDS for k in _REQUESTS)
-        # Georgian typed in Cyrillic letters is read by the model in Georgian script, as it learned Georgian.
+        # Laughter leaves the model nothing. Georgian typed in Cyrillic letters is read by the model in Georgian
+        # script, as it learned Georgian.
+        at = DANGER_AT if blocked.isdisjoint(DANGER) else None if laughing else SURE_AT
         if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & {*DANGER, "out_of_scope"} \
-                and not unread and blocked.isdisjoint(DANGER) \
-                and (self._danger.says(text) or (cyrillic and scripts["ka"] and self._danger.says(to_georgian(text)))):
+                and not unread and at is not None \
+                and (self._danger.says(text, at)
+                     or (cyrillic and scripts["ka"] and self._danger.says(to_georgian(text), at))):
             found["urgent"] = 0
             longest["urgent"] = 2  # as sure as a phrase
         # A number left without a question is a request to be called on it; so is a number beside "call me",
