@@ -1,7 +1,8 @@
 """SQLite's group commit: one thread owns the write connection and runs whatever writes are waiting as one
-transaction (each in its own savepoint, so one failing write does not undo the others), then fsyncs once and
-only then answers every caller. Under load that turns fifty commits into one without weakening durability: a
-reference is never returned before its row is on disk.
+transaction (each in its own savepoint, so one failing write does not undo the others; a write alone needs
+none), then fsyncs once and only then answers every caller, in one wake-up of its event loop. Under load that
+turns fifty commits into one without weakening durability: a reference is never returned before its row is on
+disk.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     return db
 
 
-@dataclass
+@dataclass(slots=True)
 class _Job:
     write: Write[Any]
     future: asyncio.Future[Any]
@@ -48,6 +49,12 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_result(value)
     else:
         future.set_exception(value)
+
+
+def _settle_all(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """A batch's answers in one callback: one wake-up of the loop per batch, not one per write."""
+    for future, ok, value in outcomes:
+        _settle(future, ok, value)
 
 
 class GroupCommitter:
@@ -123,10 +130,7 @@ class GroupCommitter:
 
     @staticmethod
     def _alone(db: sqlite3.Connection, job: _Job) -> None:
-        try:
-            outcome: tuple[bool, Any] = (True, job.write(db))
-        except Exception as exc:
-            outcome = (False, exc)
+        outcome = _attempt(db, job)
         with contextlib.suppress(RuntimeError):
             job.loop.call_soon_threadsafe(_settle, job.future, *outcome)
 
@@ -137,20 +141,32 @@ class GroupCommitter:
         results: list[tuple[bool, Any]] = []
         try:
             db.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                db.execute("SAVEPOINT job")
-                try:
-                    results.append((True, job.write(db)))
-                except Exception as exc:
-                    db.execute("ROLLBACK TO job")
-                    results.append((False, exc))
-                db.execute("RELEASE job")
-            db.execute("COMMIT")
+            if len(batch) == 1:  # alone in its transaction: a failing write is undone by rolling the whole back
+                results.append(_attempt(db, batch[0]))
+                db.execute("COMMIT" if results[0][0] else "ROLLBACK")
+            else:
+                for job in batch:
+                    db.execute("SAVEPOINT job")
+                    results.append(_attempt(db, job))
+                    if not results[-1][0]:
+                        db.execute("ROLLBACK TO job")
+                    db.execute("RELEASE job")
+                db.execute("COMMIT")
         except BaseException as exc:  # nothing in this batch is durable: every caller gets the error
             if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
             results = [(False, exc if isinstance(exc, Exception) else RuntimeError("write aborted"))] * len(batch)
+        outcomes: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for job, (ok, value) in zip(batch, results, strict=True):
+            outcomes.setdefault(job.loop, []).append((job.future, ok, value))
+        for loop, settled in outcomes.items():
             with contextlib.suppress(RuntimeError):  # the caller's loop is already closed
-                job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+                loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _attempt(db: sqlite3.Connection, job: _Job) -> tuple[bool, Any]:
+    try:
+        return True, job.write(db)
+    except Exception as exc:
+        return False, exc
