@@ -19,7 +19,7 @@ from bot.knowledge.schema import (
     MenuNode,
     Sourced,
 )
-from bot.knowledge.search import FaqIndex
+from bot.knowledge.search import RANKED, FaqIndex
 from bot.knowledge.yamlread import Issue, YamlDoc
 
 __all__ = ["FIRST_SCREEN", "LIMITS", "REVIEW_EVERY", "CrossChecker"]
@@ -95,17 +95,17 @@ class CrossChecker:
 
     def examples(self, index: FaqIndex, faqs: dict[str, FaqEntry],
                  where: dict[str, tuple[YamlDoc, int]]) -> None:
-        """An example that another entry answers confidently teaches the matcher the wrong thing, unless the entry
-        names that one in `told_apart_from`: then the example teaches the boundary between them. One that no
-        entry matches well without itself brings words the entries lack (dialect, loanwords): that is its use."""
+        """An example that, left out, the search would answer outright with another entry is likely filed under the
+        wrong one, unless the entry names that one in `told_apart_from`: then the example teaches the boundary
+        between them. One that no entry matches well without itself, or that its own entry still runs close to,
+        brings words the entries lack (dialect, loanwords): that is its use."""
         for fid, (doc, position) in where.items():
             entry = faqs[fid]
             for lang, examples in entry.examples.items():
-                line = index.tuning.confident_line(lang)
                 for number, example in enumerate(examples):
-                    hits = index.scores(example, lang, limit=1, leave_out=True)
-                    if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs and hits[0].score >= line \
-                            and hits[0].faq_id not in entry.told_apart_from:
+                    hits = index.scores(example, lang, limit=RANKED, leave_out=True)
+                    if hits and hits[0].faq_id != fid and hits[0].faq_id in faqs \
+                            and index.tuning.confident(hits, lang) and hits[0].faq_id not in entry.told_apart_from:
                         self._warn(doc, ("entries", position, "examples", lang, number),
                                    f"example {example!r} matches {hits[0].faq_id!r} better than {fid!r} (if it "
                                    f"teaches the two apart on purpose, add {hits[0].faq_id} to told_apart_from)")

@@ -98,8 +98,15 @@ class Tuning:
     def confident_line(self, lang: str) -> float:
         return self.confident_at_ka if lang == "ka" else self.confident_at
 
+    def confident(self, ranked: list[Hit], lang: str) -> bool:
+        """Whether the search alone answers the first of `ranked` outright: high enough, and well ahead."""
+        second = ranked[1].score if len(ranked) > 1 else 0.0
+        return bool(ranked) and ranked[0].score >= self.confident_line(lang) \
+            and second <= ranked[0].score * self.confident_margin
+
 
 _Postings = tuple["array[int]", "array[float]"]
+RANKED = 3  # entries a search ranks: its answer or choices, and the one shown beside an answer
 MAX_QUERY_CHARS = 1000  # a pasted letter is still searched, by its beginning, in bounded time
 _LATIN = re.compile(r"[A-Za-z]")
 NEAR_CACHE_SIZE = 4096  # typed words recur (the same typos, the other languages' words): fuzzy-match each once
@@ -344,12 +351,15 @@ class FaqIndex:
 
     def _answer(self, ranked: list[Hit], read: str) -> SearchResult:
         """A confident answer, with one more choice: the search's runner-up when close (within the "several"
-        share), else the second reader's next pick."""
+        share), else the second reader's next pick if the search ranks it too, else the search's runner-up (a pick
+        that shares no words with the question looks unrelated to the person)."""
         top = ranked[0]
         if len(ranked) > 1 and ranked[1].score >= top.score * self._tuning.several_share:
             return SearchResult("confident", (top, ranked[1]))
         other = self._reader.runner_up(read, top.faq_id) if self._reader is not None else ""
         found = {hit.faq_id: hit for hit in ranked}
+        if other and other not in found and len(ranked) > 1:
+            other = ranked[1].faq_id
         return SearchResult("confident", (top, found.get(other, Hit(other, 0.0))) if other else (top,))
 
     def search(self, query: str, lang: str) -> SearchResult:
@@ -358,7 +368,7 @@ class FaqIndex:
         A lone weak match is "none": with nothing to compare it to, offering it would be a guess.
         """
         tuning = self._tuning
-        ranked = self.scores(query, lang, limit=3)
+        ranked = self.scores(query, lang, limit=RANKED)
         read = (russian_in_latin(query) if lang == "ru" else None) or query  # what the second reader reads
         if not ranked or ranked[0].score < tuning.none_below:
             # Too few of the words are ones the entries use (dialect, loanwords, a long story around the question):
@@ -369,10 +379,8 @@ class FaqIndex:
             found = {hit.faq_id: hit for hit in ranked}
             return self._answer([found.get(pick, Hit(pick, 0.0)), *(h for h in ranked if h.faq_id != pick)], read)
         top = ranked[0]
-        second = ranked[1].score if len(ranked) > 1 else 0.0
         found = {hit.faq_id: hit for hit in ranked}
-        line = tuning.confident_line(lang)
-        if top.score >= line and second <= top.score * tuning.confident_margin:
+        if tuning.confident(ranked, lang):
             other = self._reader.disagrees(read, top.faq_id) if self._reader is not None else None
             if other is None:
                 return self._answer(ranked, read)
