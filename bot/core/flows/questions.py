@@ -35,7 +35,7 @@ LIVES_MESSAGE = 8  # words: "I live in a village near Ambrolauri" says where one
 SUGGESTIONS = 3
 # A message that also names something we do not cover (the weather, a concert, a bank card) is answered only
 # when the question is this clearly one of ours; below it the shared word is a coincidence ("weekend" hours).
-OFF_TOPIC_ANSWER_AT = 0.45
+OFF_TOPIC_ANSWER_AT = 0.55
 OUTCOMES = ("answered", "suggested", "declined", "urgent", "action")
 LANGUAGE_INTENTS = ("language_ka", "language_en", "language_ru")
 ACTIONS = ("forget", "mydata", "callback", "human")
