@@ -158,6 +158,33 @@ async def test_danger_with_nothing_to_follow_still_offers_a_way_on(rt: Runtime) 
     assert HOTLINE in (await user.tap("n:human"))[0].text
 
 
+@pytest.mark.parametrize(("lang", "text"), [("ru", "помогите"), ("en", "help!"), ("ka", "დამეხმარეთ"),
+                                            ("ru", "памагите плиз")])
+async def test_a_cry_for_help_alone_gets_112_with_the_menu_and_a_person(rt: Runtime, lang: str, text: str) -> None:
+    """Nothing to tell danger from a first hello: the 112 line, with the menu and a person under it."""
+    user = await chat(rt, f"cry-{text}", lang)
+    replies = await user.say(text)
+    assert len(replies) == 1 and "112" in replies[0].text and HOTLINE in replies[0].text
+    assert {"a:callback", "n:home", "n:human"} <= {b.data for b in user.buttons}
+
+
+@pytest.mark.parametrize(("lang", "text", "faq_id"), [
+    ("en", "help with a work visa for germany", "legal_work_visa"),
+    ("ru", "помогите с рабочей визой в Германию", "legal_work_visa"),
+])
+async def test_help_inside_a_question_is_a_question(rt: Runtime, lang: str, text: str, faq_id: str) -> None:
+    user = await chat(rt, f"help-q-{text}", lang)
+    replies = await user.say(text)
+    assert "112" not in replies[0].text
+    assert f"q:y:{faq_id}" in {b.data for b in user.buttons}, user.text
+
+
+async def test_thanks_for_being_helpful_is_thanks_not_a_cry(rt: Runtime) -> None:
+    user = await chat(rt, "helpful", "en")
+    replies = await user.say("thank you so much, very helpful")
+    assert replies[0].text.startswith("You are welcome") and "m:legal" in {b.data for b in user.buttons}
+
+
 async def test_danger_comes_before_an_open_place_question(rt: Runtime) -> None:
     user = await chat(rt, "urgent-in-flow", "en")
     await user.command("centres")
@@ -175,6 +202,8 @@ async def test_danger_comes_before_an_open_place_question(rt: Runtime) -> None:
     ("ru", "курс евро"),
     ("ka", "laris kursi"),
     ("en", "how to send a parcel with clothes to my mom in Greece, which courier is cheapest"),
+    ("en", "weather"),  # one word the off-topic phrases know is not the village it resembles (Chetar)
+    ("en", "who won the dinamo tbilisi game last night"),
 ])
 async def test_out_of_scope_is_declined_honestly_without_a_centre_or_suggestions(
         rt: Runtime, lang: str, text: str) -> None:
@@ -342,10 +371,14 @@ async def test_a_single_word_of_a_request_inside_a_question_stays_a_question(rt:
 async def test_which_number_shows_the_number(rt: Runtime) -> None:
     for n, (lang, text) in enumerate([("en", "what number do i call to talk to a real person"),
                                       ("ru", "куда звонить?"), ("ru", "ты бот? дайте человека"),
-                                      ("en", "give me phone number where a person answers")]):
+                                      ("en", "give me phone number where a person answers"),
+                                      ("en", "I'd rather talk to an actual person, not a bot. Is there a number "
+                                             "I can call?")]):
         user = await chat(rt, f"human-{n}", lang)
         await user.say(text)
         assert HOTLINE in user.text and "a:callback" in [b.data for b in user.buttons]
+        session = await rt.engine.store.load_session(user.key) or {}
+        assert not str(session.get("state") or "").startswith("cb:"), f"{text!r} asks for a number, not a call"
 
 
 @pytest.mark.parametrize(("lang", "text"), [("en", "hi"), ("ka", "madloba"), ("ru", "здравствуйте"),

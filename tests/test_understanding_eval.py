@@ -84,37 +84,21 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev19_mixed.yaml": 0.97, "dev20_danger.yaml": 0.97, "dev22_danger.yaml": 0.97,
                  "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97,
                  "dev26_danger.yaml": 0.97, "dev27_danger.yaml": 0.97, "dev29_danger.yaml": 0.97,
-                 "dev30_ka_danger.yaml": 0.97, "dev32_ka_danger.yaml": 0.97, "dev37_ka_danger.yaml": 0.97}
-CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
-             # 13 of 40 since the ninth session: a job lost abroad is answered with the trouble-abroad entry,
-             # which names 112
-             "dev5_urgent.yaml": 0.35, "dev8_danger.yaml": 0.34, "dev14_danger.yaml": 0.34,
-             # past trafficking and threats "as a joke" beside a question (26 of 60 on arrival, 22 now)
-             "dev16_danger.yaml": 0.40,
-             # 9 of 40 read as danger (as at the session's start), 8 are risks questions whose answers name 112
-             "dev18_danger.yaml": 0.45,
-             # 39 of 90 on arrival, 41 now: most are questions on the risks entries, whose answers name 112
-             # ("if they don't pay me there, whom do I turn to?" is answered with the trouble-abroad entry)
-             "dev20_danger.yaml": 0.46,
-             # 18 of 60 on arrival and now, nearly all risks questions whose answers name 112
-             "dev22_danger.yaml": 0.35,
-             # 17 of 50 on arrival, 16 now: risks answers that name 112, and jokes ("шеф меня убивает 😅")
-             "dev23_danger.yaml": 0.36,
-             # 15 of 40 on arrival, 17 now: questions on the risks entries and on support after return, whose
-             # answers name 112
-             "dev24_danger_scripts.yaml": 0.43,
-             # 23 of 40 on arrival and now: risks answers that name 112, news of others, jokes ("шепи момклавс 😂")
-             "dev25_danger.yaml": 0.60,
-             # 11 of 40 on arrival and now
-             "dev26_danger.yaml": 0.33,
-             # 24 of 50 on arrival, 20 now (jokes with laughter no longer alarm); the rest are risks questions
-             "dev27_danger.yaml": 0.45,
-             # 25 of 40 on arrival, 18 now
-             "dev29_danger.yaml": 0.50,
-             # 17 of 35 on arrival, 14 now
-             "dev30_ka_danger.yaml": 0.45,
-             # 13 of 35 on arrival and now: past stories asked about, and questions on the risks entries
-             "dev37_ka_danger.yaml": 0.40}
+                 "dev30_ka_danger.yaml": 0.97, "dev32_ka_danger.yaml": 0.97, "dev37_ka_danger.yaml": 0.97,
+                 "dev40_ka_danger.yaml": 0.97, "dev42_short.yaml": 0.97}
+# Calm messages that got the 112 line first, at most (one message above the figures of the twelfth session). An
+# answer whose text names 112 (a passport kept, trouble abroad) is not counted: it is the right answer to a calm
+# question. Until the twelfth session these caps counted such answers too, and rose with every right answer on the
+# risks entries.
+CALM_CAPS = {"urgent_dev.yaml": 0.08, "urgent_dev3.yaml": 0.14, "dev5_urgent.yaml": 0.1, "dev6_actions.yaml": 0.03,
+             "dev7.yaml": 0.08, "dev8_danger.yaml": 0.18, "dev9_danger.yaml": 0.12, "dev10_danger.yaml": 0.04,
+             "dev11_danger.yaml": 0.03, "dev12_danger.yaml": 0.03, "dev13.yaml": 0.03, "dev14_danger.yaml": 0.2,
+             "dev15_danger.yaml": 0.16, "dev16_danger.yaml": 0.19, "dev18_danger.yaml": 0.23, "dev19_mixed.yaml": 0.05,
+             "dev20_danger.yaml": 0.27, "dev21_mixed_lang.yaml": 0.05, "dev21_relatives.yaml": 0.14,
+             "dev22_danger.yaml": 0.2, "dev23_danger.yaml": 0.16, "dev24_danger_scripts.yaml": 0.25,
+             "dev25_danger.yaml": 0.38, "dev26_danger.yaml": 0.2, "dev27_danger.yaml": 0.2, "dev29_danger.yaml": 0.18,
+             "dev30_ka_danger.yaml": 0.35, "dev32_ka_danger.yaml": 0.15, "dev37_ka_danger.yaml": 0.26,
+             "dev40_ka_danger.yaml": 0.37, "dev42_short.yaml": 0.03}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
@@ -124,7 +108,8 @@ CALM_CAPS = {"dev9_danger.yaml": 0.36, "urgent_dev.yaml": 0.34,
                                   "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
                                   "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
                                   "dev25_danger.yaml", "dev26_danger.yaml", "dev27_danger.yaml", "dev29_danger.yaml",
-                                  "dev30_ka_danger.yaml", "dev32_ka_danger.yaml", "dev37_ka_danger.yaml"])
+                                  "dev30_ka_danger.yaml", "dev32_ka_danger.yaml", "dev37_ka_danger.yaml",
+                                  "dev40_ka_danger.yaml", "dev42_short.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -132,10 +117,10 @@ async def test_danger_sets(rt: Runtime, name: str) -> None:
                  else "calm"} for m in load_messages(DATA / name)]
     report = await evaluate(rt.engine, messages)
     urgent = [s.urgent for m, s in report.rows if m["expect"] == "@urgent"]
-    calm = [s.urgent for m, s in report.rows if m["expect"] == "calm"]
-    print(f"\n{name}: danger with 112 first {sum(urgent)}/{len(urgent)}, calm with 112 {sum(calm)}/{len(calm)}")
+    calm = [s.alarm for m, s in report.rows if m["expect"] == "calm"]
+    print(f"\n{name}: danger with 112 first {sum(urgent)}/{len(urgent)}, calm with 112 first {sum(calm)}/{len(calm)}")
     assert sum(urgent) / len(urgent) >= DANGER_FLOORS.get(name, 0.95)
-    assert sum(calm) / len(calm) <= CALM_CAPS.get(name, 0.30)
+    assert sum(calm) / len(calm) <= CALM_CAPS[name]
 
 
 async def test_requests_tuning_set(rt: Runtime) -> None:
@@ -292,6 +277,23 @@ RECENT |= {
     "dev36_ka_latin.yaml": {"right": 0.74, "offered": 0.91, "wrong": 0.03, "none": 0.25, "@urgent": 0.95},
     "dev36_enru.yaml": {"right": 0.82, "offered": 0.94, "wrong": 0.02, "none": 0.15, "@urgent": 0.95,
                         "@callback": 0.95, "@human": 0.95},
+}
+
+# Written in the twelfth session, first run on that session's start code (1f63a84): dev39_en (English from
+# non-native and native writers, neighbouring entries) FAQ 82 / 97 / 2 % (2 wrong), out of scope answered 2 of 20,
+# danger 10 of 10, requests 9 of 10; dev39_ka_latin (Georgian typed in Latin letters) 86 / 98 / 1 %, out of scope
+# 0 of 15, danger 10 of 10, requests 14 of 15; dev40_ka_danger (Georgian script, danger told without its words,
+# dialect, beside calm look-alikes) 84 of 85, calm with 112 26 of 55; dev42_short (one to five words in all four
+# groups) danger 62 of 70, FAQ 81 / 94 / 0 %; dev41_mixed (a month's traffic, never tuned on, misses never read)
+# 89 / 98 / 1 %, out of scope answered 1 of 18, danger and requests 54 of 54.
+RECENT |= {
+    "dev39_en.yaml": {"right": 0.78, "offered": 0.94, "wrong": 0.03, "none": 0.1, "@urgent": 0.95,
+                      "@callback": 0.95},
+    "dev39_ka_latin.yaml": {"right": 0.83, "offered": 0.95, "wrong": 0.02, "none": 0.1, "@urgent": 0.95,
+                            "@callback": 0.95},
+    "dev41_mixed.yaml": {"right": 0.86, "offered": 0.95, "wrong": 0.02, "none": 0.12, "@urgent": 0.95,
+                         "@callback": 0.95, "@human": 0.95},
+    "dev42_short.yaml": {"right": 0.77, "offered": 0.9, "wrong": 0.03, "none": 0.1, "@urgent": 0.97},
 }
 
 

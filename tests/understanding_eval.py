@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,9 @@ class Seen:
     target: str = ""  # the FAQ id answered, or the action (@callback, @human, @centre, @lang_xx, ...)
     suggested: tuple[str, ...] = ()
     urgent: bool = False
+    # The 112 line itself came first, not an answer whose text names 112 (a passport kept, a suspicious offer):
+    # what a calm person should not get.
+    alarm: bool = False
 
 
 def _buttons(replies: list[Reply]) -> list[str]:
@@ -43,6 +46,13 @@ def _buttons(replies: list[Reply]) -> list[str]:
 def seen(replies: list[Reply], state: str, lang_before: str, lang_after: str, hotline: str,
          human_marker: str, language_marker: str) -> Seen:
     """What a person sees, classified from the replies and where the conversation now stands."""
+    shown = _classify(replies, state, lang_before, lang_after, hotline, human_marker, language_marker)
+    answer_first = bool(replies) and any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
+    return replace(shown, alarm=shown.urgent and not answer_first)
+
+
+def _classify(replies: list[Reply], state: str, lang_before: str, lang_after: str, hotline: str,
+              human_marker: str, language_marker: str) -> Seen:
     data = _buttons(replies)
     first = replies[0].text if replies else ""
     urgent = "112" in first and hotline in first

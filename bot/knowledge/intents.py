@@ -36,10 +36,10 @@ __all__ = ["DANGER", "INTENTS", "IntentSpec", "Intents", "IntentsFile", "Match"]
 
 # The intents the core acts on, in the order it considers them.
 INTENTS = (
-    "urgent", "despair", "language_ka", "language_en", "language_ru", "forget", "mydata", "callback", "human", "centre",
-    "live_in", "greeting", "thanks", "out_of_scope",
+    "urgent", "despair", "cry", "language_ka", "language_en", "language_ru", "forget", "mydata", "callback", "human",
+    "centre", "live_in", "greeting", "thanks", "out_of_scope",
 )
-DANGER = ("urgent", "despair")  # answered with 112 and the hotline first, before anything else
+DANGER = ("urgent", "despair", "cry")  # answered with 112 and the hotline first, before anything else
 DANGER_OUTWEIGHS = 3  # danger phrases on separate words that no `unless` cancels
 # Laughter marks a joke ("the boss will kill me if I'm late 😂"): across the tuning sets, some 60 calm messages and
 # none of 2,600 dangers carry one. Danger told in several separate ways still counts (DANGER_OUTWEIGHS).
@@ -385,6 +385,10 @@ class Intents:
             if intent not in found and intent not in blocked:
                 found[intent] = 0
                 longest[intent] = needed
+        # A cry for help counts only alone ("help!"); with other words, the model reads them as it would.
+        for intent in DANGER:
+            if found.get(intent, 0) > self._limit(intent, longest[intent]):
+                del found[intent]
         # The model, for danger no phrase names; over a word that cancels danger only when sure (SURE_AT); not on
         # a message about something we do not cover (football, the weather), where a short "они сегодня..." reads
         # like "they", nor on a request about the bot itself ("delete everything I wrote, I don't want it stored"),

@@ -90,7 +90,9 @@ _RUSSIAN_IN_LATIN = frozenset(w for w in STOPWORDS["ru"] if len(w) >= 3) - {
     "думаю", "собой", "вижу", "могу", "живу", "хочется", "жить", "жит", "умереть", "умерет",
     # frequent words, some as typed without the soft sign ("skolko", "nelzya")
     "сколко", "нелзя", "никуда", "ничего", "говорят", "должна", "должен",
-    "перезвоните", "перезвонить", "перезвонит", "позвоните", "позвонить"}
+    "перезвоните", "перезвонить", "перезвонит", "позвоните", "позвонить",
+    # a cry or a threat in two or three words ("spasite", "hozyain grozit ubit")
+    "помоги", "спасите", "грозит", "грозится", "угрожает", "убить", "убьет"}
 
 _KA_STOP_FOLDED = frozenset(fold(word) for word in STOPWORDS["ka"])
 _SNOWBALL = {"en": snowballstemmer.stemmer("english"), "ru": snowballstemmer.stemmer("russian")}

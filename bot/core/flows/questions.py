@@ -97,8 +97,9 @@ class QuestionsFlow:
         result = ctx.content.faq_index.search(text, ctx.lang)
         lives_only = "live_in" in match and words <= LIVES_MESSAGE
         if "centre" in match or short or lives_only or result.status != "confident":
+            # A word the off-topic phrases know is not a village it resembles ("weather" ~ Chetar).
             replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match,
-                                  named=words <= LIVES_MESSAGE)
+                                  named=words <= LIVES_MESSAGE and "out_of_scope" not in match)
             if replies is not None:
                 return replies
         return await self.answer(ctx, text, result, out_of_scope="out_of_scope" in match, short=short)
@@ -171,6 +172,9 @@ class QuestionsFlow:
             asked = await self.act(ctx, asked_for)
             if asked is not None:
                 return [Reply(text=first), *asked]
+        if match.first(DANGER) == "cry":
+            # A cry and nothing else: no question to answer, so the menu and a person sit under the 112 line.
+            return [ctx.with_nav(first, rows, back=False)]
         follow = ctx.content.intents.answer(match)
         if follow in ctx.content.faqs:
             replies.extend(self.menu.faq(ctx, follow, feedback=True) or [])
