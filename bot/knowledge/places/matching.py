@@ -66,11 +66,15 @@ class Gazetteer:
         self._stems = {k: tuple(v) for k, v in stems.items()}
         # Typos are forgiven for places in Georgia only: a foreign place is named exactly or not at all, so an
         # unknown village never turns into a foreign city one letter away ("Chkaduashi" is not Kaduna).
-        self._fuzzy_georgia: dict[str, list[str]] = {}
+        # Georgian names by first letter and length, so a misspelt word in a sentence is compared only with names
+        # of about its length; `_fuzzy_rank` keeps the order they were indexed in, the order equally near ones come.
+        self._fuzzy_georgia: dict[tuple[str, int], list[str]] = {}
+        self._fuzzy_rank: dict[str, int] = {}
         self._fuzzy_all: dict[int, list[str]] = {}
         for key, entries in self._names.items():
             if len(key) >= 4 and any(not self._places[pid].abroad for pid, _ in entries):
-                self._fuzzy_georgia.setdefault(key[0], []).append(key)
+                self._fuzzy_georgia.setdefault((key[0], len(key)), []).append(key)
+                self._fuzzy_rank[key] = len(self._fuzzy_rank)
                 self._fuzzy_all.setdefault(len(key), []).append(key)
 
     @classmethod
@@ -218,7 +222,7 @@ class Gazetteer:
         n = len(key)
         if sentence:
             limit = 1 if n <= 7 else 2
-            pool = [k for k in self._fuzzy_georgia.get(key[0], ()) if abs(len(k) - n) <= limit]
+            pool = [k for size in range(n - limit, n + limit + 1) for k in self._fuzzy_georgia.get((key[0], size), ())]
         else:
             limit = 1 if n <= 5 else 2 if n <= 10 else 3
             pool = [k for size in range(n - limit, n + limit + 1) for k in self._fuzzy_all.get(size, ())]
@@ -226,7 +230,8 @@ class Gazetteer:
         if not found:
             return [], 0
         lowest = min(int(d) for _, d, _ in found)
-        return [k for k, d, _ in found if int(d) == lowest], lowest
+        nearest = [k for k, d, _ in found if int(d) == lowest]
+        return sorted(nearest, key=self._fuzzy_rank.__getitem__) if sentence else nearest, lowest
 
     # -- choosing -----------------------------------------------------------------------------------------------
 
