@@ -94,14 +94,17 @@ class QuestionsFlow:
             return await self.answer(ctx, text, SearchResult("none", ()), out_of_scope=True, record=False)
         words = len(tokenize(text))
         short = words <= SHORT_MESSAGE
-        result = ctx.content.faq_index.search(text, ctx.lang)
         lives_only = "live_in" in match and words <= LIVES_MESSAGE
-        if "centre" in match or short or lives_only or result.status != "confident":
+        # A message that may be only a place is looked up as one before any search: a town alone needs none.
+        result = None if "centre" in match or short or lives_only else ctx.content.faq_index.search(text, ctx.lang)
+        if result is None or result.status != "confident":
             # A word the off-topic phrases know is not a village it resembles ("weather" ~ Chetar).
             replies = self._place(ctx, text, centre="centre" in match, lives="live_in" in match,
                                   named=words <= LIVES_MESSAGE and "out_of_scope" not in match)
             if replies is not None:
                 return replies
+        if result is None:
+            result = ctx.content.faq_index.search(text, ctx.lang)
         return await self.answer(ctx, text, result, out_of_scope="out_of_scope" in match, short=short)
 
     def _place(self, ctx: Ctx, text: str, centre: bool, lives: bool, named: bool) -> Replies | None:
