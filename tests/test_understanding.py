@@ -281,6 +281,9 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ru", "а по-английски можно? это для мужа, он по-русски не читает", "en", "Language set: English"),
     # An employer (работодатель) is not work (работа), which would make "English" a question about a job.
     ("ru", "Давайте на английском, это будет читать мой работодатель", "en", "Language set: English"),
+    ("ru", "Мама плохо читает по-русски, можете отвечать по-грузински? Я ей буду показывать", "ka", "ენა"),
+    ("ka", "shegidzlia inglisurad gagrdzelo? erti ucxoeli megobari mexmareba", "en", "Language set: English"),
+    ("ka", "rusulad mitxarit ra, qartuli latinurit dzneli wasakitxia", "ru", "Язык:"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
@@ -293,7 +296,9 @@ async def test_asking_for_another_language_switches_it(
 
 @pytest.mark.parametrize("text", ["do I need to speak english to get a legal job in the UK?",
                                   "should i register at the georgian embassy in spain",
-                                  "my kids went to school in spain, how do they continue in georgian school"])
+                                  "my kids went to school in spain, how do they continue in georgian school",
+                                  "на собеседовании придётся отвечать по-английски?",
+                                  "не отвечайте по-английски, пожалуйста"])
 async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, text: str) -> None:
     user = await chat(rt, f"lang-question-{text}", "ru")
     await user.say(text)

@@ -294,6 +294,10 @@ RECENT |= {
     "dev41_mixed.yaml": {"right": 0.86, "offered": 0.95, "wrong": 0.02, "none": 0.12, "@urgent": 0.95,
                          "@callback": 0.95, "@human": 0.95},
     "dev42_short.yaml": {"right": 0.77, "offered": 0.9, "wrong": 0.03, "none": 0.1, "@urgent": 0.97},
+    # dev43_hotline (360 messages to the held-out set's recipe, by another writer): first run 85 / 96 / 1 %, out of
+    # scope answered 3 of 40, danger 60 of 60, requests 62 of 70 (five language requests in long messages).
+    "dev43_hotline.yaml": {"right": 0.83, "offered": 0.93, "wrong": 0.02, "none": 0.15, "@urgent": 0.97,
+                           "@callback": 0.95, "@human": 0.9},
 }
 
 
