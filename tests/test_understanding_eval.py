@@ -85,7 +85,7 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev23_danger.yaml": 0.97, "dev24_danger_scripts.yaml": 0.97, "dev25_danger.yaml": 0.97,
                  "dev26_danger.yaml": 0.97, "dev27_danger.yaml": 0.97, "dev29_danger.yaml": 0.97,
                  "dev30_ka_danger.yaml": 0.97, "dev32_ka_danger.yaml": 0.97, "dev37_ka_danger.yaml": 0.97,
-                 "dev40_ka_danger.yaml": 0.97, "dev42_short.yaml": 0.97}
+                 "dev40_ka_danger.yaml": 0.97, "dev42_short.yaml": 0.97, "dev44_ka_danger.yaml": 0.97}
 # Calm messages that got the 112 line first, at most (one message above the figures of the twelfth session). An
 # answer whose text names 112 (a passport kept, trouble abroad) is not counted: it is the right answer to a calm
 # question. Until the twelfth session these caps counted such answers too, and rose with every right answer on the
@@ -98,7 +98,7 @@ CALM_CAPS = {"urgent_dev.yaml": 0.08, "urgent_dev3.yaml": 0.14, "dev5_urgent.yam
              "dev22_danger.yaml": 0.2, "dev23_danger.yaml": 0.16, "dev24_danger_scripts.yaml": 0.25,
              "dev25_danger.yaml": 0.38, "dev26_danger.yaml": 0.2, "dev27_danger.yaml": 0.2, "dev29_danger.yaml": 0.18,
              "dev30_ka_danger.yaml": 0.35, "dev32_ka_danger.yaml": 0.15, "dev37_ka_danger.yaml": 0.26,
-             "dev40_ka_danger.yaml": 0.37, "dev42_short.yaml": 0.03}
+             "dev40_ka_danger.yaml": 0.37, "dev42_short.yaml": 0.03, "dev44_ka_danger.yaml": 0.3}
 
 
 @pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
@@ -109,7 +109,7 @@ CALM_CAPS = {"urgent_dev.yaml": 0.08, "urgent_dev3.yaml": 0.14, "dev5_urgent.yam
                                   "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
                                   "dev25_danger.yaml", "dev26_danger.yaml", "dev27_danger.yaml", "dev29_danger.yaml",
                                   "dev30_ka_danger.yaml", "dev32_ka_danger.yaml", "dev37_ka_danger.yaml",
-                                  "dev40_ka_danger.yaml", "dev42_short.yaml"])
+                                  "dev40_ka_danger.yaml", "dev42_short.yaml", "dev44_ka_danger.yaml"])
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
@@ -285,7 +285,8 @@ RECENT |= {
 # 0 of 15, danger 10 of 10, requests 14 of 15; dev40_ka_danger (Georgian script, danger told without its words,
 # dialect, beside calm look-alikes) 84 of 85, calm with 112 26 of 55; dev42_short (one to five words in all four
 # groups) danger 62 of 70, FAQ 81 / 94 / 0 %; dev41_mixed (a month's traffic, never tuned on, misses never read)
-# 89 / 98 / 1 %, out of scope answered 1 of 18, danger and requests 54 of 54.
+# 89 / 98 / 1 %, out of scope answered 1 of 18, danger and requests 54 of 54. dev44_ka_danger (Georgian script,
+# danger told as calm questions and matter-of-fact reports; 40 calm look-alikes): 80 of 80 on arrival.
 RECENT |= {
     "dev39_en.yaml": {"right": 0.78, "offered": 0.94, "wrong": 0.03, "none": 0.1, "@urgent": 0.95,
                       "@callback": 0.95},
