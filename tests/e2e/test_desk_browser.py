@@ -350,7 +350,7 @@ def test_statistics_show_todays_people_and_requests_with_csv(server: DeskServer,
     answered = _ask(server, 7010, "How can I send money home safely?")
     assert "q:y:legal_send_money" in str(server.fake.calls_to(7010)[-1].params), answered
     assert "did not find an answer" in _ask(server, 7010, "How many planets circle the sun in our galaxy?")
-    assert "Did you mean one of these?" in _ask(server, 7010, "What is the capital of Australia?")
+    assert "Did you mean one of these?" in _ask(server, 7010, "Tell me about the visa")
     new_account(server, browser, "mari", role="editor")
     assert browser.current_url.endswith("/desk/stats")
     wait_for(browser, lambda d: "Callback requests by topic" in text(d))
