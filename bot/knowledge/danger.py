@@ -33,6 +33,10 @@ DANGER_AT = 0.5
 # who came back last year and is now locked in a room in Brussels scored 0.93. Of all the tuning sets' messages
 # with such a word and no danger phrase left, none of the calm ones scored 0.85 or more.
 SURE_AT = 0.9
+# An off-topic word that does not explain a long message ("they make the neighbours' boy beg in the metro") leaves
+# it to the model from here. Of the tuning sets' messages this reading changes, the calm ones (a film about a
+# kidnapping, a football defeat, an old mother's case) scored 0.58-0.70; the begging boy 0.88.
+OFF_TOPIC_AT = 0.75
 # Two words are too little to read danger from pieces of words ("borjomidan var", I am from Borjomi, scored 0.61);
 # no danger the tuning sets tell in two words was left to the model alone.
 MIN_WORDS = 3

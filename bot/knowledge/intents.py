@@ -24,7 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import LANGUAGES
-from bot.knowledge.danger import DANGER_AT, MIN_WORDS, SURE_AT
+from bot.knowledge.danger import DANGER_AT, MIN_WORDS, OFF_TOPIC_AT, SURE_AT
 from bot.knowledge.spoken_numbers import spoken_digits
 from bot.knowledge.textnorm import PHONE, STOPWORDS, phrase_tokens, russian_in_latin, tokenize
 from bot.knowledge.translit import fold, has_cyrillic, to_georgian
@@ -390,7 +390,8 @@ class Intents:
             if found.get(intent, 0) > self._limit(intent, longest[intent]):
                 del found[intent]
         # The model, for danger no phrase names; over a word that cancels danger only when sure (SURE_AT); not on
-        # a message about something we do not cover (football, the weather), where a short "они сегодня..." reads
+        # a message about something we do not cover (football, the weather; OFF_TOPIC_AT when the off-topic word
+        # is only a detail of a long message), where a short "они сегодня..." reads
         # like "they", nor on a request about the bot itself ("delete everything I wrote, I don't want it stored"),
         # nor on a request that leaves too few words to read danger from ("ukukavshiri minda telefonit").
         unread = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT) or any(
@@ -398,7 +399,10 @@ class Intents:
         # Laughter leaves the model nothing. Georgian typed in Cyrillic letters is read by the model in Georgian
         # script, as it learned Georgian.
         at = DANGER_AT if blocked.isdisjoint(DANGER) else None if laughing else SURE_AT
-        if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & {*DANGER, "out_of_scope"} \
+        if "out_of_scope" in found and at is not None:
+            at = max(at, OFF_TOPIC_AT) if found["out_of_scope"] > self._limit(
+                "out_of_scope", longest["out_of_scope"]) else None
+        if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & DANGER \
                 and not unread and at is not None \
                 and (self._danger.says(text, at)
                      or (cyrillic and scripts["ka"] and self._danger.says(to_georgian(text), at))):
