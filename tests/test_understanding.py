@@ -568,3 +568,26 @@ async def test_georgian_danger_of_children_food_and_pills_gets_112_first(rt: Run
 async def test_a_boss_who_will_kill_me_if_i_am_late_is_an_idiom(rt: Runtime, text: str, faq_id: str) -> None:
     replies = await (await chat(rt, "ka-calm", "ka")).say(text)
     assert replies[0].text.startswith(rt.content.current.faqs[faq_id].question["ka"]), replies[0].text
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "I need to talk to a human. I don't want to be alive anymore."),
+    ("en", "what number do i call. the guy who runs our flat just punched my roommate and says we're next"),
+    ("ru", "Можно поговорить по-русски с кем-то? Я тут одна, денег на дорогу нет, думаю, что проще всё закончить"),
+    ("ru", "окна заколочены"),
+    ("ka", "მკაცრები არიან ჩვენთან. საბუთები წაიღეს შესანახადო"),
+    ("ka", "sad var ar vici ra qalaqia"),
+])
+async def test_danger_beside_a_request_or_in_few_words_gets_112_first(rt: Runtime, lang: str, text: str) -> None:
+    """Asking for a person or a number does not hide what follows it; nor do a few plain words of confinement."""
+    replies = await (await chat(rt, f"danger-{text}", lang)).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ru", "забыли окна закрыть перед отъездом, соседка присмотрит. как оформить рабочую визу в Германию?"),
+    ("ka", "არ ვიცი რომელ ქალაქში წავიდე სამუშაოდ, იტალიაში თუ ესპანეთში"),
+])
+async def test_words_near_confinement_are_calm(rt: Runtime, lang: str, text: str) -> None:
+    replies = await (await chat(rt, f"calm-{text}", lang)).say(text)
+    assert "112" not in replies[0].text
