@@ -591,3 +591,11 @@ async def test_danger_beside_a_request_or_in_few_words_gets_112_first(rt: Runtim
 async def test_words_near_confinement_are_calm(rt: Runtime, lang: str, text: str) -> None:
     replies = await (await chat(rt, f"calm-{text}", lang)).say(text)
     assert "112" not in replies[0].text
+
+
+async def test_russian_typed_in_latin_letters_by_someone_who_chose_russian_is_read_as_russian(rt: Runtime) -> None:
+    """Without a Russian function word Latin letters could be English or Georgian, unless Russian was chosen."""
+    replies = await (await chat(rt, "ru-latin", "ru")).say("zaperli v podvale")
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+    replies = await (await chat(rt, "en-latin", "en")).say("zaperli v podvale")
+    assert "112" not in replies[0].text

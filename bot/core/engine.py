@@ -270,7 +270,7 @@ class Engine:
                 and event.data not in ("centres", "a:centres") and not event.data.startswith("c:"):
             session.leave()  # the place question is over: later text is a question again, not a town
         if event.kind is Kind.TEXT and session.state and not session.state.startswith("cb:") \
-                and ctx.content.intents.match(event.text).first(DANGER):
+                and ctx.content.intents.match(event.text, ctx.lang).first(DANGER):
             session.leave()  # danger comes before a half-answered question about a place or a pre-check
             return await self._fallback(ctx)
         if event.kind is Kind.COMMAND:

@@ -314,7 +314,7 @@ class Intents:
         self._hints_needed = {name: item.hints_needed for name, item in spec.intents.items()
                               if item.hints and not item.hints_with}
         self._hints_with = {item.hints_with: name for name, item in spec.intents.items() if item.hints_with}
-        self._last: tuple[str | None, Match] = (None, Match())
+        self._last: tuple[tuple[str, str | None] | None, Match] = (None, Match())
 
     def answer(self, match: Match) -> str | None:
         """The entry a matched intent names to follow its first reply, if any."""
@@ -326,9 +326,10 @@ class Intents:
         return next((item.menu for name, item in self.spec.intents.items()
                      if item.menu is not None and name in match), None)
 
-    def match(self, text: str) -> Match:
-        """The intents of `text`; the last answer is kept, since the engine and the flow both ask per message."""
-        if text == self._last[0]:
+    def match(self, text: str, lang: str | None = None) -> Match:
+        """The intents of `text` from someone who chose `lang`; the last answer is kept, since the engine and the
+        flow both ask per message."""
+        if (text, lang) == self._last[0]:
             return self._last[1]
         found: dict[str, int] = {}
         longest: dict[str, int] = defaultdict(int)
@@ -341,7 +342,7 @@ class Intents:
         scripts = {"en": _LATIN.search(text) is not None, "ru": cyrillic,
                    "ka": not cyrillic or _RUSSIAN_ONLY.isdisjoint(tokenize(text))}
         # Russian typed in Latin letters ("pomogite, muj b'et menya") is read in Cyrillic by the Russian phrases.
-        russian = russian_in_latin(text) or text
+        russian = russian_in_latin(text, chosen=lang == "ru") or text
         for lang in self._langs:
             reading = russian if lang.lang == "ru" else text
             if not scripts.get(lang.lang, True) and reading is text:
@@ -422,7 +423,7 @@ class Intents:
         match = Match({k: v for k, v in found.items()
                        if v <= self._limit(k, longest[k]) or (k in requested and k not in blocked)}, number,
                       frozenset(requested - blocked))
-        self._last = (text, match)
+        self._last = ((text, lang), match)
         return match
 
     def _limit(self, intent: str, words: int) -> float:

@@ -332,7 +332,7 @@ class FaqIndex:
         tuning = self._tuning
         scripts = {"en": _LATIN.search(query) is not None, "ru": has_cyrillic(query)}
         # Someone who chose Russian and types it in Latin letters is read in Cyrillic.
-        russian = russian_in_latin(query) if lang == "ru" and not scripts["ru"] else None
+        russian = russian_in_latin(query, chosen=True) if lang == "ru" and not scripts["ru"] else None
         for code in order:
             text = russian if code == "ru" and russian is not None else query
             if not scripts.get(code, True) and text is query:
@@ -369,7 +369,7 @@ class FaqIndex:
         """
         tuning = self._tuning
         ranked = self.scores(query, lang, limit=RANKED)
-        read = (russian_in_latin(query) if lang == "ru" else None) or query  # what the second reader reads
+        read = (russian_in_latin(query, chosen=True) if lang == "ru" else None) or query  # what the second reader reads
         if not ranked or ranked[0].score < tuning.none_below:
             # Too few of the words are ones the entries use (dialect, loanwords, a long story around the question):
             # the second reader, which weighs pieces of words, answers alone when its first pick leads clearly.

@@ -125,14 +125,15 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def russian_in_latin(text: str) -> str | None:
+def russian_in_latin(text: str, chosen: bool = False) -> str | None:
     """Russian typed in Latin letters ("ya v germanii, ne znayu chto delat"), read in Cyrillic; None for any other
     text. A Russian function word of three letters or more, or a word only Russian has, must show it: short ones
-    are also English or Georgian typed in Latin ("i", "da", "to", "no", "oni")."""
+    are also English or Georgian typed in Latin ("i", "da", "to", "no", "oni"). `chosen`: the person chose
+    Russian, so Latin letters are Russian without such a word ("zaperli v podvale")."""
     if has_cyrillic(text) or has_georgian(text) or _LATIN.search(text) is None:
         return None
     reading = to_russian(text)
-    return None if _RUSSIAN_IN_LATIN.isdisjoint(tokenize(reading)) else reading
+    return reading if chosen or not _RUSSIAN_IN_LATIN.isdisjoint(tokenize(reading)) else None
 
 
 def _strip_one(token: str, suffixes: tuple[str, ...]) -> tuple[str, bool]:

@@ -66,7 +66,7 @@ class QuestionsFlow:
         text = ctx.event.text.strip()[:MAX_QUESTION]
         if not text:
             return None
-        match = ctx.content.intents.match(text)
+        match = ctx.content.intents.match(text, ctx.lang)
         if match.first(DANGER):
             ctx.outcome = "urgent"
             return await self.urgent(ctx, text, match)
