@@ -383,7 +383,10 @@ class Intents:
             # Unless a phrase of the pool's own intent already decided what the message is (and what follows it).
             mine = joined is not None and own[pool] >= needed and pool not in found and joined not in blocked
             intent = joined if mine else pool
-            if intent not in found and intent not in blocked:
+            # As with phrases, danger told by several different details outweighs a word that would cancel it
+            # ("lol, seriously now: a man in Berlin takes her money, sends her somewhere at night, her face bruised").
+            outweighs = intent in DANGER and hints[pool] >= DANGER_OUTWEIGHS
+            if intent not in found and (intent not in blocked or outweighs):
                 found[intent] = 0
                 longest[intent] = needed
         # A cry for help counts only alone ("help!"); with other words, the model reads them as it would.
@@ -397,9 +400,10 @@ class Intents:
         # nor on a request that leaves too few words to read danger from ("ukukavshiri minda telefonit").
         unread = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT) or any(
             found.get(k, MIN_WORDS) < MIN_WORDS for k in _REQUESTS)
-        # Laughter leaves the model nothing. Georgian typed in Cyrillic letters is read by the model in Georgian
-        # script, as it learned Georgian.
-        at = DANGER_AT if blocked.isdisjoint(DANGER) else None if laughing else SURE_AT
+        # Laughter cancels like a word of the past: only a sure model outweighs it ("lol they took our passports 😂,
+        # the boss says we owe for the ticket"); of the tuning sets' laughing calm messages none scored above 0.76.
+        # Georgian typed in Cyrillic letters is read by the model in Georgian script, as it learned Georgian.
+        at = DANGER_AT if blocked.isdisjoint(DANGER) else SURE_AT
         if "out_of_scope" in found and at is not None:
             at = max(at, OFF_TOPIC_AT) if found["out_of_scope"] > self._limit(
                 "out_of_scope", longest["out_of_scope"]) else None
