@@ -147,6 +147,10 @@ class _Phrase:
     # nothing (ინგლისურზე გადადი "switch to English" and გადადის "he is switching" share a stem); Georgian typed
     # in other letters meets a word by this form when its guessed letters stem differently (хидзе, ხიდზე).
     written: tuple[str, ...] = ()
+    needed: frozenset[str] = field(init=False)  # the words, for one test of whether all are in the message
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needed", frozenset(self.words))
 
 
 class _LangPhrases:
@@ -238,7 +242,7 @@ class _LangPhrases:
         hints: dict[str, set[tuple[str, int]]] = defaultdict(set)
         requested: set[str] = set()
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
-            if not all(word in at for word in phrase.words):
+            if not at.keys() >= phrase.needed:
                 continue
             used = _in_order(phrase.words, at, {UNLESS: UNLESS_SLACK, REQUEST: 0}.get(phrase.kind, SLACK))
             if used is None:

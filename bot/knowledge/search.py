@@ -208,12 +208,16 @@ class _LangIndex:
         terms = dict.fromkeys(self.surfaces[cand] for cand, dist, _ in found if dist == best)
         return [(term, int(best)) for term in terms]
 
-    def score(self, query: str, limit: int, leave_out: bool = False) -> list[tuple[str, float]]:
+    def score(self, query: str, limit: int, leave_out: bool = False,
+              analysed: list[tuple[str, str]] | None = None) -> list[tuple[str, float]]:
         """The `limit` best (FAQ id, share) pairs: matched query weight over total query weight.
 
         `leave_out` ignores documents whose text is the query itself: how an example fares without itself.
+        `analysed`: the query as this index's analyser reads it, when already at hand (a language's entries and
+        its examples share one analyser, and reading a query costs as much as scoring it).
         """
-        analysed = self.analyse(query)
+        if analysed is None:
+            analysed = self.analyse(query)
         pairs: dict[str, str] = {}
         for surface, term in analysed:
             pairs.setdefault(term, surface)
@@ -338,9 +342,11 @@ class FaqIndex:
             if not scripts.get(code, True) and text is query:
                 continue  # English words need Latin letters, Russian ones Cyrillic; Georgian is read from any script
             factor = 1.0 if code == lang else tuning.other_language
-            found = self._indexes[code].score(text, limit)
+            entries = self._indexes[code]
+            analysed = entries.analyse(text)
+            found = entries.score(text, limit, analysed=analysed)
             if code in self._examples:
-                shots = self._examples[code].score(text, limit * 3, leave_out)
+                shots = self._examples[code].score(text, limit * 3, leave_out, analysed)
                 found += [(faq_id, share * tuning.example_weight) for faq_id, share in shots]
             for faq_id, share in found:
                 value = share * factor

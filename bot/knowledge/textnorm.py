@@ -230,7 +230,7 @@ def phrase_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     """
     if lang == "ka":
         # In Georgian letters, not folded: folded, ჩემი (my) and ცემს (beats) would be one word.
-        return [(token, stem_ka(token)) for token in _georgian_tokens(text)]
+        return [(token, stem(token, lang)) for token in _georgian_tokens(text)]
     return [(token, stem(token, lang)) for token in tokenize(text)]
 
 
