@@ -623,3 +623,11 @@ async def test_fear_hidden_behind_laughter_still_gets_112_first(rt: Runtime, tex
 async def test_georgian_threats_of_prison_and_being_tied_get_112_first(rt: Runtime, text: str) -> None:
     replies = await (await chat(rt, "ka-threat", "ka")).say(text)
     assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+def test_the_last_answer_is_kept_per_text_and_language(rt: Runtime) -> None:
+    """The engine and the flow both ask about one message: the second asking is answered from the first."""
+    intents = rt.content.current.intents
+    first = intents.match("zaperli v podvale", "ru")
+    assert intents.match("zaperli v podvale", "ru") is first and "urgent" in first
+    assert "urgent" not in intents.match("zaperli v podvale", "en")

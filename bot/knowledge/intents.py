@@ -347,11 +347,11 @@ class Intents:
                    "ka": not cyrillic or _RUSSIAN_ONLY.isdisjoint(tokenize(text))}
         # Russian typed in Latin letters ("pomogite, muj b'et menya") is read in Cyrillic by the Russian phrases.
         russian = russian_in_latin(text, chosen=lang == "ru") or text
-        for lang in self._langs:
-            reading = russian if lang.lang == "ru" else text
-            if not scripts.get(lang.lang, True) and reading is text:
+        for phrases in self._langs:
+            reading = russian if phrases.lang == "ru" else text
+            if not scripts.get(phrases.lang, True) and reading is text:
                 continue  # English phrases need Latin letters, Russian ones Cyrillic; Georgian is read from any
-            fired, cancelled, hinted, said, asked = lang.match(reading)
+            fired, cancelled, hinted, said, asked = phrases.match(reading)
             blocked |= cancelled
             requested |= asked
             for intent, count in said.items():
@@ -398,21 +398,21 @@ class Intents:
             if found.get(intent, 0) > self._limit(intent, longest[intent]):
                 del found[intent]
         # The model, for danger no phrase names; over a word that cancels danger only when sure (SURE_AT); not on
-        # a message about something we do not cover (football, the weather; OFF_TOPIC_AT when the off-topic word
-        # is only a detail of a long message), where a short "они сегодня..." reads
-        # like "they", nor on a request about the bot itself ("delete everything I wrote, I don't want it stored"),
-        # nor on a request that leaves too few words to read danger from ("ukukavshiri minda telefonit").
+        # a message about something we do not cover (football, the weather; from OFF_TOPIC_AT when the off-topic
+        # word is only a detail of a long message), where a short "они сегодня..." reads like "they", nor on a
+        # request about the bot itself ("delete everything I wrote, I don't want it stored"), nor on a request
+        # that leaves too few words to read danger from ("ukukavshiri minda telefonit").
         unread = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT) or any(
             found.get(k, MIN_WORDS) < MIN_WORDS for k in _REQUESTS)
         # Laughter cancels like a word of the past: only a sure model outweighs it ("lol they took our passports 😂,
         # the boss says we owe for the ticket"); of the tuning sets' laughing calm messages none scored above 0.76.
         # Georgian typed in Cyrillic letters is read by the model in Georgian script, as it learned Georgian.
         at = DANGER_AT if blocked.isdisjoint(DANGER) else SURE_AT
-        if "out_of_scope" in found and at is not None:
-            at = max(at, OFF_TOPIC_AT) if found["out_of_scope"] > self._limit(
-                "out_of_scope", longest["out_of_scope"]) else None
+        if "out_of_scope" in found:
+            at = max(at, OFF_TOPIC_AT)
+        off_topic = found.get("out_of_scope", math.inf) <= self._limit("out_of_scope", longest["out_of_scope"])
         if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & DANGER \
-                and not unread and at is not None \
+                and not unread and not off_topic \
                 and (self._danger.says(text, at)
                      or (cyrillic and scripts["ka"] and self._danger.says(to_georgian(text), at))):
             found["urgent"] = 0
