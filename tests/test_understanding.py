@@ -631,3 +631,40 @@ def test_the_last_answer_is_kept_per_text_and_language(rt: Runtime) -> None:
     first = intents.match("zaperli v podvale", "ru")
     assert intents.match("zaperli v podvale", "ru") is first and "urgent" in first
     assert "urgent" not in intents.match("zaperli v podvale", "en")
+
+
+@pytest.mark.parametrize("text", [
+    "დამკეტეს ოთახში",
+    "პასპორტი წაგვართვეს",
+    "ვიკლავ თავს",
+    "ვენები გადავიჭერი",
+    "ბავშვი მოიტაცეს",
+    "მოიპარეს ბავშვი",
+    "მაწამებენ",
+    "ტყვედ ვყავართ",
+    "მემუქრებიან",
+    "სახლს დაგვიწვავენ",
+    "გამოსასყიდს ითხოვენ",
+    "თირკმელი უნდა გავყიდო ვალის გამო",
+    "ხო ამბობენ ყველაფერს აქვს ბოლოო. ჰოდა ჩემიც მოვიდა. მადლობა ყველაფრისთვის და ნუ მომძებნით",
+    "ეს ჩემი ბოლო წერილია",
+])
+async def test_danger_told_in_two_or_three_georgian_words_gets_112_first(rt: Runtime, text: str) -> None:
+    """Too few words for the danger model: each of these needs its phrase (locked in, documents taken from us,
+    self-harm, a child abducted, torture, captivity, threats, a ransom, a kidney to sell, a farewell)."""
+    replies = await (await chat(rt, f"ka-short-{text}", "ka")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+@pytest.mark.parametrize("text", [
+    "გზა დაკეტეს, ტრასაზე ვდგავართ. საზღვარი როდის გაიხსნება?",  # the road closed, not "locked me in"
+    "მანქანა გადაყიდეს და საბუთები ჯერ არ გადაუფორმებიათ, რა ვქნა?",  # resold the car, not "resold me"
+    "რა მემუქრება თუ ვიზის ვადა გადავაცილე?",  # what do I face, not a threat
+    "მომდევნო კვირას ვბრუნდები, ცენტრი ღია იქნება?",  # "next", not "following me"
+    "სიცილით მოვკვდი ამ ვიდეოზე რაც ძმამ გამომიგზავნა",  # died laughing
+    "სტუდენტი ვარ, რეფერატს ვწერ ადამიანებით ვაჭრობაზე, სტატისტიკა გაქვთ?",  # trafficking as a topic
+])
+async def test_georgian_words_beside_the_new_danger_phrases_are_calm(rt: Runtime, text: str) -> None:
+    replies = await (await chat(rt, f"ka-calm-{text}", "ka")).say(text)
+    assert "112" not in replies[0].text, replies[0].text
+

@@ -224,8 +224,9 @@ class _LangPhrases:
                 if surface[:size] in self.prefixes:
                     at[surface[:size] + "*"].append(position)
             if self.folded:
-                folded = fold(surface)
-                for key in {fold(term), folded}:
+                folded, stem = fold(surface), fold(term)
+                # In a fixed order: which phrase counts first must not depend on the hash seed.
+                for key in (stem,) if stem == folded else (stem, folded):
                     for word in self.folded.get(key, ()):
                         at[word].append(position)
                 for size in range(FOLDED_MIN, len(folded) + 1):
