@@ -680,3 +680,24 @@ async def test_georgian_words_beside_the_new_danger_phrases_are_calm(rt: Runtime
     replies = await (await chat(rt, f"ka-calm-{text}", "ka")).say(text)
     assert "112" not in replies[0].text, replies[0].text
 
+
+
+@pytest.mark.parametrize("text", [
+    # A word of the past or of a settled matter cancels danger, but not in a clause that turns to now.
+    "ქმართან გავშორდით, მაგრამ ახლა მემუქრება რომ მომკლავს",
+    "შარშან ჩამოვედი თურქეთში, ახლა უფროსი მცემს და პასპორტი აქვს",
+    # "How do I find out" opens a worried relative's question; it cancels nothing.
+    "როგორ გავიგო რა ხდება, ძმა ორი დღეა არ პასუხობს, ბოლოს თქვა რომ სცემეს",
+    # Threatened with deportation is a threat; "deportation awaits me" (დეპორტაცია მემუქრება) is a question.
+    "ვიზას გაგიგრძელებო მითხრა და მას მერე იძულებით მაწვება. უარს თუ ვეუბნები დეპორტაციით მემუქრება",
+])
+async def test_danger_in_a_clause_that_turns_to_now_is_not_cancelled(rt: Runtime, text: str) -> None:
+    replies = await (await chat(rt, f"ka-turn-{text}", "ka")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+async def test_a_past_story_without_a_turn_to_now_stays_calm(rt: Runtime) -> None:
+    text = "2 wlis win saberdznetshi pasporti wamartves, magram es ukve warsulshia. exla bavshvebi skolashi unda " \
+           "chavabaro, ra mchirdeba?"
+    replies = await (await chat(rt, "ka-past", "ka")).say(text)
+    assert "112" not in replies[0].text

@@ -53,6 +53,11 @@ FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
 FOLDED_MIN = 5
 FOLDED_SHORT = 3
+# A word that cancels danger ("last year", "what are the signs", "we divorced") speaks for the whole message, but
+# not for a clause of its own that turns to the present: "we divorced, but now he threatens to kill me", "last
+# year went fine. Now they lock us in at night" ("but" alone turned too many questions about the signs).
+_CLAUSE_END = re.compile(r"[.!?;…,\n]+")
+_TURN = re.compile(r"\b(ახლა|ეხლა|ამჟამად|ამჯერად|axla|exla|сейчас|теперь|now|currently)\b", re.IGNORECASE)
 SLACK = 3  # other words a phrase's words may have among them
 # An `unless` phrase cancels only when written much as it stands: "русский не понимаю" must not cancel
 # "пишите на русском, грузинский не понимаю".
@@ -242,6 +247,9 @@ class _LangPhrases:
         hint_words: dict[str, set[int]] = defaultdict(set)
         hints: dict[str, set[tuple[str, int]]] = defaultdict(set)
         requested: set[str] = set()
+        # Danger's cancelling words and danger phrases, each by the words it matched (see _TURN).
+        cancels: dict[str, list[list[int]]] = defaultdict(list)
+        dangers: dict[str, list[list[int]]] = defaultdict(list)
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if not at.keys() >= phrase.needed:
                 continue
@@ -251,7 +259,9 @@ class _LangPhrases:
             # In another form than written, a request's words are an ordinary phrase of its intent.
             asked = phrase.kind == REQUEST and all(
                 not word or word == fold(tokens[i][0]) for word, i in zip(phrase.written, used, strict=True))
-            if phrase.kind == UNLESS:
+            if phrase.kind == UNLESS and phrase.intent in DANGER:
+                cancels[phrase.intent].append(used)
+            elif phrase.kind == UNLESS:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
             elif phrase.kind == HINT:
@@ -265,16 +275,41 @@ class _LangPhrases:
                     named[phrase.intent] += 1
                 if phrase.intent in blocked:
                     continue
+                if phrase.intent in DANGER:
+                    dangers[phrase.intent].append(used)
+                    continue
                 fired.setdefault(phrase.intent, set()).update(used)
                 if asked:
                     requested.add(phrase.intent)
-                words = sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
-                longest[phrase.intent] = max(longest[phrase.intent], words)
+                longest[phrase.intent] = max(longest[phrase.intent], self._words(used, tokens))
+        clauses = self._clauses(text, tokens) if cancels else None
+        for intent, found in dangers.items():
+            if clauses is not None and intent in cancels:
+                clause, turns = clauses
+                quiet = {clause[i] for used in cancels[intent] for i in used}
+                found = [used for used in found if all(clause[i] in turns and clause[i] not in quiet for i in used)]
+            for used in found:
+                fired.setdefault(intent, set()).update(used)
+                longest[intent] = max(longest[intent], self._words(used, tokens))
+        blocked.update(intent for intent in cancels if intent not in fired)
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
         left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
         return (left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()},
                 named, requested - blocked)
+
+
+    def _words(self, used: list[int], tokens: list[tuple[str, str]]) -> int:
+        return sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
+
+    def _clauses(self, text: str, tokens: list[tuple[str, str]]) -> tuple[list[int], set[int]]:
+        """Each word's clause, and the clauses that turn (see _TURN); one clause when the clauses, read apart,
+        do not give the same words."""
+        parts = [part for part in _CLAUSE_END.split(text) if part.strip()]
+        numbers = [n for n, part in enumerate(parts) for _ in phrase_tokens(part, self.lang)]
+        if len(numbers) != len(tokens):
+            return [0] * len(tokens), set()
+        return numbers, {n for n, part in enumerate(parts) if _TURN.search(part)}
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
