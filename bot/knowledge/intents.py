@@ -298,7 +298,6 @@ class _LangPhrases:
         return (left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()},
                 named, requested - blocked)
 
-
     def _words(self, used: list[int], tokens: list[tuple[str, str]]) -> int:
         return sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
 
