@@ -131,20 +131,7 @@ CALM_CAPS = {"urgent_dev.yaml": 0.08, "urgent_dev3.yaml": 0.14, "dev5_urgent.yam
              "dev56_ka_context.yaml": 0.38, "dev57_danger_guard.yaml": 0.2}
 
 
-@pytest.mark.parametrize("name", ["urgent_dev.yaml", "urgent_dev3.yaml", "dev5_urgent.yaml", "dev6_actions.yaml",
-                                  "dev7.yaml", "dev8_danger.yaml", "dev9_danger.yaml", "dev10_danger.yaml",
-                                  "dev11_danger.yaml", "dev12_danger.yaml", "dev13.yaml", "dev14_danger.yaml",
-                                  "dev15_danger.yaml", "dev16_danger.yaml", "dev18_danger.yaml", "dev19_mixed.yaml",
-                                  "dev20_danger.yaml", "dev21_mixed_lang.yaml", "dev21_relatives.yaml",
-                                  "dev22_danger.yaml", "dev23_danger.yaml", "dev24_danger_scripts.yaml",
-                                  "dev25_danger.yaml", "dev26_danger.yaml", "dev27_danger.yaml", "dev29_danger.yaml",
-                                  "dev30_ka_danger.yaml", "dev32_ka_danger.yaml", "dev37_ka_danger.yaml",
-                                  "dev40_ka_danger.yaml", "dev42_short.yaml", "dev44_ka_danger.yaml",
-                                  "dev45_ka_danger.yaml", "dev46_ka_mixed_danger.yaml", "dev47_danger_guard.yaml",
-                                  "dev48_danger_requests.yaml", "dev49_ka_stories.yaml", "dev50_ka_slang.yaml",
-                                  "dev51_ka_exploitation.yaml", "dev52_ka_journeys.yaml", "dev53_ka_voices.yaml",
-                                  "dev54_ka_short.yaml", "dev55_ka_latin_short.yaml", "dev56_ka_context.yaml",
-                                  "dev57_danger_guard.yaml"])
+@pytest.mark.parametrize("name", list(CALM_CAPS))
 async def test_danger_sets(rt: Runtime, name: str) -> None:
     """Tuning sets of danger told in many ways, beside calm messages that share its words (a past event, "this
     heat is killing me", "SOS, my card is blocked"). Missing danger costs far more than a needless 112 line."""
