@@ -83,6 +83,15 @@ def test_an_intent_answer_naming_a_missing_entry(content: Path) -> None:
     assert f"{content / 'intents.yaml'}:5: error: intent 'despair': FAQ 'no_such_entry' does not exist" in found, found
 
 
+def test_an_intent_follow_list_naming_a_missing_entry(content: Path) -> None:
+    (content / "intents.yaml").write_text(
+        "intents:\n  urgent:\n    phrases:\n      en: [locked in]\n    follow:\n      - risks_trouble_abroad\n"
+        "      - risks_trubble\n", encoding="utf-8")
+    found = messages(content)
+    assert f"{content / 'intents.yaml'}:7: error: intent 'urgent': FAQ 'risks_trubble' in follow does not exist" \
+        in found, found
+
+
 def test_an_intent_of_staffs_own_opens_a_menu_that_must_exist(content: Path) -> None:
     (content / "intents.yaml").write_text(
         "intents:\n  section_visas:\n    menu: visas\n    phrases:\n      en: [all about visas]\n"

@@ -158,6 +158,35 @@ async def test_danger_with_nothing_to_follow_still_offers_a_way_on(rt: Runtime) 
     assert HOTLINE in (await user.tap("n:human"))[0].text
 
 
+@pytest.mark.parametrize(("lang", "text"), [("ka", "დამკეტეს ოთახში"), ("en", "they locked me in a room"),
+                                            ("ru", "меня заперли в комнате")])
+async def test_under_the_112_line_only_help_for_danger_is_offered(rt: Runtime, lang: str, text: str) -> None:
+    """"Locked in a room" comes near the employment contract entry; under 112 only the danger intent's
+    `follow` entries are offered, under a heading that does not ask "did you mean"."""
+    user = await chat(rt, f"urgent-follow-{text}", lang)
+    replies = await user.say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+    offered = {b.data[2:] for b in user.buttons if b.data.startswith("f:")}
+    assert offered and offered <= set(rt.content.current.intents.spec.intents["urgent"].follow)
+    assert replies[1].text.startswith(rt.engine.catalogues.translator(lang).gettext("These answers may help:"))
+
+
+async def test_danger_near_only_unrelated_entries_gets_the_menu_and_a_person(rt: Runtime) -> None:
+    user = await chat(rt, "urgent-unrelated", "ru")
+    replies = await user.say("муж бьёт меня каждый день")
+    assert len(replies) == 1 and "112" in replies[0].text and HOTLINE in replies[0].text
+    assert {"a:callback", "n:home", "n:human"} <= {b.data for b in user.buttons}
+    assert not any(b.data.startswith("f:") for b in user.buttons)
+
+
+async def test_a_question_that_sets_off_the_112_line_keeps_its_answer_among_the_choices(rt: Runtime) -> None:
+    """Clearly the search's first, the entry asked about is offered even outside the danger intent's `follow`."""
+    user = await chat(rt, "urgent-question", "en")
+    replies = await user.say("the recruiter asked for a copy of my passport, how do i check the agency is real")
+    assert "112" in replies[0].text
+    assert "f:legal_agency_check" in {b.data for b in user.buttons}
+
+
 @pytest.mark.parametrize(("lang", "text"), [("ru", "помогите"), ("en", "help!"), ("ka", "დამეხმარეთ"),
                                             ("ru", "памагите плиз")])
 async def test_a_cry_for_help_alone_gets_112_with_the_menu_and_a_person(rt: Runtime, lang: str, text: str) -> None:

@@ -95,6 +95,9 @@ class IntentSpec(BaseModel):
     # The FAQ entry shown after the first reply, instead of the search's answer: the words of someone saying
     # goodbye match unrelated entries (healthcare cover, the 90/180 rule), never the help they need.
     answer: str | None = None
+    # The entries that may follow the first reply when the search is unsure: of its choices only these are shown
+    # ("locked in a room" comes near an employment contract and the debt entry; under 112 they only distract).
+    follow: list[str] = Field(default_factory=list)
     # The menu node shown instead of any one answer: a question as broad as a whole section ("how can I work
     # abroad legally?") is best served by that section's list of questions.
     menu: str | None = None
@@ -359,6 +362,11 @@ class Intents:
         """The entry a matched intent names to follow its first reply, if any."""
         return next((item.answer for name, item in self.spec.intents.items()
                      if item.answer is not None and name in match), None)
+
+    def follow(self, match: Match) -> frozenset[str] | None:
+        """The entries a matched intent allows among the choices after its first reply; None: any."""
+        allowed = [set(item.follow) for name, item in self.spec.intents.items() if item.follow and name in match]
+        return frozenset().union(*allowed) if allowed else None
 
     def menu(self, match: Match) -> str | None:
         """The menu node a matched intent names, if any."""

@@ -205,6 +205,10 @@ def load_content(directory: Path, today: date | None = None) -> LoadResult:
             if spec.answer is not None and spec.answer not in faqs:
                 issues.append(intents_doc.issue(("intents", name, "answer"),
                                                 f"intent {name!r}: FAQ {spec.answer!r} does not exist"))
+            for index, fid in enumerate(spec.follow):
+                if fid not in faqs:
+                    issues.append(intents_doc.issue(("intents", name, "follow", index),
+                                                    f"intent {name!r}: FAQ {fid!r} in follow does not exist"))
             if spec.menu is not None and spec.menu not in nodes:
                 issues.append(intents_doc.issue(("intents", name, "menu"),
                                                 f"intent {name!r}: menu {spec.menu!r} does not exist"))

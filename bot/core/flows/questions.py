@@ -37,6 +37,11 @@ SUGGESTIONS = 3
 # when the question is this clearly one of ours; below it the shared word is a coincidence ("weekend" hours). It was
 # 0.45 until examples lifted scores: "погода в батуми на выходные" reached 0.48 through "работаете в выходной?".
 OFF_TOPIC_ANSWER_AT = 0.55
+# Under the 112 line a choice outside the danger intent's `follow` entries is offered only when it is the search's
+# first, rated this high and this far ahead of the second: a calm question that set off the line keeps its answer,
+# while the unrelated choices a danger message comes near (in 1,175 of 1,193 such firsts) only distract.
+OTHER_AFTER_DANGER_AT = 0.2
+OTHER_AFTER_DANGER_LEAD = 0.9  # the second's score at most this share of the first's
 OUTCOMES = ("answered", "suggested", "declined", "urgent", "action")
 LANGUAGE_INTENTS = ("language_ka", "language_en", "language_ru")
 ACTIONS = ("forget", "mydata", "callback", "human")
@@ -133,7 +138,7 @@ class QuestionsFlow:
             return self.menu.faq(ctx, result.hits[0].faq_id, feedback=True, related=_runner_up(result)) or []
         if result.status == "several" and not out_of_scope:
             ctx.outcome = "suggested"
-            return self.suggest(ctx, result)
+            return self.suggest(ctx, result.hits)
         ctx.outcome = "declined"
         if record:
             await self._record(ctx, "unanswered", text)
@@ -142,14 +147,14 @@ class QuestionsFlow:
                                              "working abroad safely and about help after returning to Georgia."))
         return self.not_found(ctx, ctx._("Sorry, I did not find an answer to that."))
 
-    def suggest(self, ctx: Ctx, result: SearchResult) -> Replies:
+    def suggest(self, ctx: Ctx, hits: tuple[Hit, ...], heading: str = "") -> Replies:
         """Close matches, always beside the hotline and the callback button."""
         rows: list[tuple[Button, ...]] = [
             (Button(ctx.text(ctx.content.faqs[h.faq_id].question), f"f:{h.faq_id}"),)
-            for h in result.hits[:SUGGESTIONS] if h.faq_id in ctx.content.faqs
+            for h in hits[:SUGGESTIONS] if h.faq_id in ctx.content.faqs
         ]
         rows.append((Button(action_label(ctx, Action.CALLBACK), "a:callback"),))
-        text = "\n\n".join([ctx._("Did you mean one of these?"), ctx.hotline_line()])
+        text = "\n\n".join([heading or ctx._("Did you mean one of these?"), ctx.hotline_line()])
         return [ctx.with_nav(text, rows)]
 
     async def urgent(self, ctx: Ctx, text: str, match: Match) -> Replies:
@@ -183,10 +188,13 @@ class QuestionsFlow:
             replies.extend(self.menu.faq(ctx, follow, feedback=True) or [])
             return replies
         result = ctx.content.faq_index.search(text, ctx.lang)
+        allowed = ctx.content.intents.follow(match)
+        choices = tuple(h for i, h in enumerate(result.hits)
+                        if allowed is None or h.faq_id in allowed or (i == 0 and _clearly_first(result)))
         if result.status == "confident":
             replies.extend(self.menu.faq(ctx, result.hits[0].faq_id, feedback=True, related=_runner_up(result)) or [])
-        elif result.hits:
-            replies.extend(self.suggest(ctx, result))
+        elif choices:
+            replies.extend(self.suggest(ctx, choices, ctx._("These answers may help:")))
         else:
             # Nothing to follow the 112 line: the menu and a person sit under it, so that it is not a dead end.
             replies[0] = ctx.with_nav(first, rows, back=False)
@@ -204,6 +212,12 @@ class QuestionsFlow:
     async def _record(self, ctx: Ctx, kind: str, text: str, faq_id: str = "") -> None:
         cleaned = redact(text, known_words(ctx.content))
         await ctx.store.record_gap(ctx.lang, kind, cleaned, normalise_question(cleaned), faq_id, ctx.event.key)
+
+
+def _clearly_first(result: SearchResult) -> bool:
+    first = result.hits[0].score
+    return first >= OTHER_AFTER_DANGER_AT and (
+        len(result.hits) < 2 or result.hits[1].score <= first * OTHER_AFTER_DANGER_LEAD)
 
 
 def _runner_up(result: SearchResult) -> str:
