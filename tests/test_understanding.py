@@ -719,14 +719,32 @@ async def test_georgian_words_beside_the_new_danger_phrases_are_calm(rt: Runtime
     "როგორ გავიგო რა ხდება, ძმა ორი დღეა არ პასუხობს, ბოლოს თქვა რომ სცემეს",
     # Threatened with deportation is a threat; "deportation awaits me" (დეპორტაცია მემუქრება) is a question.
     "ვიზას გაგიგრძელებო მითხრა და მას მერე იძულებით მაწვება. უარს თუ ვეუბნები დეპორტაციით მემუქრება",
+    # "Still" and "to this day" turn to now as well.
+    "შარშან დავბრუნდი, მაგრამ ის ხალხი ისევ მემუქრება, გუშინ სახლთან მოვიდნენ",
+    "გავშორდით, მაგრამ დღემდე მემუქრება",
+    "შარშან ჩამოვედი, ჯერ კიდევ არ მიშვებენ სახლში",
 ])
 async def test_danger_in_a_clause_that_turns_to_now_is_not_cancelled(rt: Runtime, text: str) -> None:
     replies = await (await chat(rt, f"ka-turn-{text}", "ka")).say(text)
     assert "112" in replies[0].text and HOTLINE in replies[0].text
 
 
-async def test_a_past_story_without_a_turn_to_now_stays_calm(rt: Runtime) -> None:
-    text = "2 wlis win saberdznetshi pasporti wamartves, magram es ukve warsulshia. exla bavshvebi skolashi unda " \
-           "chavabaro, ra mchirdeba?"
-    replies = await (await chat(rt, "ka-past", "ka")).say(text)
+@pytest.mark.parametrize(("lang", "text"), [
+    # A blocked card cancels "help" in its own clause; beaten and not let go are told in another, twice.
+    ("ka", "ბარათი დამებლოკა და ფული არ მაქვს, ხაზეინი მცემს და არ მიშვებს"),
+])
+async def test_danger_told_twice_away_from_a_cancelling_word_is_not_cancelled(rt: Runtime, lang: str,
+                                                                              text: str) -> None:
+    replies = await (await chat(rt, f"apart-{text}", lang)).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+@pytest.mark.parametrize("text", [
+    "2 wlis win saberdznetshi pasporti wamartves, magram es ukve warsulshia. exla bavshvebi skolashi unda "
+    "chavabaro, ra mchirdeba?",
+    # "Again" beside "last year" in the same clause is still last year.
+    "შარშან ისევ მცემა და მერე გამოვიქეცი, ახლა კარგად ვარ",
+])
+async def test_a_past_story_without_a_turn_to_now_stays_calm(rt: Runtime, text: str) -> None:
+    replies = await (await chat(rt, f"ka-past-{text}", "ka")).say(text)
     assert "112" not in replies[0].text

@@ -41,6 +41,8 @@ INTENTS = (
 )
 DANGER = ("urgent", "despair", "cry")  # answered with 112 and the hotline first, before anything else
 DANGER_OUTWEIGHS = 3  # danger phrases on separate words that no `unless` cancels
+# The same, away from the cancelling words' clauses: "my card is blocked, the boss beats me and won't let me go".
+APART_OUTWEIGHS = 2
 # Laughter marks a joke ("the boss will kill me if I'm late 😂"): across the tuning sets, some 60 calm messages and
 # none of 2,600 dangers carry one. Danger told in several separate ways still counts (DANGER_OUTWEIGHS).
 _LAUGHTER = re.compile("[\U0001F602\U0001F923\U0001F606\U0001F639\U0001F605\U0001F601\U0001F604]")  # 😂🤣😆😹😅😁😄
@@ -55,9 +57,12 @@ FOLDED_MIN = 5
 FOLDED_SHORT = 3
 # A word that cancels danger ("last year", "what are the signs", "we divorced") speaks for the whole message, but
 # not for a clause of its own that turns to the present: "we divorced, but now he threatens to kill me", "last
-# year went fine. Now they lock us in at night" ("but" alone turned too many questions about the signs).
+# year went fine. Now they lock us in at night" ("but" alone turned too many questions about the signs). "Still"
+# and "to this day" turn in Georgian ("the same people still threaten me"); "since then" does not (it mostly
+# tells what came next in a story that is over).
 _CLAUSE_END = re.compile(r"[.!?;…,\n]+")
-_TURN = re.compile(r"\b(ახლა|ეხლა|ამჟამად|ამჯერად|axla|exla|сейчас|теперь|now|currently)\b", re.IGNORECASE)
+_TURN = re.compile(r"\b(ახლა|ეხლა|ამჟამად|ამჯერად|ისევ|კვლავ|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|axla|"
+                   r"exla|isev|jer kidev|dghemde|сейчас|теперь|now|currently)\b", re.IGNORECASE)
 SLACK = 3  # other words a phrase's words may have among them
 # An `unless` phrase cancels only when written much as it stands: "русский не понимаю" must not cancel
 # "пишите на русском, грузинский не понимаю".
@@ -290,7 +295,9 @@ class _LangPhrases:
             if clauses is not None and intent in cancels:
                 clause, turns = clauses
                 quiet = {clause[i] for used in cancels[intent] for i in used}
-                found = [used for used in found if all(clause[i] in turns and clause[i] not in quiet for i in used)]
+                apart = [used for used in found if all(clause[i] not in quiet for i in used)]
+                found = apart if _separate(apart) >= APART_OUTWEIGHS else [
+                    used for used in apart if all(clause[i] in turns for i in used)]
             for used in found:
                 fired.setdefault(intent, set()).update(used)
                 longest[intent] = max(longest[intent], self._words(used, tokens))
@@ -312,6 +319,17 @@ class _LangPhrases:
         if len(numbers) != len(tokens):
             return [0] * len(tokens), set()
         return numbers, {n for n, part in enumerate(parts) if _TURN.search(part)}
+
+
+def _separate(found: list[list[int]]) -> int:
+    """How many of the phrases' matches stand on words of their own."""
+    taken: set[int] = set()
+    count = 0
+    for used in found:
+        if taken.isdisjoint(used):
+            taken.update(used)
+            count += 1
+    return count
 
 
 def _in_order(words: tuple[str, ...], at: dict[str, list[int]], slack: int) -> list[int] | None:
