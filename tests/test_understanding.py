@@ -729,6 +729,21 @@ async def test_danger_in_a_clause_that_turns_to_now_is_not_cancelled(rt: Runtime
     assert "112" in replies[0].text and HOTLINE in replies[0].text
 
 
+@pytest.mark.parametrize(("text", "danger"), [
+    # "Debts are choking me" is an idiom; a word written "ვალები=" in an `unless` is that form alone, so the
+    # strangling told "over the debts" (ვალების გამო) or by a creditor stays danger.
+    ("ვალები მახრჩობს მარა ვმუშაობ და გადავიხდი, რჩევა მინდა როგორ დავგეგმო ბიუჯეტი", False),
+    ("valebi maxrchobs, ra vqna", False),
+    ("ცრემლები მახრჩობს როცა ვიხსენებ", False),
+    ("ვალების გამო მახრჩობს ქმარი", True),
+    ("კრედიტორი მახრჩობს", True),
+    ("ბრაზდება და მახრჩობს", True),
+])
+async def test_choking_as_an_idiom_is_calm_and_as_violence_is_danger(rt: Runtime, text: str, danger: bool) -> None:
+    replies = await (await chat(rt, f"choke-{text}", "ka")).say(text)
+    assert ("112" in replies[0].text) is danger, replies[0].text
+
+
 @pytest.mark.parametrize(("lang", "text"), [
     # A blocked card cancels "help" in its own clause; beaten and not let go are told in another, twice.
     ("ka", "ბარათი დამებლოკა და ფული არ მაქვს, ხაზეინი მცემს და არ მიშვებს"),

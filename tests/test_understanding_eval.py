@@ -136,7 +136,7 @@ CALM_CAPS = {"urgent_dev.yaml": 0.08, "urgent_dev3.yaml": 0.14, "dev5_urgent.yam
              "dev48_danger_requests.yaml": 0.13, "dev49_ka_stories.yaml": 0.72, "dev50_ka_slang.yaml": 0.17,
              "dev51_ka_exploitation.yaml": 0.3, "dev52_ka_journeys.yaml": 0.4, "dev53_ka_voices.yaml": 0.37,
              "dev54_ka_short.yaml": 0.15, "dev55_ka_latin_short.yaml": 0.24,
-             "dev56_ka_context.yaml": 0.38, "dev57_danger_guard.yaml": 0.2, "dev58_ka_returnees.yaml": 0.18,
+             "dev56_ka_context.yaml": 0.38, "dev57_danger_guard.yaml": 0.2, "dev58_ka_returnees.yaml": 0.15,
              "dev59_ka_rough.yaml": 0.13, "dev60_danger_guard.yaml": 0.18}
 
 

@@ -53,6 +53,7 @@ _ABOUT_THE_BOT = ("forget", "mydata", "language_ka", "language_en", "language_ru
 PHRASE, UNLESS, HINT, REQUEST = "phrase", "unless", "hint", "request"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
+FORM = "="  # marks a phrase word that matches only the form written (a folded key follows)
 FOLDED_MIN = 5
 FOLDED_SHORT = 3
 # A word that cancels danger ("last year", "what are the signs", "we divorced") speaks for the whole message, but
@@ -174,13 +175,17 @@ class _LangPhrases:
         self.phrases = phrases
         self.exact: set[str] = set()
         self.prefixes: set[str] = set()
+        self.forms: set[str] = set()  # words that match only as typed (see _phrase_words)
         for phrase in phrases:
             for word in phrase.words:
-                (self.prefixes if word.endswith("*") else self.exact).add(word.rstrip("*"))
+                if word.startswith(FORM):
+                    self.forms.add(word)
+                else:
+                    (self.prefixes if word.endswith("*") else self.exact).add(word.rstrip("*"))
         # Typos are forgiven against every word but Georgian danger words: one letter turns მოვხვდე (I get in)
         # into მოვკვდე (I die), and the folded reading below already forgives how Georgian is typed.
-        fuzzy = self.exact if lang != "ka" else {
-            word for phrase in phrases if phrase.intent not in DANGER for word in phrase.words if "*" not in word}
+        fuzzy = self.exact if lang != "ka" else {word for phrase in phrases if phrase.intent not in DANGER
+                                                 for word in phrase.words if word in self.exact}
         self.by_length: dict[int, list[str]] = defaultdict(list)
         for word in fuzzy:
             self.by_length[len(word)].append(word)
@@ -229,6 +234,8 @@ class _LangPhrases:
         # The phrase words each position of the message stands for.
         at: dict[str, list[int]] = defaultdict(list)
         for position, (surface, term) in enumerate(tokens):
+            if self.forms and (form := FORM + fold(surface)) in self.forms:
+                at[form].append(position)
             if term in self.exact:
                 at[term].append(position)
             elif (near := self._near(term)) is not None:
@@ -503,10 +510,13 @@ class Intents:
 
 
 def _phrase_words(text: str, lang: str) -> tuple[tuple[str, str], ...]:
-    """Each word's term (a prefix ends with "*") and its surface ("" for a prefix), once per term."""
+    """Each word's term (a prefix ends with "*"; a word written "ვალები=" is that form alone, in any script: not
+    ვალების, "of the debts") and its surface ("" for a prefix or a form), once per term."""
     words: dict[str, str] = {}
     for raw in text.split():
-        if raw.endswith("*"):
+        if raw.endswith("=") and (tokens := phrase_tokens(raw[:-1], lang)):
+            words.setdefault(FORM + fold(tokens[0][0]), "")
+        elif raw.endswith("*"):
             tokens = phrase_tokens(raw[:-1], lang)
             if tokens:
                 words.setdefault(tokens[0][0] + "*", "")
