@@ -735,11 +735,18 @@ async def test_danger_in_a_clause_that_turns_to_now_is_not_cancelled(rt: Runtime
     ("ვალები მახრჩობს მარა ვმუშაობ და გადავიხდი, რჩევა მინდა როგორ დავგეგმო ბიუჯეტი", False),
     ("valebi maxrchobs, ra vqna", False),
     ("ცრემლები მახრჩობს როცა ვიხსენებ", False),
+    ("ეს ვალები მომკლავს", False),
+    ("უმუშევრობა მახრჩობს", False),
+    ("ბანკი მემუქრება სასამართლოთი, კრედიტი ვერ გადავიხადე", False),
+    # Such a phrase stands as written, its words side by side: a word between can bring in who does it.
+    ("ვალი მაქვს, მომკლავენ", True),
+    ("ვალები მაქვს მახრჩობენ", True),
     ("ვალების გამო მახრჩობს ქმარი", True),
     ("კრედიტორი მახრჩობს", True),
     ("ბრაზდება და მახრჩობს", True),
 ])
-async def test_choking_as_an_idiom_is_calm_and_as_violence_is_danger(rt: Runtime, text: str, danger: bool) -> None:
+async def test_debts_that_choke_or_kill_are_an_idiom_and_violence_is_danger(rt: Runtime, text: str,
+                                                                            danger: bool) -> None:
     replies = await (await chat(rt, f"choke-{text}", "ka")).say(text)
     assert ("112" in replies[0].text) is danger, replies[0].text
 

@@ -162,9 +162,13 @@ class _Phrase:
     # in other letters meets a word by this form when its guessed letters stem differently (хидзе, ხიდზე).
     written: tuple[str, ...] = ()
     needed: frozenset[str] = field(init=False)  # the words, for one test of whether all are in the message
+    slack: int = field(init=False)  # other words allowed among its words
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "needed", frozenset(self.words))
+        # A word written as one form ("ვალები=") makes the phrase stand as written: its words side by side.
+        as_written = self.kind == REQUEST or any(word.startswith(FORM) for word in self.words)
+        object.__setattr__(self, "slack", 0 if as_written else UNLESS_SLACK if self.kind == UNLESS else SLACK)
 
 
 class _LangPhrases:
@@ -268,7 +272,7 @@ class _LangPhrases:
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if not at.keys() >= phrase.needed:
                 continue
-            used = _in_order(phrase.words, at, {UNLESS: UNLESS_SLACK, REQUEST: 0}.get(phrase.kind, SLACK))
+            used = _in_order(phrase.words, at, phrase.slack)
             if used is None:
                 continue
             # In another form than written, a request's words are an ordinary phrase of its intent.
