@@ -35,6 +35,7 @@ from telegram.ext import (
 from bot.app import Runtime
 from bot.channels.kit import parse_command
 from bot.channels.telegram.render import split_text
+from bot.channels.telegram.updates import chat_of
 from bot.i18n import Translator
 from bot.records import OPEN_STATUSES, CallbackRequest
 from bot.requests import area_label, describe_request, topic_label, window_label
@@ -254,8 +255,8 @@ class StaffDesk:
 
 
 def _is_private(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is not None and chat.type == "private"
+    chat = chat_of(update)
+    return chat is not None and chat[1]
 
 
 def install(application: Application[Any, Any, Any, Any, Any, Any], rt: Runtime,

@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
-from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -22,6 +21,7 @@ from bot.channels.kit import Conversations, parse_command
 from bot.channels.telegram.http import HotlineBot
 from bot.channels.telegram.live import attachment_of
 from bot.channels.telegram.render import deliver
+from bot.channels.telegram.updates import chat_of, pressed
 from bot.core.events import Contact, Event, Kind, Location, Reply, SessionKey
 from bot.store.base import StoreUnavailable
 
@@ -111,9 +111,9 @@ class TelegramBridge:
         query = update.callback_query
         if query is None:
             return
-        message = query.message
-        if message is not None and message.chat.type != ChatType.PRIVATE:
-            if message.chat.id != self.staff_chat_id:
+        where = pressed(query)
+        if where is not None and not where.private:
+            if where.chat_id != self.staff_chat_id:
                 await self._answer(query)
             return
         if self.skip_commands and (query.data or "").startswith("s:"):
@@ -124,8 +124,7 @@ class TelegramBridge:
             user = query.from_user
             event = Event(SessionKey(CHANNEL, str(user.id)), Kind.BUTTON, data=query.data or "",
                           update_id=str(update.update_id), platform_language=user.language_code)
-            pressed = message.message_id if isinstance(message, Message) and message.text is not None else None
-            await self.respond(message.chat.id if message else user.id, event, pressed)
+            await self.respond(where.chat_id if where else user.id, event, where.message_id if where else None)
         finally:
             await answering
 
@@ -154,22 +153,20 @@ class TelegramBridge:
             log.info("update %s: the user has blocked the bot or left the chat", update_id)
             return
         log.error("failed to handle update %s: %s", update_id, type(error).__name__, exc_info=error)
-        private = isinstance(update, Update) and update.effective_chat is not None \
-            and update.effective_chat.type == ChatType.PRIVATE
+        chat = chat_of(update) if isinstance(update, Update) else None
+        private = chat is not None and chat[1]
         if update_id is not None and _transient(error) and private and not self._is_staff(update):
             self._failed[update_id] = True
             while len(self._failed) > FAILURES_KEPT:
                 del self._failed[next(iter(self._failed))]
             if isinstance(error, StoreUnavailable) and self.resent_on_failure:
                 return  # Telegram sends it again and it is answered then: no apology in between
-        if not isinstance(update, Update) or update.effective_chat is None or update.effective_user is None:
-            return
-        if update.effective_chat.type != ChatType.PRIVATE:
+        if not isinstance(update, Update) or chat is None or not private or update.effective_user is None:
             return
         user = update.effective_user
         event = Event(SessionKey(CHANNEL, str(user.id)), Kind.TEXT, platform_language=user.language_code)
         try:
-            await deliver(self.bot, update.effective_chat.id, self.rt.engine.apology(event))
+            await deliver(self.bot, chat[0], self.rt.engine.apology(event))
         except TelegramError as exc:
             log.warning("could not tell the user about the failure of update %s: %s", update_id,
                         type(exc).__name__)

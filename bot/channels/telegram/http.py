@@ -27,30 +27,15 @@ from telegram.request import BaseRequest, RequestData
 
 from bot import metrics
 from bot.channels.telegram.ptb_private import DefaultValue, HookedBot, ODVInput
+from bot.channels.telegram.updates import slim_update
 
-__all__ = ["AiohttpRequest", "HotlineBot", "slim_update"]
+__all__ = ["AiohttpRequest", "HotlineBot"]
 
 log = logging.getLogger(__name__)
 
 CONNECT_RETRIES = 3
 RETRY_BACKOFF = 0.25
 FINAL_POLL_SECONDS = 2.0  # the getUpdates without long polling made at stop to confirm the last batch
-UNREAD_PRESSED_FIELDS = ("reply_markup", "entities", "link_preview_options")
-
-
-def slim_update(update: Any) -> Any:
-    """Drops the parts of a pressed button's message that nothing reads: its keyboard and formatting.
-
-    Telegram sends the whole message a button hangs under with every callback query; turning its keyboard
-    into objects was a sixth of the bot's update parsing.
-    """
-    if isinstance(update, dict):
-        query = update.get("callback_query")
-        message = query.get("message") if isinstance(query, dict) else None
-        if isinstance(message, dict):
-            for name in UNREAD_PRESSED_FIELDS:
-                message.pop(name, None)
-    return update
 
 
 def _pick(value: ODVInput[float], default: float | None) -> float | None:

@@ -19,8 +19,9 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.app import Runtime, run_async, runtime
 from bot.channels.telegram.app import TelegramApplication, build_application, register_commands
-from bot.channels.telegram.http import HotlineBot, slim_update
+from bot.channels.telegram.http import HotlineBot
 from bot.channels.telegram.pending import PolledUpdates, UpdateProcessor
+from bot.channels.telegram.updates import slim_update
 from bot.config import Settings
 from bot.health import monitor
 

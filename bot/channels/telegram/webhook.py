@@ -21,8 +21,9 @@ from telegram import Update
 from bot.app import Runtime
 from bot.channels.telegram.app import TelegramApplication, build
 from bot.channels.telegram.bridge import TelegramBridge
-from bot.channels.telegram.http import AiohttpRequest, slim_update
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.lifecycle import ALLOWED_UPDATES, opened, started, stopped
+from bot.channels.telegram.updates import slim_update
 from bot.config import TelegramSettings
 
 __all__ = ["SECRET_HEADER", "TelegramWebhook", "telegram_webhook", "webhook_secret"]
