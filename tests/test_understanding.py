@@ -70,6 +70,26 @@ async def test_a_question_about_offices_or_calls_is_answered_not_acted_on(rt: Ru
     assert any(d.startswith("q:y:") for d in data)  # an answer, with the "helpful?" buttons
 
 
+@pytest.mark.parametrize("text", [
+    "ჩემი ძმის გამო ლიბიიდან დაგვირეკეს და გვითხრეს, რომ დააკავეს. რა უნდა ვქნათ?",
+    "მამაჩემი საბერძნეთშია, გუშინ დაგვირეკა და ყველაფერი რიგზეა. ვიზის გაგრძელება როგორ ხდება?",
+])
+async def test_someone_who_called_us_is_told_about_not_a_request_to_be_called(rt: Runtime, text: str) -> None:
+    """"They called us" (დაგვირეკეს) shares its stem with "call us" (დაგვირეკეთ): a story, not a callback form."""
+    user = await chat(rt, f"called-us-{text}", "ka")
+    await user.say(text)
+    assert not any(b.data.startswith("cb:") for b in user.buttons)
+    assert "cb:" not in (await rt.engine.store.load_session(user.key) or {}).get("state", "")
+
+
+@pytest.mark.parametrize("text", ["დაგვირეკეთ რა, დედაჩემს კონსულტაცია სჭირდება", "dagvireket ra",
+                                  "ხომ ვერ დაგვირეკავდით?"])
+async def test_call_us_still_starts_the_callback_form(rt: Runtime, text: str) -> None:
+    user = await chat(rt, f"call-us-{text}", "ka")
+    await user.say(text)
+    assert "cb:agree" in [b.data for b in user.buttons]
+
+
 @pytest.mark.parametrize(("lang", "text"), [
     ("en", "I already requested a callback yesterday and nobody called, what happens now?"),
     ("ka", "ზარის მოთხოვნა გავგზავნე აქ ჩატში. მერე რა იქნება, ვინ დამიკავშირდება და რაზე მელაპარაკებიან?"),
@@ -428,6 +448,25 @@ async def test_delete_my_data_asks_to_confirm(rt: Runtime, lang: str, text: str)
     user = await chat(rt, f"forget-{text}", lang)
     await user.say(text)
     assert [b.data for b in user.buttons][:2] == ["p:yes", "p:no"]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ka", "წაშალეთ ყველაფერი რაც მოგწერეთ, ის კაცი ისევ აქაა და მიყურებს"),
+    ("ru", "удалите мои данные, муж проверяет телефон и бьёт меня"),
+])
+async def test_delete_my_data_with_danger_told_beside_it_gets_112_then_the_deletion(rt: Runtime, lang: str,
+                                                                                   text: str) -> None:
+    """Someone whose phone is watched asks to delete what they wrote: the danger first, then what they asked."""
+    user = await chat(rt, f"forget-danger-{text}", lang)
+    replies = await user.say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+    assert [b.data for b in user.buttons][:2] == ["p:yes", "p:no"]
+
+
+async def test_delete_my_data_with_a_reason_is_no_danger(rt: Runtime) -> None:
+    user = await chat(rt, "forget-reason", "ka")
+    replies = await user.say("წაშალეთ ჩემი მონაცემები, აღარ მინდა თქვენი პროგრამა, სხვაგან ვიპოვე სამსახური")
+    assert "112" not in replies[0].text and [b.data for b in user.buttons][:2] == ["p:yes", "p:no"]
 
 
 async def test_forget_it_is_not_a_request_to_delete_data(rt: Runtime) -> None:

@@ -50,6 +50,7 @@ _LAUGHTER = re.compile("[\U0001F602\U0001F923\U0001F606\U0001F639\U0001F605\U000
 _REQUESTS = ("callback", "human", "centre")
 # Requests about the bot itself that, once matched, keep the danger model from reading the message.
 _ABOUT_THE_BOT = ("forget", "mydata", "language_ka", "language_en", "language_ru")
+ABOUT_BOT_STORY = 4  # other words from which such a request comes with a story the model reads (from OFF_TOPIC_AT)
 PHRASE, UNLESS, HINT, REQUEST = "phrase", "unless", "hint", "request"
 FUZZY_MIN = 6  # shorter words are too often another real word one letter away
 PREFIX_MIN = 3
@@ -474,13 +475,18 @@ class Intents:
         # word is only a detail of a long message), where a short "они сегодня..." reads like "they", nor on a
         # request about the bot itself ("delete everything I wrote, I don't want it stored"), nor on a request
         # that leaves too few words to read danger from ("ukukavshiri minda telefonit").
-        unread = any(k in found and found[k] <= self._limit(k, longest[k]) for k in _ABOUT_THE_BOT) or any(
+        about = [found[k] for k in _ABOUT_THE_BOT if k in found and found[k] <= self._limit(k, longest[k])]
+        # A story beside it is read, from a higher bar: "delete everything I wrote, that man is still here and
+        # watches me" is someone whose phone is watched.
+        unread = any(left < ABOUT_BOT_STORY for left in about) or any(
             found.get(k, MIN_WORDS) < MIN_WORDS for k in _REQUESTS)
         # Laughter cancels like a word of the past: only a sure model outweighs it ("lol they took our passports 😂,
         # the boss says we owe for the ticket"); of the tuning sets' laughing calm messages none scored above 0.76.
         # Georgian typed in Cyrillic letters is read by the model in Georgian script, as it learned Georgian.
         at = DANGER_AT if blocked.isdisjoint(DANGER) else SURE_AT
         if "out_of_scope" in found:
+            at = max(at, OFF_TOPIC_AT)
+        if about:
             at = max(at, OFF_TOPIC_AT)
         off_topic = found.get("out_of_scope", math.inf) <= self._limit("out_of_scope", longest["out_of_scope"])
         if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & DANGER \

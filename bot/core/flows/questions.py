@@ -173,9 +173,11 @@ class QuestionsFlow:
         ])
         rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
         replies = [Reply(text=first, buttons=tuple(rows))]
-        # "call me on 555 ..." after the danger it told; "connect me to a person": the form or the hotline screen
-        # itself carries the way on. A call named without a number is often one told of ("she called me").
-        asked_for = "callback" if "callback" in match and match.number else "human" if "human" in match else None
+        # "call me on 555 ..." after the danger it told; "connect me to a person"; "delete what I wrote, he reads
+        # my phone": the form, the hotline screen or the deletion itself carries the way on. A call named without a
+        # number is often one told of ("she called me").
+        asked_for = "callback" if "callback" in match and match.number else \
+            next((k for k in ("human", "forget") if k in match), None)
         if asked_for is not None:
             asked = await self.act(ctx, asked_for)
             if asked is not None:
