@@ -407,6 +407,20 @@ async def test_words_that_stem_like_danger_words_are_calm(rt: Runtime, lang: str
     assert "112" not in replies[0].text
 
 
+@pytest.mark.parametrize(("lang", "text", "danger"), [
+    ("ka", "სასწრაფოდ მჭირდება ინფორმაცია ვიზაზე: ხელშეკრულების ასლი საკმარისია?", False),
+    ("ka", "sastsrafod mchirdeba informacia vizaze", False),
+    ("ru", "СРОЧНО нужна справка о несудимости для визы, где быстрее сделать", False),
+    ("ka", "სასწრაფოდ მოდით", True), ("ka", "sastsrafod modit", True), ("ka", "მიშველეთ სასწრაფოდ", True),
+    ("ru", "срочно приезжайте", True), ("ru", "вытащите нас срочно", True), ("ru", "pomogite srochno", True)])
+async def test_urgently_is_danger_only_beside_a_call_for_help(rt: Runtime, lang: str, text: str, danger: bool) -> None:
+    """"I urgently need information" is how a polite letter opens; "come urgently" is a call for help, and so is
+    "help urgently" with nothing else (as a title over a question it is not)."""
+    user = await chat(rt, f"urgently-{text}", lang)
+    replies = await user.say(text)
+    assert ("112" in replies[0].text and HOTLINE in replies[0].text) is danger
+
+
 async def test_russian_words_are_not_read_as_georgian_typed_in_cyrillic(rt: Runtime) -> None:
     """"запись в базе" (a record in the database) once read as the Georgian ბაზა of "delete me from your base"."""
     user = await chat(rt, "ru-not-ka", "ru")
