@@ -73,9 +73,12 @@ async def test_a_question_about_offices_or_calls_is_answered_not_acted_on(rt: Ru
 @pytest.mark.parametrize("text", [
     "ჩემი ძმის გამო ლიბიიდან დაგვირეკეს და გვითხრეს, რომ დააკავეს. რა უნდა ვქნათ?",
     "მამაჩემი საბერძნეთშია, გუშინ დაგვირეკა და ყველაფერი რიგზეა. ვიზის გაგრძელება როგორ ხდება?",
+    "ჩემმა გოგომ გუშინ დამირეკა, საბერძნეთში ბინადრობა მისცეს. მამამისი სტუმრად როგორ ჩავიდეს?",
+    "dedam damireka italiidan, kargad aris. shvils ra sabutebi sWirdeba?",
 ])
 async def test_someone_who_called_us_is_told_about_not_a_request_to_be_called(rt: Runtime, text: str) -> None:
-    """"They called us" (დაგვირეკეს) shares its stem with "call us" (დაგვირეკეთ): a story, not a callback form."""
+    """"They called us" (დაგვირეკეს) shares its stem with "call us" (დაგვირეკეთ), "she called me" (დამირეკა) with
+    "call me" (დამირეკეთ): a story, not a callback form."""
     user = await chat(rt, f"called-us-{text}", "ka")
     await user.say(text)
     assert not any(b.data.startswith("cb:") for b in user.buttons)
@@ -83,7 +86,8 @@ async def test_someone_who_called_us_is_told_about_not_a_request_to_be_called(rt
 
 
 @pytest.mark.parametrize("text", ["დაგვირეკეთ რა, დედაჩემს კონსულტაცია სჭირდება", "dagvireket ra",
-                                  "ხომ ვერ დაგვირეკავდით?"])
+                                  "ხომ ვერ დაგვირეკავდით?", "damireket ra", "ვინმე დამირეკავს?",
+                                  "თქვენი იურისტი ხომ ვერ დამირეკავს?", "shegidzliat damirekot?"])
 async def test_call_us_still_starts_the_callback_form(rt: Runtime, text: str) -> None:
     user = await chat(rt, f"call-us-{text}", "ka")
     await user.say(text)
@@ -419,6 +423,25 @@ async def test_urgently_is_danger_only_beside_a_call_for_help(rt: Runtime, lang:
     user = await chat(rt, f"urgently-{text}", lang)
     replies = await user.say(text)
     assert ("112" in replies[0].text and HOTLINE in replies[0].text) is danger
+
+
+@pytest.mark.parametrize(("lang", "text", "danger"), [
+    ("ka", "ხელშეკრულებას ხვალ ვაწერ ხელს და მეშინია რამე არ გამომრჩეს, რა უნდა ეწეროს?", False),
+    ("ka", "შუამავალი ბილეთს მიხდის და ხელფასიდან დამიქვითავს. რა საფრთხე შეიძლება იყოს?", False),
+    ("ka", "საშიშია ახლა რუსეთში წასვლა სამუშაოდ?", False),
+    ("ka", "კვიპროსიდან დავბრუნდი, ახლა უსაფრთხოდ ვარ, მაგრამ ვერ ვიძინებ. ფსიქოლოგთან საუბარი შეიძლება?", False),
+    ("ka", "დედა მიდის საფრანგეთში ჩემთან სტუმრად, რა საბუთები უნდა ჰქონდეს?", False),
+    ("en", "recruiter pays my ticket and I give it back from salary later. is that normal or a trap?", False),
+    ("ka", "საფრთხეში ვარ, ოთახიდან არ მიშვებენ", True), ("ka", "ჩემი შვილი საფრთხეშია", True),
+    ("ka", "მეშინია, პასპორტი წამართვეს", True), ("en", "im trapped in the house", True)])
+async def test_a_danger_word_in_a_question_is_not_danger_told(rt: Runtime, lang: str, text: str,
+                                                              danger: bool) -> None:
+    """"I'm afraid I'll fall into debt", "what danger could there be?", "I'm safe now" and "is it a trap?" ask;
+    "I'm in danger", "I'm afraid, they took my passport", "I'm trapped" tell."""
+    user = await chat(rt, f"worded-{text}", lang)
+    replies = await user.say(text)
+    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
+    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger
 
 
 async def test_russian_words_are_not_read_as_georgian_typed_in_cyrillic(rt: Runtime) -> None:
