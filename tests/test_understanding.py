@@ -432,6 +432,9 @@ async def test_urgently_is_danger_only_beside_a_call_for_help(rt: Runtime, lang:
     ("ka", "კვიპროსიდან დავბრუნდი, ახლა უსაფრთხოდ ვარ, მაგრამ ვერ ვიძინებ. ფსიქოლოგთან საუბარი შეიძლება?", False),
     ("ka", "დედა მიდის საფრანგეთში ჩემთან სტუმრად, რა საბუთები უნდა ჰქონდეს?", False),
     ("en", "recruiter pays my ticket and I give it back from salary later. is that normal or a trap?", False),
+    ("en", "is it dangerous to buy a fake residence card?", False),
+    ("en", "since i came back i cant sleep and feel empty, is there someone to talk to?", False),
+    ("ka", "დას იტალიაში ბინადრობის ვადა გაუვიდა, რა ემუქრება?", False),
     ("ka", "საფრთხეში ვარ, ოთახიდან არ მიშვებენ", True), ("ka", "ჩემი შვილი საფრთხეშია", True),
     ("ka", "მეშინია, პასპორტი წამართვეს", True), ("en", "im trapped in the house", True)])
 async def test_a_danger_word_in_a_question_is_not_danger_told(rt: Runtime, lang: str, text: str,
