@@ -435,6 +435,11 @@ async def test_urgently_is_danger_only_beside_a_call_for_help(rt: Runtime, lang:
     ("en", "is it dangerous to buy a fake residence card?", False),
     ("en", "since i came back i cant sleep and feel empty, is there someone to talk to?", False),
     ("ka", "დას იტალიაში ბინადრობის ვადა გაუვიდა, რა ემუქრება?", False),
+    ("ka", "დავბრუნდი და საცხოვრებელი არ მაქვს, სანამ არ ვიყავი ბინა გაყიდეს. დახმარება არის?", False),
+    ("ka", "პასპორტი დამეკარგა მეტროში, ახალი როგორ ავიღო?", False),
+    ("ka", "დამეხმარეთ რა, CV ინგლისურად როგორ დავწერო?", False),
+    ("en", "my brother is locked out of his account on the visa portal, who can help?", False),
+    ("ka", "ბოსი ღამით ოთახში გვკეტავს", True), ("ru", "приезжайте быстрее пожалуйста", True),
     ("ka", "საფრთხეში ვარ, ოთახიდან არ მიშვებენ", True), ("ka", "ჩემი შვილი საფრთხეშია", True),
     ("ka", "მეშინია, პასპორტი წამართვეს", True), ("en", "im trapped in the house", True)])
 async def test_a_danger_word_in_a_question_is_not_danger_told(rt: Runtime, lang: str, text: str,
