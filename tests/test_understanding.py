@@ -206,7 +206,7 @@ async def test_danger_near_only_unrelated_entries_gets_the_menu_and_a_person(rt:
 async def test_a_question_that_sets_off_the_112_line_keeps_its_answer_among_the_choices(rt: Runtime) -> None:
     """Clearly the search's first, the entry asked about is offered even outside the danger intent's `follow`."""
     user = await chat(rt, "urgent-question", "en")
-    replies = await user.say("the recruiter asked for a copy of my passport, how do i check the agency is real")
+    replies = await user.say("the recruiter threatens me now, how do i check the agency is real")
     assert "112" in replies[0].text
     assert "f:legal_agency_check" in {b.data for b in user.buttons}
 
@@ -433,6 +433,8 @@ async def test_urgently_is_danger_only_beside_a_call_for_help(rt: Runtime, lang:
     ("ka", "დედა მიდის საფრანგეთში ჩემთან სტუმრად, რა საბუთები უნდა ჰქონდეს?", False),
     ("en", "recruiter pays my ticket and I give it back from salary later. is that normal or a trap?", False),
     ("en", "is it dangerous to buy a fake residence card?", False),
+    ("en", "the recruiter asked for a copy of my passport, how do i check the agency is real", False),
+    ("ru", "на что смотреть в трудовом договоре перед подписью? боюсь подписать что-то не то", False),
     ("en", "since i came back i cant sleep and feel empty, is there someone to talk to?", False),
     ("ka", "დას იტალიაში ბინადრობის ვადა გაუვიდა, რა ემუქრება?", False),
     ("ka", "დავბრუნდი და საცხოვრებელი არ მაქვს, სანამ არ ვიყავი ბინა გაყიდეს. დახმარება არის?", False),
