@@ -623,6 +623,32 @@ async def test_danger_told_several_ways_outweighs_laughter(rt: Runtime) -> None:
     assert "112" in replies[0].text and HOTLINE in replies[0].text
 
 
+@pytest.mark.parametrize("text", [
+    "ნუ ქმარი თუ ფხიზელია ყველაფერი რიგზეა 😅 დღეს შაბათია და მესამე ბოთლზეა უკვე. ბავშვები აბაზანაში დავმალე. "
+    "პოლიციას თუ დავურეკავ ვიზა ხო არ გამიუქმდება?",
+    "ფეხებს ვეღარ ვგრძნობ ისე დავიღალე 😄 მარა ეს არაფერი, სამი თვეა ხელფასი არ მოუციათ და გუშინ რო ვთქვი "
+    "წავალ მეთქი დაცვამ კედელზე მიმაჭყლიტა და მითხრა ვერ წახვალო"])
+async def test_laughter_speaks_for_its_own_sentence_not_for_danger_told_after_it(rt: Runtime, text: str) -> None:
+    """Nervous laughter over a husband who is fine "when sober" or over being tired does not make a joke of the
+    children hidden in the bathroom or the guard who pinned someone to the wall afterwards."""
+    replies = await (await chat(rt, f"laugh-{text}", "ka")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
+@pytest.mark.parametrize(("text", "danger"), [
+    ("პასპორტი მათთანაა და ლაგერიდან გამოსვლას არ გვაძლევენ", True),
+    ("სამი თვეა ხელფასს არ აძლევენ, ტელეფონიც ქალის შვილმა ჩამოართვა და კარს რაზავენ როცა გადიან", True),
+    ("ღამე მოხუცის შვილი გარედან კეტავს კარს, ნორმალურია მივეჩვიე", True),
+    ("ჰოსტელი ღამის 12-ზე კარს კეტავს, გვიან რომ დავბრუნდე რა ვქნა?", False),
+    ("ბინადრობის ვადის გასვლის მერე ხომ არ დამაჯარიმებენ? პასპორტი ახალი მაქვს", False)])
+async def test_being_kept_inside_is_a_detail_of_danger(rt: Runtime, text: str, danger: bool) -> None:
+    """"They don't let us out of the camp", "they bolt the door", "locks it from outside" beside another detail
+    (the passport, unpaid wages, the night); a hostel's closing hour and a residence permit's expiry are not."""
+    replies = await (await chat(rt, f"kept-{text}", "ka")).say(text)
+    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
+    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger
+
+
 async def test_a_sure_model_outweighs_a_word_that_marks_a_past_story(rt: Runtime) -> None:
     """"Came back last year" (შარშან) cancels danger phrases, but not a story the danger model is sure of: a
     sister locked in a room in Brussels today, her phone snatched."""

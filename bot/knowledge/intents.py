@@ -63,6 +63,7 @@ FOLDED_SHORT = 3
 # and "to this day" turn in Georgian ("the same people still threaten me"); "since then" does not (it mostly
 # tells what came next in a story that is over).
 _CLAUSE_END = re.compile(r"[.!?;…,\n]+")
+_SENTENCE_END = re.compile(r"[.!?\n]+")
 _TURN = re.compile(r"\b(ახლა|ეხლა|ამჟამად|ამჯერად|ისევ|კვლავ|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|axla|"
                    r"exla|isev|jer kidev|dghemde|сейчас|теперь|now|currently)\b", re.IGNORECASE)
 SLACK = 3  # other words a phrase's words may have among them
@@ -227,6 +228,27 @@ class _LangPhrases:
         found = process.extractOne(term, choices, scorer=OSA.distance, score_cutoff=1)
         return found[0] if found else None
 
+    @lru_cache(maxsize=16384)  # noqa: B019 - one per content version; typed words recur
+    def _stands_for(self, surface: str, term: str) -> tuple[str, ...]:
+        """The phrase words one message word stands for, in a fixed order (which phrase counts first must not
+        depend on the hash seed)."""
+        words: list[str] = []
+        if self.forms and (form := FORM + fold(surface)) in self.forms:
+            words.append(form)
+        if term in self.exact:
+            words.append(term)
+        elif (near := self._near(term)) is not None:
+            words.append(near)
+        words.extend(surface[:size] + "*" for size in range(PREFIX_MIN, len(surface) + 1)
+                     if surface[:size] in self.prefixes)
+        if self.folded:
+            folded, stem = fold(surface), fold(term)
+            for key in (stem,) if stem == folded else (stem, folded):
+                words.extend(self.folded.get(key, ()))
+            for size in range(FOLDED_MIN, len(folded) + 1):
+                words.extend(self.folded_prefixes.get(folded[:size], ()))
+        return tuple(words)
+
     def match(self, text: str) -> tuple[dict[str, tuple[int, int]], set[str], dict[str, set[tuple[str, int]]],
                                         dict[str, int], set[str]]:
         """The intents fired, each with the words it left unexplained and the most words (not counting function
@@ -238,25 +260,9 @@ class _LangPhrases:
             return {}, set(), {}, {}, set()
         # The phrase words each position of the message stands for.
         at: dict[str, list[int]] = defaultdict(list)
-        for position, (surface, term) in enumerate(tokens):
-            if self.forms and (form := FORM + fold(surface)) in self.forms:
-                at[form].append(position)
-            if term in self.exact:
-                at[term].append(position)
-            elif (near := self._near(term)) is not None:
-                at[near].append(position)
-            for size in range(PREFIX_MIN, len(surface) + 1):
-                if surface[:size] in self.prefixes:
-                    at[surface[:size] + "*"].append(position)
-            if self.folded:
-                folded, stem = fold(surface), fold(term)
-                # In a fixed order: which phrase counts first must not depend on the hash seed.
-                for key in (stem,) if stem == folded else (stem, folded):
-                    for word in self.folded.get(key, ()):
-                        at[word].append(position)
-                for size in range(FOLDED_MIN, len(folded) + 1):
-                    for word in self.folded_prefixes.get(folded[:size], ()):
-                        at[word].append(position)
+        for position, token in enumerate(tokens):
+            for word in self._stands_for(*token):
+                at[word].append(position)
         if not at:
             return {}, set(), {}, {}, set()
         named: dict[str, int] = defaultdict(int)
@@ -331,6 +337,19 @@ class _LangPhrases:
         if len(numbers) != len(tokens):
             return [0] * len(tokens), set()
         return numbers, {n for n, part in enumerate(parts) if _TURN.search(part)}
+
+
+def _serious(text: str) -> str:
+    """The message without the sentences laughter closes ("" when it is all one joke); a sentence that starts
+    with laughter is all joke ("😂😂 the boss will kill me if I'm late")."""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        parts = _LAUGHTER.split(sentence)
+        if len(parts) > 1 and any(part.strip() for part in parts[:-1]) and parts[-1].strip():
+            kept.append(parts[-1].strip())
+        elif len(parts) == 1 and sentence.strip():
+            kept.append(sentence.strip())
+    return ". ".join(kept)
 
 
 def _separate(found: list[list[int]]) -> int:
@@ -408,6 +427,11 @@ class Intents:
         flow both ask per message."""
         if (text, lang) == self._last[0]:
             return self._last[1]
+        match = self._read(text, lang)
+        self._last = ((text, lang), match)
+        return match
+
+    def _read(self, text: str, lang: str | None, model: bool = True) -> Match:
         found: dict[str, int] = {}
         longest: dict[str, int] = defaultdict(int)
         hints: dict[str, int] = defaultdict(int)
@@ -446,6 +470,14 @@ class Intents:
             blocked.update(DANGER)
             for intent in DANGER:
                 found.pop(intent, None)
+            # The laughter speaks for the sentence it closes, not for what the message says after it: "still alive
+            # 😅 they feed us every other day, we can't go out".
+            serious = _serious(text)
+            told = self._read(serious, lang, model=False).first(DANGER) if serious else None
+            if told is not None:
+                blocked.discard(told)
+                found[told] = 0
+                longest[told] = 2
         # Danger told in several separate ways outweighs words that would cancel one of them: "last year" in
         # "came back last year ... now her employer took her phone, doesn't let her out and hits her".
         for intent in DANGER:
@@ -489,7 +521,7 @@ class Intents:
         if about:
             at = max(at, OFF_TOPIC_AT)
         off_topic = found.get("out_of_scope", math.inf) <= self._limit("out_of_scope", longest["out_of_scope"])
-        if self._danger is not None and "urgent" in self.spec.intents and not found.keys() & DANGER \
+        if model and self._danger is not None and "urgent" in self.spec.intents and not found.keys() & DANGER \
                 and not unread and not off_topic \
                 and (self._danger.says(text, at)
                      or (cyrillic and scripts["ka"] and self._danger.says(to_georgian(text), at))):
@@ -506,11 +538,9 @@ class Intents:
                     longest[intent] = 2  # a number is as clear as a phrase
         # A request explains the whole message: whatever else it says is why ("my father will read it"). It does
         # not make the message one about the bot, so danger the model reads in it still comes first.
-        match = Match({k: v for k, v in found.items()
-                       if v <= self._limit(k, longest[k]) or (k in requested and k not in blocked)}, number,
-                      frozenset(requested - blocked))
-        self._last = ((text, lang), match)
-        return match
+        return Match({k: v for k, v in found.items()
+                      if v <= self._limit(k, longest[k]) or (k in requested and k not in blocked)}, number,
+                     frozenset(requested - blocked))
 
     def _limit(self, intent: str, words: int) -> float:
         """How many other words a match of `words` words may leave in the message."""
