@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -12,6 +14,7 @@ from bot.knowledge.danger import C, DangerFile, DangerModel
 from bot.knowledge.intents import DANGER, Intents, IntentsFile
 from bot.knowledge.ngrams import NGRAMS
 from tests.helpers import ChatUser
+from tests.understanding_eval import load_messages
 
 HOTLINE = "(+995 32) 2 91 34 61"
 
@@ -647,6 +650,15 @@ async def test_being_kept_inside_is_a_detail_of_danger(rt: Runtime, text: str, d
     replies = await (await chat(rt, f"kept-{text}", "ka")).say(text)
     answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
     assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger
+
+
+async def test_danger_at_the_end_of_a_long_letter_is_read(rt: Runtime) -> None:
+    """The search reads a letter's first thousand characters; danger told after them still comes first (a mother's
+    letter from the dev74 set, 1,300 characters before the danger)."""
+    letters = load_messages(Path(__file__).parent / "data" / "dev74_ka_long.yaml")
+    text = next(str(m["text"]) for m in letters if str(m["text"]).startswith("ქალბატონო ან ბატონო ვინც კითხულობთ"))
+    replies = await (await chat(rt, "long-letter", "ka")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
 
 
 async def test_a_sure_model_outweighs_a_word_that_marks_a_past_story(rt: Runtime) -> None:

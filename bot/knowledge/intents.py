@@ -67,6 +67,8 @@ _SENTENCE_END = re.compile(r"[.!?\n]+")
 _TURN = re.compile(r"\b(ახლა|ეხლა|ამჟამად|ამჯერად|ისევ|კვლავ|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|axla|"
                    r"exla|isev|jer kidev|dghemde|сейчас|теперь|now|currently)\b", re.IGNORECASE)
 SLACK = 3  # other words a phrase's words may have among them
+# Characters of a message read, in bounded time: all of Telegram's longest message (4,096), and most of Viber's.
+MAX_READ = 4096
 # An `unless` phrase cancels only when written much as it stands: "русский не понимаю" must not cancel
 # "пишите на русском, грузинский не понимаю".
 UNLESS_SLACK = 1
@@ -427,7 +429,7 @@ class Intents:
         flow both ask per message."""
         if (text, lang) == self._last[0]:
             return self._last[1]
-        match = self._read(text, lang)
+        match = self._read(text[:MAX_READ], lang)
         self._last = ((text, lang), match)
         return match
 

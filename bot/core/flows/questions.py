@@ -68,10 +68,12 @@ class QuestionsFlow:
         return self.not_found(ctx, ctx._("Sorry, this did not help. A person can answer you."))
 
     async def input(self, ctx: Ctx) -> Replies | None:
-        text = ctx.event.text.strip()[:MAX_QUESTION]
+        whole = ctx.event.text.strip()
+        text = whole[:MAX_QUESTION]
         if not text:
             return None
-        match = ctx.content.intents.match(text, ctx.lang)
+        # Danger told at the end of a long letter is read too: the understanding reads all of it, the rest its start.
+        match = ctx.content.intents.match(whole, ctx.lang)
         if match.first(DANGER):
             ctx.outcome = "urgent"
             return await self.urgent(ctx, text, match)
