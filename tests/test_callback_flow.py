@@ -558,3 +558,29 @@ async def test_a_number_written_in_words_is_read(rt: Runtime) -> None:
     await user.say("Nino")
     await user.say("five seven seven, one one, two two, three four")
     assert "577 11 22 34" in user.text.replace("(", "").replace(")", "")
+
+
+async def test_danger_typed_into_the_form_gets_112_first_and_the_form_goes_on(rt: Runtime) -> None:
+    """At the consent question or for a name, danger is no answer: 112 and the hotline come first and the step is
+    asked again, with nothing typed before lost; as the note for the caseworker it is kept as the note."""
+    user = ChatUser(rt.engine, "form-danger")
+    await user.command("start")
+    await user.tap("l:en")
+    await user.command("callback")
+    replies = await user.say("they took my passport and lock me in the room")
+    assert "112" in replies[0].text and "(+995 32) 2 91 34 61" in replies[0].text
+    assert any(b.data == "cb:agree" for b in user.buttons), "the consent question is asked again"
+    await user.tap("cb:agree")
+    await user.say("Nino Beridze")
+    replies = await user.say("help me he is hitting me")
+    assert "112" in replies[0].text
+    assert "phone" in user.text.lower(), "the phone step is asked again, the name kept"
+    await user.say("555 12 34 56")
+    await user.say("Rustavi")
+    await user.tap("cb:t:legal")
+    await user.tap("cb:l:ka")
+    await user.tap("cb:w:morning")
+    replies = await user.say("my boss took my passport and locks me in at night")
+    assert "112" in replies[0].text
+    assert any(b.data == "cb:ok" for b in user.buttons), user.text
+    assert "Nino Beridze" in user.text and "locks me in at night" in user.text

@@ -73,16 +73,18 @@ async def test_a_question_about_offices_or_calls_is_answered_not_acted_on(rt: Ru
     assert any(d.startswith("q:y:") for d in data)  # an answer, with the "helpful?" buttons
 
 
-@pytest.mark.parametrize("text", [
-    "ჩემი ძმის გამო ლიბიიდან დაგვირეკეს და გვითხრეს, რომ დააკავეს. რა უნდა ვქნათ?",
-    "მამაჩემი საბერძნეთშია, გუშინ დაგვირეკა და ყველაფერი რიგზეა. ვიზის გაგრძელება როგორ ხდება?",
-    "ჩემმა გოგომ გუშინ დამირეკა, საბერძნეთში ბინადრობა მისცეს. მამამისი სტუმრად როგორ ჩავიდეს?",
-    "dedam damireka italiidan, kargad aris. shvils ra sabutebi sWirdeba?",
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ka", "ჩემი ძმის გამო ლიბიიდან დაგვირეკეს და გვითხრეს, რომ დააკავეს. რა უნდა ვქნათ?"),
+    ("ka", "მამაჩემი საბერძნეთშია, გუშინ დაგვირეკა და ყველაფერი რიგზეა. ვიზის გაგრძელება როგორ ხდება?"),
+    ("ka", "ჩემმა გოგომ გუშინ დამირეკა, საბერძნეთში ბინადრობა მისცეს. მამამისი სტუმრად როგორ ჩავიდეს?"),
+    ("ka", "dedam damireka italiidan, kargad aris. shvils ra sabutebi sWirdeba?"),
+    ("en", "someone called my mom"), ("en", "he called her from the border yesterday, is that a good sign?"),
 ])
-async def test_someone_who_called_us_is_told_about_not_a_request_to_be_called(rt: Runtime, text: str) -> None:
+async def test_someone_who_called_us_is_told_about_not_a_request_to_be_called(rt: Runtime, lang: str,
+                                                                             text: str) -> None:
     """"They called us" (დაგვირეკეს) shares its stem with "call us" (დაგვირეკეთ), "she called me" (დამირეკა) with
-    "call me" (დამირეკეთ): a story, not a callback form."""
-    user = await chat(rt, f"called-us-{text}", "ka")
+    "call me" (დამირეკეთ), "called my mom" with "call my mom": a story, not a callback form."""
+    user = await chat(rt, f"called-us-{text}", lang)
     await user.say(text)
     assert not any(b.data.startswith("cb:") for b in user.buttons)
     assert "cb:" not in (await rt.engine.store.load_session(user.key) or {}).get("state", "")

@@ -18,9 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.app import Runtime
-from tests.understanding_eval import Report, evaluate, load_messages
+from tests.understanding_eval import Report, evaluate, evaluate_conversations, load_messages
 
 DATA = Path(__file__).parent / "data"
 
@@ -184,6 +185,22 @@ async def test_danger_sets(rt: Runtime, name: str) -> None:
     print(f"\n{name}: danger with 112 first {sum(urgent)}/{len(urgent)}, calm with 112 first {sum(calm)}/{len(calm)}")
     assert sum(urgent) / len(urgent) >= DANGER_FLOORS.get(name, 0.95)
     assert sum(calm) / len(calm) <= CALM_CAPS[name]
+
+
+async def test_danger_told_over_several_messages(rt: Runtime) -> None:
+    """dev75_bursts: 50 people typing in pieces, one thought per message (30 in danger, 20 calm), in all four
+    groups. First run on the eighteenth session's start (74f576e): danger with 112 first by the last message 29 of
+    30 (the miss: "someone called my mom" opened the callback form, which then read "they'll hurt him" as no
+    answer to its consent question), calm with the line first 2 of 20 (a passport taken "several years ago";
+    "stories about people trapped abroad"); now 30 of 30 and 2 of 20."""
+    data = yaml.safe_load((DATA / "dev75_bursts.yaml").read_text(encoding="utf-8"))["conversations"]
+    shown = await evaluate_conversations(rt.engine, data)
+    danger = [any(s.urgent for s in seen) for c, seen in zip(data, shown, strict=True) if c["expect"] == "@urgent"]
+    calm = [any(s.alarm for s in seen) for c, seen in zip(data, shown, strict=True) if c["expect"] == "calm"]
+    print(f"\ndev75_bursts: danger with 112 first by the last message {sum(danger)}/{len(danger)}, "
+          f"calm with 112 first {sum(calm)}/{len(calm)}")
+    assert sum(danger) == len(danger)
+    assert sum(calm) <= 3
 
 
 async def test_requests_tuning_set(rt: Runtime) -> None:

@@ -23,7 +23,7 @@ import yaml
 from bot.core.engine import Engine
 from bot.core.events import Event, Kind, Reply, SessionKey
 
-__all__ = ["Report", "Seen", "evaluate", "load_messages", "seen"]
+__all__ = ["Report", "Seen", "evaluate", "evaluate_conversations", "load_messages", "seen"]
 
 _ids = itertools.count(10_000_000)
 
@@ -167,21 +167,32 @@ def pct(part: int, whole: int) -> str:
 
 
 async def evaluate(engine: Engine, messages: list[dict[str, Any]]) -> Report:
-    content = engine.content.current
-    hotline = content.hotline.display
     report = Report()
     for message in messages:
-        lang = str(message["lang"])
-        key = SessionKey("eval", f"u{next(_ids)}")
-        human = engine.catalogues.translator(lang).gettext(
-            "You can talk to a hotline consultant. The consultation is free.")
-        await engine.handle(Event(key=key, kind=Kind.BUTTON, data=f"l:{lang}", update_id=str(next(_ids))))
-        replies = await engine.handle(Event(key=key, kind=Kind.TEXT, text=str(message["text"]),
-                                            update_id=str(next(_ids))))
+        [shown] = await _conversation(engine, str(message["lang"]), [str(message["text"])])
+        report.rows.append((message, shown))
+    return report
+
+
+async def evaluate_conversations(engine: Engine, conversations: list[dict[str, Any]]) -> list[list[Seen]]:
+    """What a person sees after each of their messages, typed one after another (`messages:` of each item)."""
+    return [await _conversation(engine, str(c["lang"]), [str(m) for m in c["messages"]]) for c in conversations]
+
+
+async def _conversation(engine: Engine, lang: str, texts: list[str]) -> list[Seen]:
+    """A new user who chose `lang` types `texts` one by one."""
+    hotline = engine.content.current.hotline.display
+    key = SessionKey("eval", f"u{next(_ids)}")
+    human = engine.catalogues.translator(lang).gettext(
+        "You can talk to a hotline consultant. The consultation is free.")
+    await engine.handle(Event(key=key, kind=Kind.BUTTON, data=f"l:{lang}", update_id=str(next(_ids))))
+    shown = []
+    for text in texts:
+        replies = await engine.handle(Event(key=key, kind=Kind.TEXT, text=text, update_id=str(next(_ids))))
         session = await engine.store.load_session(key) or {}
         after = str(session.get("lang") or lang)
         switched = engine.catalogues.translator(after).gettext(
             "Language set: English. You can change it any time with /language.")
-        report.rows.append((message, seen(replies, str(session.get("state") or ""), lang, after, hotline, human,
-                                          switched)))
-    return report
+        shown.append(seen(replies, str(session.get("state") or ""), lang, after, hotline, human, switched))
+        lang = after
+    return shown

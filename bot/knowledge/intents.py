@@ -512,8 +512,11 @@ class Intents:
         about = [found[k] for k in _ABOUT_THE_BOT if k in found and found[k] <= self._limit(k, longest[k])]
         # A story beside it is read, from a higher bar: "delete everything I wrote, that man is still here and
         # watches me" is someone whose phone is watched.
+        # Nor on a phone number in words ("five seven seven, one one..."), which reads like nothing it learned.
+        spoken = spoken_digits(text)
         unread = any(left < ABOUT_BOT_STORY for left in about) or any(
-            found.get(k, MIN_WORDS) < MIN_WORDS for k in _REQUESTS)
+            found.get(k, MIN_WORDS) < MIN_WORDS for k in _REQUESTS) or (
+            spoken is not None and len(PHONE.sub(" ", spoken).split()) < MIN_WORDS)
         # Laughter cancels like a word of the past: only a sure model outweighs it ("lol they took our passports 😂,
         # the boss says we owe for the ticket"); of the tuning sets' laughing calm messages none scored above 0.76.
         # Georgian typed in Cyrillic letters is read by the model in Georgian script, as it learned Georgian.
@@ -532,7 +535,7 @@ class Intents:
         # A number left without a question is a request to be called on it; so is a number beside "call me",
         # even after "how long must I wait?" (which alone asks about a request). With a question and no such
         # words, the question is answered (or declined with the callback button) and the number is only redacted.
-        number = PHONE.search(text) is not None or PHONE.search(spoken_digits(text) or "") is not None
+        number = PHONE.search(text) is not None or PHONE.search(spoken or "") is not None
         if self._phone and number:
             for intent in self._phone:
                 if named.get(intent) or ("?" not in text and intent not in blocked):

@@ -23,13 +23,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.core.context import Ctx
-from bot.core.events import ButtonAction
+from bot.core.events import ButtonAction, Reply
 from bot.core.flows import callback_screens as screens
 from bot.core.flows import callback_steps as steps
 from bot.core.flows.base import Replies
 from bot.core.flows.callback_steps import State, no_topic_given, returnee
+from bot.core.flows.danger import danger_notice
 from bot.core.flows.menu import MenuFlow
 from bot.i18n import N_
+from bot.knowledge.intents import DANGER
 from bot.records import OPEN_STATUSES, CallbackRequest
 from bot.requests import (
     FIELDS,
@@ -115,6 +117,9 @@ class CallbackFlow:
             return self._expire(ctx)
         state = self.states.get(step, State())
         event = ctx.event
+        told = ctx.content.intents.match(event.text.strip(), ctx.lang).first(DANGER) if event.text.strip() else None
+        if told is not None:
+            return await self._danger(ctx, step, state, told)
         if state.idle:
             return await self._show(ctx, ctx._(state.idle))
         if event.contact is not None and state.share is ButtonAction.CONTACT:
@@ -131,6 +136,17 @@ class CallbackFlow:
         if state.echo is None:
             return replies
         return [replace(replies[0], text=f"{state.echo(ctx, value)}\n\n{replies[0].text}"), *replies[1:]]
+
+    async def _danger(self, ctx: Ctx, step: str, state: State, told: str) -> Replies:
+        """Danger typed into the form: 112 and the hotline come first, and the form goes on where it was. Told as
+        the note for the caseworker, it is kept as the note; anywhere else it is no name or town, so the step is
+        asked again."""
+        notice = Reply(text=danger_notice(ctx, told == "despair"))
+        if state.fills == "note" and state.read is not None:
+            value, _ = state.read(ctx, ctx.event.text)
+            if value is not None:
+                return [notice, *self._accept(ctx, step, value)]
+        return [notice, *await self._show(ctx, "")]
 
     @staticmethod
     def _step(ctx: Ctx) -> str | None:

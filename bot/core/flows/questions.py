@@ -19,6 +19,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button, Reply
 from bot.core.flows.base import Replies
 from bot.core.flows.centres import CentresFlow
+from bot.core.flows.danger import danger_notice
 from bot.core.flows.menu import MenuFlow, action_label
 from bot.knowledge.intents import DANGER, Match
 from bot.knowledge.redact import normalise_question, redact
@@ -163,16 +164,7 @@ class QuestionsFlow:
         """Danger first: 112 and the hotline in the first message, then the callback form when the person left a
         number to be called on, the entry the intent names (someone in despair), or else the closest answer or
         choices (or, with none, the menu and a person)."""
-        hotline = ctx.content.hotline
-        opening = ctx._("You are not alone. If you might hurt yourself, call 112 now (free, 24 hours). Abroad, "
-                        "call the local emergency number.") if "despair" in match else \
-            ctx._("🚨 If you or someone else is in danger now, call 112 (police and ambulance in Georgia, free, "
-                  "24 hours). Abroad, call the local emergency number.")
-        first = "\n".join([
-            opening,
-            ctx._("IOM hotline: {phone}").format(phone=hotline.display),
-            ctx._("From abroad, call {number}.").format(number=hotline.international),
-        ])
+        first = danger_notice(ctx, "despair" in match)
         rows: list[tuple[Button, ...]] = [(Button(action_label(ctx, Action.CALLBACK), "a:callback"),)]
         replies = [Reply(text=first, buttons=tuple(rows))]
         # "call me on 555 ..." after the danger it told; "connect me to a person"; "delete what I wrote, he reads
