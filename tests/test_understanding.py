@@ -446,13 +446,17 @@ async def test_urgently_is_danger_only_beside_a_call_for_help(rt: Runtime, lang:
     ("ka", "პასპორტი დამეკარგა მეტროში, ახალი როგორ ავიღო?", False),
     ("ka", "დამეხმარეთ რა, CV ინგლისურად როგორ დავწერო?", False),
     ("en", "my brother is locked out of his account on the visa portal, who can help?", False),
+    ("ka", "თურქეთში პასპორტი წამართვეს, მაგრამ ეს ყველაფერი წარსულშია. რეინტეგრაციის პროგრამაზე როგორ "
+     "დავრეგისტრირდე?", False),
+    ("ka", "ის ჩხუბი წარსულშია, მაგრამ მას მერე ქმარი სვამს და მცემს", True),
     ("ka", "ბოსი ღამით ოთახში გვკეტავს", True), ("ru", "приезжайте быстрее пожалуйста", True),
     ("ka", "საფრთხეში ვარ, ოთახიდან არ მიშვებენ", True), ("ka", "ჩემი შვილი საფრთხეშია", True),
     ("ka", "მეშინია, პასპორტი წამართვეს", True), ("en", "im trapped in the house", True)])
 async def test_a_danger_word_in_a_question_is_not_danger_told(rt: Runtime, lang: str, text: str,
                                                               danger: bool) -> None:
     """"I'm afraid I'll fall into debt", "what danger could there be?", "I'm safe now" and "is it a trap?" ask;
-    "I'm in danger", "I'm afraid, they took my passport", "I'm trapped" tell."""
+    "I'm in danger", "I'm afraid, they took my passport", "I'm trapped" tell; "it is all in the past" closes a
+    story, unless "since then" brings it back to the present."""
     user = await chat(rt, f"worded-{text}", lang)
     replies = await user.say(text)
     answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)

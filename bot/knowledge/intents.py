@@ -60,12 +60,19 @@ FOLDED_SHORT = 3
 # A word that cancels danger ("last year", "what are the signs", "we divorced") speaks for the whole message, but
 # not for a clause of its own that turns to the present: "we divorced, but now he threatens to kill me", "last
 # year went fine. Now they lock us in at night" ("but" alone turned too many questions about the signs). "Still"
-# and "to this day" turn in Georgian ("the same people still threaten me"); "since then" does not (it mostly
-# tells what came next in a story that is over).
+# and "to this day" turn in Georgian ("the same people still threaten me"); so does "since then" (მას მერე: "came
+# back long ago and since then he drinks and beats me"), but not "after X happened" (მას შემდეგ, რაც). Most turns
+# start a clause of their own wherever they stand ("went long ago and they still keep him locked in").
 _CLAUSE_END = re.compile(r"[.!?;…,\n]+")
 _SENTENCE_END = re.compile(r"[.!?\n]+")
 _TURN = re.compile(r"\b(ახლა|ეხლა|ამჟამად|ამჯერად|ისევ|კვლავ|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|axla|"
-                   r"exla|isev|jer kidev|dghemde|сейчас|теперь|now|currently)\b", re.IGNORECASE)
+                   r"exla|isev|jer kidev|dghemde|ახლაც|axlac|მას მერე(?!,? რაც)|მას შემდეგ(?!,? რაც)|"
+                   r"mas mere(?!,? rac)|сейчас|теперь|now|currently)\b", re.IGNORECASE)
+# Where a turn starts a clause of its own inside another; not "again" (ისევ), which beside "last year" in one
+# clause is still last year ("last year he beat me again, then I ran away").
+_TURN_START = re.compile(r"(?=\b(?:ახლა|ეხლა|ამჟამად|ჯერ კიდევ|ჯერაც|დღემდე|დღესაც|ახლაც|მას მერე(?!,? რაც)|"
+                         r"მას შემდეგ(?!,? რაც)|axla|exla|axlac|jer kidev|dghemde|mas mere(?!,? rac)|сейчас|теперь|"
+                         r"now|currently)\b)", re.IGNORECASE)
 SLACK = 3  # other words a phrase's words may have among them
 # Characters of a message read, in bounded time: all of Telegram's longest message (4,096), and most of Viber's.
 MAX_READ = 4096
@@ -334,7 +341,7 @@ class _LangPhrases:
     def _clauses(self, text: str, tokens: list[tuple[str, str]]) -> tuple[list[int], set[int]]:
         """Each word's clause, and the clauses that turn (see _TURN); one clause when the clauses, read apart,
         do not give the same words."""
-        parts = [part for part in _CLAUSE_END.split(text) if part.strip()]
+        parts = [piece for part in _CLAUSE_END.split(text) for piece in _TURN_START.split(part) if piece.strip()]
         numbers = [n for n, part in enumerate(parts) for _ in phrase_tokens(part, self.lang)]
         if len(numbers) != len(tokens):
             return [0] * len(tokens), set()
