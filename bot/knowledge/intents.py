@@ -65,14 +65,13 @@ FOLDED_SHORT = 3
 # start a clause of their own wherever they stand ("went long ago and they still keep him locked in").
 _CLAUSE_END = re.compile(r"[.!?;…,\n]+")
 _SENTENCE_END = re.compile(r"[.!?\n]+")
-_TURN = re.compile(r"\b(ახლა|ეხლა|ამჟამად|ამჯერად|ისევ|კვლავ|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|axla|"
-                   r"exla|isev|jer kidev|dghemde|ახლაც|axlac|მას მერე(?!,? რაც)|მას შემდეგ(?!,? რაც)|"
-                   r"mas mere(?!,? rac)|сейчас|теперь|now|currently)\b", re.IGNORECASE)
-# Where a turn starts a clause of its own inside another; not "again" (ისევ), which beside "last year" in one
-# clause is still last year ("last year he beat me again, then I ran away").
-_TURN_START = re.compile(r"(?=\b(?:ახლა|ეხლა|ამჟამად|ჯერ კიდევ|ჯერაც|დღემდე|დღესაც|ახლაც|მას მერე(?!,? რაც)|"
-                         r"მას შემდეგ(?!,? რაც)|axla|exla|axlac|jer kidev|dghemde|mas mere(?!,? rac)|сейчас|теперь|"
-                         r"now|currently)\b)", re.IGNORECASE)
+_TURNS = (r"ახლა|ეხლა|ამჟამად|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|ახლაც|მას მერე(?!,? რაც)|"
+          r"მას შემდეგ(?!,? რაც)|axla|exla|axlac|jer kidev|dghemde|mas mere(?!,? rac)|сейчас|теперь|now|currently")
+# "Again" and "this time" turn a clause, but do not start one inside another: beside "last year" in one clause they
+# are still last year ("last year he beat me again, then I ran away").
+_AGAIN = r"ამჯერად|ისევ|კვლავ|isev"
+_TURN = re.compile(rf"\b({_TURNS}|{_AGAIN})\b", re.IGNORECASE)
+_TURN_START = re.compile(rf"(?=\b(?:{_TURNS})\b)", re.IGNORECASE)
 SLACK = 3  # other words a phrase's words may have among them
 # Characters of a message read, in bounded time: all of Telegram's longest message (4,096), and most of Viber's.
 MAX_READ = 4096
