@@ -10,8 +10,9 @@ No HTTP and no channel: the users of bench/bench_telegram.py, closed-loop (each 
 last is answered, so `users` updates are in flight, as the bot runs them on uvloop), through `Engine.handle` with
 a sending function that does nothing, so every update is also marked delivered as the Telegram channel does.
 The first pass over the script (content warm-up, first sessions) is left out. Prints process CPU per update
-(the SQLite writer's thread included) per round; with --sequential the users take turns, one update in flight,
-so each step's CPU is its own and is shown too (every write then commits alone, so the total is higher).
+(the SQLite writer's thread included) and the event loop's own ("loop ms") per round; with --sequential the
+users take turns, one update in flight, so each step's CPU is its own and is shown too (every write then commits
+alone, so the total is higher).
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ async def main(args: argparse.Namespace) -> None:
             flight = "one" if args.sequential else str(args.users)
             print(f"{args.users} users, {args.updates} updates a round, {flight} in flight; load average "
                   f"{os.getloadavg()[0]:.1f}")
-            header = f"{'round':<7}{'CPU ms/upd':>11}" + "".join(f"{s:>10}" for s in SCRIPT) * args.sequential
+            header = f"{'round':<7}{'CPU ms/upd':>11}{'loop ms':>11}" + "".join(
+                f"{s:>10}" for s in SCRIPT) * args.sequential
             if args.sequential:
                 print(f"{'':<18}{'CPU µs per update of each step':^{10 * len(SCRIPT)}}")
             print(header)
@@ -151,17 +153,21 @@ async def main(args: argparse.Namespace) -> None:
                 if profiler is not None:
                     profiler.enable()
                 started = time.process_time()
+                started_main = time.thread_time()
                 if args.sequential:
                     await drive(rt.engine, users, args.updates, counter, cpu)
                 else:
                     await drive_concurrent(rt.engine, users, args.updates, counter)
                 total = time.process_time() - started
+                main_thread = time.thread_time() - started_main
                 if args.callgrind:
                     _callgrind("off")
                 if profiler is not None:
                     profiler.disable()
                 steps = "".join(f"{sum(cpu[s]) / max(1, len(cpu[s])) * 1e6:>10.0f}" for s in SCRIPT if cpu[s])
-                print(f"{round_no:<7}{total / args.updates * 1000:>11.3f}{steps}", flush=True)
+                per_update = total / args.updates * 1000
+                loop = main_thread / args.updates * 1000
+                print(f"{round_no:<7}{per_update:>11.3f}{loop:>11.3f}{steps}", flush=True)
             if profiler is not None:
                 profiler.dump_stats(args.profile)
                 stats = pstats.Stats(args.profile)

@@ -626,6 +626,23 @@ async def test_a_joke_about_dying_is_a_question_not_danger(rt: Runtime, lang: st
     assert replies[0].text.startswith(rt.content.current.faqs[faq_id].question[lang]), replies[0].text
 
 
+async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:
+    text = "got locked out of my flat in Batumi lol, do you know a locksmith that works on sunday"
+    replies = await (await chat(rt, "locksmith", "en")).say(text)
+    assert "112" not in replies[0].text, replies[0].text
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ka", "ისევ მცემა)))"),
+    ("ka", "ეს სამსახური მომკლავს ))) ბოსმა პასპორტი წამართვა და გარეთ არ მიშვებს"),
+    ("ru", "опять избил)) паспорт у него и не выпускает"),
+])
+async def test_a_smile_typed_as_brackets_does_not_hide_danger(rt: Runtime, lang: str, text: str) -> None:
+    """"))" softens or is bitter as often as it laughs (native review): it never counts as a joke."""
+    replies = await (await chat(rt, f"brackets-{text}", lang)).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
 async def test_danger_told_several_ways_outweighs_laughter(rt: Runtime) -> None:
     text = "they took our passports, lock us in at night and beat us 😅 help"
     replies = await (await chat(rt, "joke-danger", "en")).say(text)
