@@ -342,6 +342,10 @@ async def test_where_is_the_office_without_a_place_asks_for_one(rt: Runtime) -> 
     ("ru", "Мама плохо читает по-русски, можете отвечать по-грузински? Я ей буду показывать", "ka", "ენა"),
     ("ka", "shegidzlia inglisurad gagrdzelo? erti ucxoeli megobari mexmareba", "en", "Language set: English"),
     ("ka", "rusulad mitxarit ra, qartuli latinurit dzneli wasakitxia", "ru", "Язык:"),
+    # A request as written stands in its own clause beside a word that, in a question, is about language skills.
+    ("ka", "пишите по-русски пожалуйста, я учился в русской школе", "ru", "Язык:"),
+    ("ru", "Please answer in English, my mother will read it. She wants to know how to renew her work permit.",
+     "en", "Language set: English"),
 ])
 async def test_asking_for_another_language_switches_it(
         rt: Runtime, lang: str, text: str, target: str, shown: str) -> None:
@@ -356,7 +360,8 @@ async def test_asking_for_another_language_switches_it(
                                   "should i register at the georgian embassy in spain",
                                   "my kids went to school in spain, how do they continue in georgian school",
                                   "на собеседовании придётся отвечать по-английски?",
-                                  "не отвечайте по-английски, пожалуйста"])
+                                  "не отвечайте по-английски, пожалуйста",
+                                  "я учился в русской школе, нужен ли сертификат по-английски?"])
 async def test_a_question_mentioning_a_language_stays_a_question(rt: Runtime, text: str) -> None:
     user = await chat(rt, f"lang-question-{text}", "ru")
     await user.say(text)
@@ -624,6 +629,22 @@ async def test_a_joke_about_dying_is_a_question_not_danger(rt: Runtime, lang: st
     """Laughter marks a joke: the question is answered first, with no 112 line before it."""
     replies = await (await chat(rt, f"joke-{text}", lang)).say(text)
     assert replies[0].text.startswith(rt.content.current.faqs[faq_id].question[lang]), replies[0].text
+
+
+@pytest.mark.parametrize(("text", "callback"), [
+    ("позвоните вечером, пожалуйста", True),
+    ("не могли бы вы мне позвонить?", True),
+    ("позвони завтра", True),
+    ("Горячая линия в воскресенье работает? Хотел позвонить вечером", False),
+    ("можно позвонить вечером?", False),
+])
+async def test_calling_in_the_evening_is_a_request_only_when_asked_of_us(rt: Runtime, text: str,
+                                                                         callback: bool) -> None:
+    """"Call me in the evening" opens the callback form; "I wanted to call in the evening" asks about the hours."""
+    user = await chat(rt, f"evening-{text}", "ru")
+    await user.say(text)
+    session = await rt.store.load_session(user.key)
+    assert session is not None and str(session.get("state") or "").startswith("cb:") is callback
 
 
 async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:

@@ -284,6 +284,9 @@ class _LangPhrases:
         # Danger's cancelling words and danger phrases, each by the words it matched (see _TURN).
         cancels: dict[str, list[list[int]]] = defaultdict(list)
         dangers: dict[str, list[list[int]]] = defaultdict(list)
+        # Requests as written and the other intents' cancelling words, by the words each matched (see below).
+        asks: dict[str, list[list[int]]] = defaultdict(list)
+        quiet: dict[str, list[list[int]]] = defaultdict(list)
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if not at.keys() >= phrase.needed:
                 continue
@@ -298,12 +301,15 @@ class _LangPhrases:
             elif phrase.kind == UNLESS:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
+                quiet[phrase.intent].append(used)
             elif phrase.kind == HINT:
                 hint = (phrase.intent, phrase.hint)
                 if hint not in hints[phrase.pool] and hint_words[phrase.pool].isdisjoint(used):
                     hint_words[phrase.pool].update(used)
                     hints[phrase.pool].add(hint)
             else:
+                if asked:
+                    asks[phrase.intent].append(used)
                 if told[phrase.intent].isdisjoint(used):
                     told[phrase.intent].update(used)
                     named[phrase.intent] += 1
@@ -316,7 +322,20 @@ class _LangPhrases:
                 if asked:
                     requested.add(phrase.intent)
                 longest[phrase.intent] = max(longest[phrase.intent], self._words(used, tokens))
-        clauses = self._clauses(text, tokens) if cancels else None
+        clauses = self._clauses(text, tokens) if cancels or asks.keys() & blocked else None
+        # A request as written stands in a clause of its own: "пишите по-русски, я учился в русской школе" asks
+        # for Russian, though "учился" (studied) cancels the intent in a question about language skills.
+        for intent in asks.keys() & blocked:
+            assert clauses is not None
+            clause = clauses[0]
+            cancelled = {clause[i] for used in quiet[intent] for i in used}
+            standing = [used for used in asks[intent] if all(clause[i] not in cancelled for i in used)]
+            if standing:
+                blocked.discard(intent)
+                for used in standing:
+                    fired.setdefault(intent, set()).update(used)
+                    longest[intent] = max(longest[intent], self._words(used, tokens))
+                requested.add(intent)
         for intent, found in dangers.items():
             if clauses is not None and intent in cancels:
                 clause, turns = clauses
