@@ -40,6 +40,10 @@ OFF_TOPIC_AT = 0.75
 # Two words are too little to read danger from pieces of words ("borjomidan var", I am from Borjomi, scored 0.61);
 # no danger the tuning sets tell in two words was left to the model alone.
 MIN_WORDS = 3
+# Words typed with no spaces between them ("სასწრაფოდგამოგზავნეთვინმეჩემიდაიკოგაიტაცეს...", typed in a panic) are as
+# many words as their letters make: a run of more than WORD_RUN letters counts one word per WORD_LETTERS of them.
+WORD_RUN = 24
+WORD_LETTERS = 8
 
 
 class DangerFile(BaseModel):
@@ -73,9 +77,13 @@ class DangerModel:
         self._intercept = float(fitted.intercept_[0])
 
     def says(self, text: str, at: float = DANGER_AT) -> bool:
-        return len(text.split()) >= MIN_WORDS and self.probability(text) >= at
+        return _words(text) >= MIN_WORDS and self.probability(text) >= at
 
     def probability(self, text: str) -> float:
         indices, values = self._features.vector(PHONE.sub(" ", text))  # as it learned: danger.yaml has no numbers
         z = self._intercept + float(self._coef[indices] @ values)
         return 1.0 / (1.0 + math.exp(-z))
+
+
+def _words(text: str) -> int:
+    return sum(len(word) // WORD_LETTERS if len(word) > WORD_RUN else 1 for word in text.split())
