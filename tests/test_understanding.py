@@ -665,6 +665,21 @@ async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:
     assert "112" not in replies[0].text, replies[0].text
 
 
+@pytest.mark.parametrize(("lang", "text", "danger"), [
+    ("ka", "მითხრეს პასპორტს დაგიბრუნებთო ჰაჰა. ოთახში გვკეტავენ", True),
+    ("ka", "ცოლი მომკლავს თუ გაიგებს რომ ისევ პოლონეთში მივდივარ ჰაჰ. რამდენი დღით შემიძლია შენგენში ყოფნა?", False),
+    ("ru", "начальник меня сегодня просто убил своими отчётами ахаха. сколько дней можно быть в шенгене?", False),
+    # Laughter ends the joke even with no full stop after it.
+    ("ka", "მითხრეს პასპორტს დაგიბრუნებთო ჰაჰა ოთახში გვკეტავენ", True),
+    ("en", "my boss will literally kill me if im late again lol. what time does the tbilisi centre open", False),
+])
+async def test_typed_laughter_speaks_for_its_own_sentence(rt: Runtime, lang: str, text: str, danger: bool) -> None:
+    """"ჰაჰა", "ахаха", "lol" make a joke of their sentence, as 😂 does, and no longer of the whole message."""
+    replies = await (await chat(rt, f"typed-laugh-{text}", lang)).say(text)
+    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
+    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger
+
+
 @pytest.mark.parametrize(("lang", "text"), [
     ("ka", "ისევ მცემა)))"),
     ("ka", "ეს სამსახური მომკლავს ))) ბოსმა პასპორტი წამართვა და გარეთ არ მიშვებს"),

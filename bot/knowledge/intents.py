@@ -45,7 +45,11 @@ DANGER_OUTWEIGHS = 3  # danger phrases on separate words that no `unless` cancel
 APART_OUTWEIGHS = 2
 # Laughter marks a joke ("the boss will kill me if I'm late 😂"): across the tuning sets, some 60 calm messages and
 # none of 2,600 dangers carry one. Danger told in several separate ways still counts (DANGER_OUTWEIGHS).
-_LAUGHTER = re.compile("[\U0001F602\U0001F923\U0001F606\U0001F639\U0001F605\U0001F601\U0001F604]")  # 😂🤣😆😹😅😁😄
+# Laughing emoji (😂🤣😆😹😅😁😄) and laughter typed ("haha", "ахах", "ჰაჰა", "lol"); "ხახა" and "xaxa" (also
+# "throat") only repeated or closing a sentence. Not "))": it softens or is bitter as often as it laughs.
+_LAUGHTER = re.compile("[\U0001F602\U0001F923\U0001F606\U0001F639\U0001F605\U0001F601\U0001F604]|"
+                       r"\b(?:a?(?:ha){2,}h?|а?(?:ха){2,}х?|ахах\w*|(?:ჰა){2,}ჰ?|ჰაჰ|ახახ\w*|lol|lmao)\b|"
+                       r"\b(?:(?:ხა){3,}ხ?|(?:xa){3,}x?)\b|\b(?:ხახა|xaxa)(?=\s*(?:[.!?\n]|$))", re.IGNORECASE)
 # Requests that, once matched with fewer than MIN_WORDS other words, leave too little for the danger model to read.
 _REQUESTS = ("callback", "human", "centre")
 # Requests about the bot itself that, once matched, keep the danger model from reading the message.
