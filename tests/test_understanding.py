@@ -659,6 +659,17 @@ async def test_words_typed_with_no_spaces_are_read_for_danger(rt: Runtime, text:
     assert ("112" in replies[0].text and HOTLINE in replies[0].text) is danger
 
 
+@pytest.mark.parametrize("text", [
+    "ვიზის ვადა როგორ გავიგო? ბოსი ღამით ოთახში გვკეტავს",
+    "რა ნიშნები აქვს ტრეფიკინგს? ღამით ბარაკში გვკეტავენ",
+])
+async def test_severe_danger_is_not_cancelled_by_a_word_in_another_clause(rt: Runtime, text: str) -> None:
+    """"Visa expiry" and "the signs of trafficking" cancel one danger phrase across clauses, but not "they lock us
+    in" in the present tense (`severe:` in content/intents.yaml; Georgian tells a past story in past forms)."""
+    replies = await (await chat(rt, f"severe-{text}", "ka")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text
+
+
 async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:
     text = "got locked out of my flat in Batumi lol, do you know a locksmith that works on sunday"
     replies = await (await chat(rt, "locksmith", "en")).say(text)

@@ -98,6 +98,9 @@ class IntentSpec(BaseModel):
     # answer in russian from now? my father will read it..." asks for Russian; "english" in a long message does not.
     # Their words must stand next to each other, as written.
     requests: Phrases
+    # Danger phrases that a cancelling word in another clause does not cancel: told now and unmistakably (locked in
+    # now, a threat on one's life, a ransom asked), they count as danger told twice (APART_OUTWEIGHS).
+    severe: Phrases
     unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
     alone: int | None = None  # at most this many other words in the message; None: any message
     # The same for a match made by one word alone ("english", "consultant", "office in"): a lone word is often
@@ -124,7 +127,7 @@ class IntentSpec(BaseModel):
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
-        for name in ("phrases", "requests", "unless", "hints"):
+        for name in ("phrases", "requests", "severe", "unless", "hints"):
             unknown = sorted(set(getattr(self, name)) - set(LANGUAGES))
             if unknown:
                 raise ValueError(f"{name}: unknown language code(s) {', '.join(unknown)}")
@@ -175,6 +178,7 @@ class _Phrase:
     # nothing (ინგლისურზე გადადი "switch to English" and გადადის "he is switching" share a stem); Georgian typed
     # in other letters meets a word by this form when its guessed letters stem differently (хидзе, ხიდზე).
     written: tuple[str, ...] = ()
+    severe: bool = False  # a danger phrase of `severe:`
     needed: frozenset[str] = field(init=False)  # the words, for one test of whether all are in the message
     slack: int = field(init=False)  # other words allowed among its words
 
@@ -291,6 +295,7 @@ class _LangPhrases:
         # Requests as written and the other intents' cancelling words, by the words each matched (see below).
         asks: dict[str, list[list[int]]] = defaultdict(list)
         quiet: dict[str, list[list[int]]] = defaultdict(list)
+        severe: set[tuple[int, ...]] = set()  # the words of `severe:` danger phrases' matches
         for phrase in (p for word in at for p in self.by_first.get(word, ())):
             if not at.keys() >= phrase.needed:
                 continue
@@ -321,6 +326,8 @@ class _LangPhrases:
                     continue
                 if phrase.intent in DANGER:
                     dangers[phrase.intent].append(used)
+                    if phrase.severe:
+                        severe.add(tuple(used))
                     continue
                 fired.setdefault(phrase.intent, set()).update(used)
                 if asked:
@@ -345,7 +352,8 @@ class _LangPhrases:
                 clause, turns = clauses
                 quiet = {clause[i] for used in cancels[intent] for i in used}
                 apart = [used for used in found if all(clause[i] not in quiet for i in used)]
-                found = apart if _separate(apart) >= APART_OUTWEIGHS else [
+                ways = _separate(apart) + any(tuple(used) in severe for used in apart)
+                found = apart if ways >= APART_OUTWEIGHS else [
                     used for used in apart if all(clause[i] in turns for i in used)]
             for used in found:
                 fired.setdefault(intent, set()).update(used)
@@ -418,8 +426,9 @@ class Intents:
         self._danger = danger
         per_lang: dict[str, list[_Phrase]] = defaultdict(list)
         for intent, item in spec.intents.items():
-            for kind, phrases in ((PHRASE, item.phrases), (REQUEST, item.requests), (UNLESS, item.unless),
-                                  (HINT, item.hints)):
+            for kind, phrases, severe in ((PHRASE, item.phrases, False), (PHRASE, item.severe, True),
+                                          (REQUEST, item.requests, False), (UNLESS, item.unless, False),
+                                          (HINT, item.hints, False)):
                 for lang, texts in phrases.items():
                     for number, text in enumerate(texts):
                         for way in text.split("|") if kind == HINT else (text,):
@@ -427,7 +436,7 @@ class Intents:
                             if pairs:
                                 written = tuple(fold(surface) if surface else "" for _, surface in pairs)
                                 per_lang[lang].append(_Phrase(intent, tuple(word for word, _ in pairs), kind,
-                                                              number, item.hints_with or intent, written))
+                                                              number, item.hints_with or intent, written, severe))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
         self._alone_one_word = {name: item.alone_one_word for name, item in spec.intents.items()
