@@ -260,3 +260,13 @@ async def test_menu_screens_follow_a_reload(content: Path, tmp_path: Path) -> No
         assert holder.reload().content is not None
         await user.command("menu")
         assert "Pick a topic." in user.text and "Choose a topic." not in user.text
+
+
+def test_aside_words_belong_to_danger_intents(content: Path) -> None:
+    """`aside:` limits a cancelling word to its clause, which only danger's rule of clauses reads."""
+    (content / "intents.yaml").write_text(
+        "intents:\n  greeting:\n    phrases:\n      en: [hello]\n    aside:\n      en: [hello kitty]\n",
+        encoding="utf-8")
+    found = messages(content)
+    assert any(m.startswith(f"{content / 'intents.yaml'}:") and "greeting: `aside:` is for the danger intents" in m
+               for m in found), found

@@ -670,6 +670,25 @@ async def test_severe_danger_is_not_cancelled_by_a_word_in_another_clause(rt: Ru
     assert "112" in replies[0].text and HOTLINE in replies[0].text
 
 
+@pytest.mark.parametrize(("lang", "text", "danger"), [
+    ("ru", "Как записать дочку в школу в Германии? Сожитель бьёт её, вчера опять синяк на руке", True),
+    ("en", "how do i enrol my daughter in school in greece? my partner hits her when he drinks", True),
+    ("ka", "ვიზის ვადა როგორ გავიგო? ქმარი ყოველ საღამოს მცემს", True),
+    # In their own clause they still cancel: a figure of speech, a question about something else.
+    ("ru", "жара меня убивает, сколько дней можно быть в шенгене?", False),
+    ("ka", "ეს რიგი მომკლავს, საკონსულო რომელ საათზე იღებს?", False),
+    # A word that says the danger is over still speaks for the whole message.
+    ("ru", "в прошлом году хозяин забрал паспорт. как продлить визу?", False),
+])
+async def test_words_about_another_matter_cancel_danger_in_their_own_clause(rt: Runtime, lang: str, text: str,
+                                                                            danger: bool) -> None:
+    """A question about school or a visa's expiry (`aside:` in content/intents.yaml) says nothing of the danger
+    told in the next clause; "last year" (`unless:`) does."""
+    replies = await (await chat(rt, f"aside-{text}", lang)).say(text)
+    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
+    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger, replies[0].text
+
+
 async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:
     text = "got locked out of my flat in Batumi lol, do you know a locksmith that works on sunday"
     replies = await (await chat(rt, "locksmith", "en")).say(text)

@@ -98,7 +98,9 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
                  "dev67_ka_shared_words.yaml": 0.95, "dev68_danger_guard.yaml": 0.95, "dev69_ka_buried.yaml": 0.96,
                  "dev70_ka_regional.yaml": 0.96, "dev71_danger_guard.yaml": 0.97, "dev72_ka_asking.yaml": 0.97,
                  "dev73_ka_understated.yaml": 0.9, "dev74_ka_long.yaml": 0.95, "dev76_ka_care_work.yaml": 0.97,
-                 "dev77_ka_mixed_speech.yaml": 0.97, "dev78_danger_guard.yaml": 0.97}
+                 "dev77_ka_mixed_speech.yaml": 0.97, "dev78_danger_guard.yaml": 0.97,
+                 "dev79_ka_question_first.yaml": 0.97, "dev80_question_first_mixed.yaml": 0.97,
+                 "dev81_danger_guard.yaml": 0.93}
 # Written in the thirteenth session, first run on its start (5b3b303): dev45_ka_danger (Georgian script: a child
 # in danger, suicide said indirectly, documents kept, sold, threats, locked in, a relative gone silent; 30 calm
 # look-alikes) 67 of 70, calm with 112 7 of 30; dev46_ka_mixed_danger (Georgian script and Latin letters, dialects,
@@ -154,6 +156,13 @@ DANGER_FLOORS = {"dev5_urgent.yaml": 0.9, "dev8_danger.yaml": 0.85, "dev9_danger
 # Turkish and English words, dictated with no punctuation, in all three scripts) 35 of 35, calm 4 of 25;
 # dev78_danger_guard (all four groups, 72 danger and 68 calm; never tuned on, misses never read) 72 of 72, calm 11 of
 # 68 (Georgian script 5, Latin letters 4, Russian 1, English 1, of 17 each).
+# Written in the twentieth session, first run on its start (cd6bd1f), each message opening with a practical question
+# (a visa, a residence permit, a school, a transfer, a consulate) and telling the writer's situation after it:
+# dev79_ka_question_first (Georgian script) 40 of 40, calm 10 of 30; dev80_question_first_mixed (Latin-typed
+# Georgian, Russian, English) 54 of 55 (the miss: "how do I enrol my child at school? ... my partner beats my son",
+# cancelled by "enrol at school" in the question), calm 6 of 45. dev81_danger_guard (all four groups, 72 danger and
+# 68 calm; never tuned on, misses never read) 67 of 72 (Georgian script 17, Latin letters 17, Russian 17, English
+# 16, of 18 each), calm 10 of 68 (3, 1, 1, 5 of 17).
 # Calm messages that got the 112 line first, at most (one message above the figures of the twelfth session). An
 # answer whose text names 112 (a passport kept, trouble abroad) is not counted: it is the right answer to a calm
 # question. Until the twelfth session these caps counted such answers too, and rose with every right answer on the
@@ -178,7 +187,9 @@ CALM_CAPS = {"urgent_dev.yaml": 0.08, "urgent_dev3.yaml": 0.14, "dev5_urgent.yam
              "dev67_ka_shared_words.yaml": 0.15, "dev68_danger_guard.yaml": 0.33, "dev69_ka_buried.yaml": 0.75,
              "dev70_ka_regional.yaml": 0.4, "dev71_danger_guard.yaml": 0.16, "dev72_ka_asking.yaml": 0.27,
              "dev73_ka_understated.yaml": 0.2, "dev74_ka_long.yaml": 0.75, "dev76_ka_care_work.yaml": 0.36,
-             "dev77_ka_mixed_speech.yaml": 0.2, "dev78_danger_guard.yaml": 0.18}
+             "dev77_ka_mixed_speech.yaml": 0.2, "dev78_danger_guard.yaml": 0.18,
+             "dev79_ka_question_first.yaml": 0.37, "dev80_question_first_mixed.yaml": 0.16,
+             "dev81_danger_guard.yaml": 0.18}
 
 
 @pytest.mark.parametrize("name", list(CALM_CAPS))

@@ -102,6 +102,11 @@ class IntentSpec(BaseModel):
     # now, a threat on one's life, a ransom asked), they count as danger told twice (APART_OUTWEIGHS).
     severe: Phrases
     unless: Phrases  # a match of one of these cancels the intent ("I already asked for a callback")
+    # Danger's cancelling words about another matter (enrolling a child at school, a visa expiring, a blocked
+    # card, "this queue will kill me"): they cancel the danger phrases of their own clause only, as a question
+    # about school says nothing of "my partner beats my son" in the next. Like `unless`, they make the danger
+    # model read the whole message from its higher bar (SURE_AT).
+    aside: Phrases
     alone: int | None = None  # at most this many other words in the message; None: any message
     # The same for a match made by one word alone ("english", "consultant", "office in"): a lone word is often
     # just part of a question ("the georgian embassy", "a consultation by phone"), a whole phrase rarely is.
@@ -127,7 +132,7 @@ class IntentSpec(BaseModel):
 
     @model_validator(mode="after")
     def _languages(self) -> IntentSpec:
-        for name in ("phrases", "requests", "severe", "unless", "hints"):
+        for name in ("phrases", "requests", "severe", "unless", "aside", "hints"):
             unknown = sorted(set(getattr(self, name)) - set(LANGUAGES))
             if unknown:
                 raise ValueError(f"{name}: unknown language code(s) {', '.join(unknown)}")
@@ -147,6 +152,9 @@ class IntentsFile(BaseModel):
             raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}, or any name "
                              "with a `menu:`")
         for name, item in self.intents.items():
+            if item.aside and name not in DANGER:
+                raise ValueError(f"{name}: `aside:` is for the danger intents ({', '.join(DANGER)}); "
+                                 "use `unless:`")
             if item.hints_with is not None and item.hints_with not in self.intents:
                 raise ValueError(f"{name}: hints_with names {item.hints_with!r}, which has no entry here")
         return self
@@ -179,6 +187,7 @@ class _Phrase:
     # in other letters meets a word by this form when its guessed letters stem differently (хидзе, ხიდზე).
     written: tuple[str, ...] = ()
     severe: bool = False  # a danger phrase of `severe:`
+    aside: bool = False  # a cancelling word of `aside:`
     needed: frozenset[str] = field(init=False)  # the words, for one test of whether all are in the message
     slack: int = field(init=False)  # other words allowed among its words
 
@@ -287,10 +296,13 @@ class _LangPhrases:
         longest: dict[str, int] = defaultdict(int)
         blocked: set[str] = set()
         hint_words: dict[str, set[int]] = defaultdict(set)
+        hint_at: dict[tuple[str, int], list[int]] = {}
         hints: dict[str, set[tuple[str, int]]] = defaultdict(set)
         requested: set[str] = set()
-        # Danger's cancelling words and danger phrases, each by the words it matched (see _TURN).
+        # Danger's cancelling words (of `unless:` and `aside:`) and danger phrases, each by the words it matched
+        # (see _TURN).
         cancels: dict[str, list[list[int]]] = defaultdict(list)
+        asides: dict[str, list[list[int]]] = defaultdict(list)
         dangers: dict[str, list[list[int]]] = defaultdict(list)
         # Requests as written and the other intents' cancelling words, by the words each matched (see below).
         asks: dict[str, list[list[int]]] = defaultdict(list)
@@ -306,7 +318,7 @@ class _LangPhrases:
             asked = phrase.kind == REQUEST and all(
                 not word or word == fold(tokens[i][0]) for word, i in zip(phrase.written, used, strict=True))
             if phrase.kind == UNLESS and phrase.intent in DANGER:
-                cancels[phrase.intent].append(used)
+                (asides if phrase.aside else cancels)[phrase.intent].append(used)
             elif phrase.kind == UNLESS:
                 blocked.add(phrase.intent)
                 fired.pop(phrase.intent, None)
@@ -316,6 +328,7 @@ class _LangPhrases:
                 if hint not in hints[phrase.pool] and hint_words[phrase.pool].isdisjoint(used):
                     hint_words[phrase.pool].update(used)
                     hints[phrase.pool].add(hint)
+                    hint_at[hint] = used
             else:
                 if asked:
                     asks[phrase.intent].append(used)
@@ -333,7 +346,7 @@ class _LangPhrases:
                 if asked:
                     requested.add(phrase.intent)
                 longest[phrase.intent] = max(longest[phrase.intent], self._words(used, tokens))
-        clauses = self._clauses(text, tokens) if cancels or asks.keys() & blocked else None
+        clauses = self._clauses(text, tokens) if cancels or asides or asks.keys() & blocked else None
         # A request as written stands in a clause of its own: "пишите по-русски, я учился в русской школе" asks
         # for Russian, though "учился" (studied) cancels the intent in a question about language skills.
         for intent in asks.keys() & blocked:
@@ -348,22 +361,30 @@ class _LangPhrases:
                     longest[intent] = max(longest[intent], self._words(used, tokens))
                 requested.add(intent)
         for intent, found in dangers.items():
-            if clauses is not None and intent in cancels:
+            if clauses is not None and (intent in cancels or intent in asides):
                 clause, turns = clauses
-                quiet = {clause[i] for used in cancels[intent] for i in used}
+                quiet = {clause[i] for used in (*cancels.get(intent, ()), *asides.get(intent, ())) for i in used}
                 apart = [used for used in found if all(clause[i] not in quiet for i in used)]
                 ways = _separate(apart) + any(tuple(used) in severe for used in apart)
-                found = apart if ways >= APART_OUTWEIGHS else [
+                found = apart if intent not in cancels or ways >= APART_OUTWEIGHS else [
                     used for used in apart if all(clause[i] in turns for i in used)]
             for used in found:
                 fired.setdefault(intent, set()).update(used)
                 longest[intent] = max(longest[intent], self._words(used, tokens))
-        blocked.update(intent for intent in cancels if intent not in fired)
+        blocked.update(intent for intent in cancels.keys() | asides.keys() if intent not in fired)
         content = [i for i, (_, term) in enumerate(tokens) if term not in self.stop]
         left = {intent: (sum(1 for i in content if i not in used), longest[intent])
                 for intent, used in fired.items() if intent not in blocked}
-        return (left, blocked, {pool: {h for h in found if h[0] not in blocked} for pool, found in hints.items()},
-                named, requested - blocked)
+        # Danger's clues outside the clauses of words about another matter still count as danger told by several
+        # details (DANGER_OUTWEIGHS): "how do I enrol my son at school? the boss keeps our passports, has not paid
+        # us since spring and locks the gate at night".
+        aside_only = (blocked & asides.keys()) - cancels.keys()
+        clause = clauses[0] if clauses is not None else []
+        aside_clauses = {clause[i] for intent in aside_only for used in asides[intent] for i in used}
+        kept = {pool: {h for h in found if h[0] not in blocked or (
+                    h[0] in aside_only and all(clause[i] not in aside_clauses for i in hint_at[h]))}
+                for pool, found in hints.items()}
+        return left, blocked, kept, named, requested - blocked
 
     def _words(self, used: list[int], tokens: list[tuple[str, str]]) -> int:
         return sum(1 for i in used if tokens[i][1] not in self.stop)  # "office in" is one word
@@ -426,9 +447,10 @@ class Intents:
         self._danger = danger
         per_lang: dict[str, list[_Phrase]] = defaultdict(list)
         for intent, item in spec.intents.items():
-            for kind, phrases, severe in ((PHRASE, item.phrases, False), (PHRASE, item.severe, True),
-                                          (REQUEST, item.requests, False), (UNLESS, item.unless, False),
-                                          (HINT, item.hints, False)):
+            for kind, phrases, severe, aside in (
+                    (PHRASE, item.phrases, False, False), (PHRASE, item.severe, True, False),
+                    (REQUEST, item.requests, False, False), (UNLESS, item.unless, False, False),
+                    (UNLESS, item.aside, False, True), (HINT, item.hints, False, False)):
                 for lang, texts in phrases.items():
                     for number, text in enumerate(texts):
                         for way in text.split("|") if kind == HINT else (text,):
@@ -436,7 +458,8 @@ class Intents:
                             if pairs:
                                 written = tuple(fold(surface) if surface else "" for _, surface in pairs)
                                 per_lang[lang].append(_Phrase(intent, tuple(word for word, _ in pairs), kind,
-                                                              number, item.hints_with or intent, written, severe))
+                                                              number, item.hints_with or intent, written, severe,
+                                                              aside))
         self._langs = [_LangPhrases(lang, phrases) for lang, phrases in per_lang.items()]
         self._alone = {name: item.alone for name, item in spec.intents.items() if item.alone is not None}
         self._alone_one_word = {name: item.alone_one_word for name, item in spec.intents.items()
