@@ -679,6 +679,13 @@ async def test_severe_danger_is_not_cancelled_by_a_word_in_another_clause(rt: Ru
     ("ka", "ეს რიგი მომკლავს, საკონსულო რომელ საათზე იღებს?", False),
     # A word that says the danger is over still speaks for the whole message.
     ("ru", "в прошлом году хозяин забрал паспорт. как продлить визу?", False),
+    # The news is another matter: it covers what it reports ("that..." stays in its clause), not the writer.
+    ("ru", "В новостях показали, что людей держат взаперти на ферме. Как проверить агентство?", False),
+    ("ka", "ტელევიზორში ვნახე თქვენი ნომერი. დამსაქმებელმა პასპორტი წამართვა და ოთახში გვკეტავს", True),
+    # A colon ends a clause: "urgent question" covers only itself.
+    ("en", "urgent question: my boss locked us in the container", True),
+    # Marks on the body are not "the signs" of trafficking asked about.
+    ("ka", "სხეულზე ნიშნები მაქვს, ქმარი ყოველდღე მცემს", True),
 ])
 async def test_words_about_another_matter_cancel_danger_in_their_own_clause(rt: Runtime, lang: str, text: str,
                                                                             danger: bool) -> None:

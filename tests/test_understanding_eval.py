@@ -188,7 +188,7 @@ CALM_CAPS = {"urgent_dev.yaml": 0.08, "urgent_dev3.yaml": 0.14, "dev5_urgent.yam
              "dev70_ka_regional.yaml": 0.4, "dev71_danger_guard.yaml": 0.16, "dev72_ka_asking.yaml": 0.27,
              "dev73_ka_understated.yaml": 0.2, "dev74_ka_long.yaml": 0.75, "dev76_ka_care_work.yaml": 0.36,
              "dev77_ka_mixed_speech.yaml": 0.2, "dev78_danger_guard.yaml": 0.18,
-             "dev79_ka_question_first.yaml": 0.37, "dev80_question_first_mixed.yaml": 0.16,
+             "dev79_ka_question_first.yaml": 0.24, "dev80_question_first_mixed.yaml": 0.14,
              "dev81_danger_guard.yaml": 0.18}
 
 

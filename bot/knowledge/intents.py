@@ -67,7 +67,8 @@ FOLDED_SHORT = 3
 # and "to this day" turn in Georgian ("the same people still threaten me"); so does "since then" (მას მერე: "came
 # back long ago and since then he drinks and beats me"), but not "after X happened" (მას შემდეგ, რაც). Most turns
 # start a clause of their own wherever they stand ("went long ago and they still keep him locked in").
-_CLAUSE_END = re.compile(r"[.!?;…,\n]+")
+# A comma before "that" does not end a clause: "В новостях показали, что людей держат взаперти" is one report.
+_CLAUSE_END = re.compile(r"[.!?;…:\n—]+|,+(?!\s*(?:რომ|რო|что|that)\b)| - ")
 _SENTENCE_END = re.compile(r"[.!?\n]+")
 _TURNS = (r"ახლა|ეხლა|ამჟამად|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|ახლაც|მას მერე(?!,? რაც)|"
           r"მას შემდეგ(?!,? რაც)|axla|exla|axlac|jer kidev|dghemde|mas mere(?!,? rac)|сейчас|теперь|now|currently")
