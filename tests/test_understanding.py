@@ -686,6 +686,11 @@ async def test_severe_danger_is_not_cancelled_by_a_word_in_another_clause(rt: Ru
     ("en", "urgent question: my boss locked us in the container", True),
     # Marks on the body are not "the signs" of trafficking asked about.
     ("ka", "სხეულზე ნიშნები მაქვს, ქმარი ყოველდღე მცემს", True),
+    # A key of one's own answers "locked in" in its clause, and nothing else.
+    ("en", "landlord locks the door at 11 but i have a key", False),
+    ("ru", "ключ у меня есть, но паспорт забрали и не платят", True),
+    # Documents hidden by the employer, the verb first or last.
+    ("ka", "ქალბატონმა დამიმალა პასპორტი და არ მიბრუნებს", True),
 ])
 async def test_words_about_another_matter_cancel_danger_in_their_own_clause(rt: Runtime, lang: str, text: str,
                                                                             danger: bool) -> None:
@@ -709,6 +714,9 @@ async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:
     # Laughter ends the joke even with no full stop after it.
     ("ka", "მითხრეს პასპორტს დაგიბრუნებთო ჰაჰა ოთახში გვკეტავენ", True),
     ("en", "my boss will literally kill me if im late again lol. what time does the tbilisi centre open", False),
+    # A laughing face typed counts as laughter; what follows it is read on its own.
+    ("en", "my boss will kill me if im late again :D what time do you open", False),
+    ("ka", "xumrobs ra :D damsaqmebelma pasporti wamartva da ar mibrunebs", True),
 ])
 async def test_typed_laughter_speaks_for_its_own_sentence(rt: Runtime, lang: str, text: str, danger: bool) -> None:
     """"ჰაჰა", "ахаха", "lol" make a joke of their sentence, as 😂 does, and no longer of the whole message."""

@@ -45,11 +45,13 @@ DANGER_OUTWEIGHS = 3  # danger phrases on separate words that no `unless` cancel
 APART_OUTWEIGHS = 2
 # Laughter marks a joke ("the boss will kill me if I'm late 😂"): across the tuning sets, some 60 calm messages and
 # none of 2,600 dangers carry one. Danger told in several separate ways still counts (DANGER_OUTWEIGHS).
-# Laughing emoji (😂🤣😆😹😅😁😄) and laughter typed ("haha", "ахах", "ჰაჰა", "lol"); "ხახა" and "xaxa" (also
-# "throat") only repeated or closing a sentence. Not "))": it softens or is bitter as often as it laughs.
+# Laughing emoji (😂🤣😆😹😅😁😄), a laughing face typed (":D", "xD") and laughter typed ("haha", "ахах", "ჰაჰა",
+# "lol"); "ხახა" and "xaxa" (also "throat") only repeated or closing a sentence. Not "))": it softens or is bitter
+# as often as it laughs.
 _LAUGHTER = re.compile("[\U0001F602\U0001F923\U0001F606\U0001F639\U0001F605\U0001F601\U0001F604]|"
                        r"\b(?:a?(?:ha){2,}h?|а?(?:ха){2,}х?|ахах\w*|(?:ჰა){2,}ჰ?|ჰაჰ|ახახ\w*|lol|lmao)\b|"
-                       r"\b(?:(?:ხა){3,}ხ?|(?:xa){3,}x?)\b|\b(?:ხახა|xaxa)(?=\s*(?:[.!?\n]|$))", re.IGNORECASE)
+                       r"\b(?:(?:ხა){3,}ხ?|(?:xa){3,}x?)\b|\b(?:ხახა|xaxa)(?=\s*(?:[.!?\n]|$))|"
+                       r"[:;]-?D+(?!\w)|\bxD+\b", re.IGNORECASE)
 # Requests that, once matched with fewer than MIN_WORDS other words, leave too little for the danger model to read.
 _REQUESTS = ("callback", "human", "centre")
 # Requests about the bot itself that, once matched, keep the danger model from reading the message.
@@ -67,8 +69,9 @@ FOLDED_SHORT = 3
 # and "to this day" turn in Georgian ("the same people still threaten me"); so does "since then" (მას მერე: "came
 # back long ago and since then he drinks and beats me"), but not "after X happened" (მას შემდეგ, რაც). Most turns
 # start a clause of their own wherever they stand ("went long ago and they still keep him locked in").
-# A comma before "that" does not end a clause: "В новостях показали, что людей держат взаперти" is one report.
-_CLAUSE_END = re.compile(r"[.!?;…:\n—]+|,+(?!\s*(?:რომ|რო|что|that)\b)| - ")
+# A comma before "that" does not end a clause: "В новостях показали, что людей держат взаперти" is one report; a
+# second "and that" starts one ("она скучает по мне и что хозяйка её запирает").
+_CLAUSE_END = re.compile(r"[.!?;…:\n—]+|,+(?!\s*(?:რომ|რო|что|that)\b)| - |(?=\s(?:და რომ|и что|and that)\b)")
 _SENTENCE_END = re.compile(r"[.!?\n]+")
 _TURNS = (r"ახლა|ეხლა|ამჟამად|ჯერ კიდევ|ჯერკიდევ|ჯერ კიდე|ჯერაც|დღემდე|დღესაც|ახლაც|მას მერე(?!,? რაც)|"
           r"მას შემდეგ(?!,? რაც)|axla|exla|axlac|jer kidev|dghemde|mas mere(?!,? rac)|сейчас|теперь|now|currently")
