@@ -701,6 +701,14 @@ async def test_words_about_another_matter_cancel_danger_in_their_own_clause(rt: 
     assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger, replies[0].text
 
 
+async def test_a_threat_at_a_restaurant_is_not_off_topic(rt: Runtime) -> None:
+    """"Restaurant" marks a message off-topic, which kept the danger model from reading it."""
+    text = ("I'm a student in Germany, part time at a restaurant. The owner took my residence card. "
+            "Today he said he'd break my legs.")
+    replies = await (await chat(rt, "legs", "en")).say(text)
+    assert "112" in replies[0].text and HOTLINE in replies[0].text, replies[0].text
+
+
 async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:
     text = "got locked out of my flat in Batumi lol, do you know a locksmith that works on sunday"
     replies = await (await chat(rt, "locksmith", "en")).say(text)
