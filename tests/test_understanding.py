@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from bot.app import Runtime
+from bot.core.events import Reply
 from bot.knowledge.danger import C, DangerFile, DangerModel
 from bot.knowledge.intents import DANGER, Intents, IntentsFile
 from bot.knowledge.ngrams import NGRAMS
@@ -17,6 +18,12 @@ from tests.helpers import ChatUser
 from tests.understanding_eval import load_messages
 
 HOTLINE = "(+995 32) 2 91 34 61"
+
+
+def line_first(replies: list[Reply]) -> bool:
+    """The 112 line itself leads, not an answer whose text names 112 (a passport kept)."""
+    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
+    return "112" in replies[0].text and HOTLINE in replies[0].text and not answer_first
 
 
 async def chat(rt: Runtime, name: str, lang: str | None) -> ChatUser:
@@ -464,8 +471,7 @@ async def test_a_danger_word_in_a_question_is_not_danger_told(rt: Runtime, lang:
     story, unless "since then" brings it back to the present."""
     user = await chat(rt, f"worded-{text}", lang)
     replies = await user.say(text)
-    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
-    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger
+    assert line_first(replies) is danger
 
 
 async def test_russian_words_are_not_read_as_georgian_typed_in_cyrillic(rt: Runtime) -> None:
@@ -697,8 +703,7 @@ async def test_words_about_another_matter_cancel_danger_in_their_own_clause(rt: 
     """A question about school or a visa's expiry (`aside:` in content/intents.yaml) says nothing of the danger
     told in the next clause; "last year" (`unless:`) does."""
     replies = await (await chat(rt, f"aside-{text}", lang)).say(text)
-    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
-    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger, replies[0].text
+    assert line_first(replies) is danger, replies[0].text
 
 
 async def test_a_threat_at_a_restaurant_is_not_off_topic(rt: Runtime) -> None:
@@ -729,8 +734,7 @@ async def test_a_locksmith_is_not_someone_locked_in(rt: Runtime) -> None:
 async def test_typed_laughter_speaks_for_its_own_sentence(rt: Runtime, lang: str, text: str, danger: bool) -> None:
     """"ჰაჰა", "ахаха", "lol" make a joke of their sentence, as 😂 does, and no longer of the whole message."""
     replies = await (await chat(rt, f"typed-laugh-{text}", lang)).say(text)
-    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
-    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger
+    assert line_first(replies) is danger
 
 
 @pytest.mark.parametrize(("lang", "text"), [
@@ -772,8 +776,7 @@ async def test_being_kept_inside_is_a_detail_of_danger(rt: Runtime, text: str, d
     """"They don't let us out of the camp", "they bolt the door", "locks it from outside" beside another detail
     (the passport, unpaid wages, the night); a hostel's closing hour and a residence permit's expiry are not."""
     replies = await (await chat(rt, f"kept-{text}", "ka")).say(text)
-    answer_first = any(b.data.startswith("q:y:") for row in replies[0].buttons for b in row)
-    assert ("112" in replies[0].text and HOTLINE in replies[0].text and not answer_first) is danger
+    assert line_first(replies) is danger
 
 
 async def test_danger_at_the_end_of_a_long_letter_is_read(rt: Runtime) -> None:
